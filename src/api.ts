@@ -1,0 +1,17 @@
+/** Named exports of the package (the default export is the seed's `locked` function). */
+export { locked } from './locked/locker.js';
+export type { Locker, LockerOptions, NodeOptions } from './locked/locker.js';
+export { LockedNode } from './locked/node.js';
+export { encodeData, decodeData, SEPARATOR } from './locked/data.js';
+export { LockedClient } from './client.js';
+export type { ClientOptions, ConnectionOptions } from './client.js';
+export { Election } from './election/election.js';
+export type { Candidate } from './election/candidates.js';
+export type { LeaderTracker } from './election/leader-tracker.js';
+export { Term } from './election/term.js';
+export { Session } from './session/session.js';
+export { Lease } from './session/lease.js';
+export { deadlineFrom } from './session/deadline.js';
+export { LockedError, isLockedError } from './errors.js';
+export type { LockedErrorCode } from './errors.js';
+export type { TimingOptions } from './core/options.js';

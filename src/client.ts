@@ -1,0 +1,134 @@
+import * as etcd from 'etcd3';
+import { systemClock, type Clock } from './core/clock.js';
+import { parseEndpoints } from './core/endpoints.js';
+import { resolveTiming, type Timing, type TimingOptions } from './core/options.js';
+import { describe, knownKeys } from './core/validate.js';
+import { Election } from './election/election.js';
+import { Session } from './session/session.js';
+import { Transport } from './transport/transport.js';
+import { WatchHub } from './transport/watch-hub.js';
+
+export interface ConnectionOptions {
+  /** TLS material (PEM). Giving `ca` (or an https:// endpoint) turns TLS on. */
+  tls?: { ca?: Buffer | string; cert?: Buffer | string; key?: Buffer | string };
+  /** etcd user and password. */
+  auth?: { username: string; password: string };
+}
+
+export interface ClientOptions extends ConnectionOptions, TimingOptions {
+  /** Comma-separated string or array of `host:port` (scheme optional), or an existing etcd3 client. */
+  endpoints: string | string[] | etcd.Etcd3;
+  /** Injected time (tests of pure logic only). */
+  clock?: Clock;
+}
+
+const KNOWN = ['endpoints', 'tls', 'auth', 'ttl', 'driftRate', 'marginMs', 'requestTimeoutMs', 'clock'];
+
+/** gRPC keepalive so a silently dead connection fails its streams (etcd permits pings every 5 s or slower). */
+const GRPC_OPTIONS = {
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 0,
+};
+
+export function isEtcd3Client(value: unknown): value is etcd.Etcd3 {
+  return (
+    value instanceof etcd.Etcd3 ||
+    (typeof value === 'object' &&
+      value !== null &&
+      'leaseClient' in value &&
+      'watchClient' in value &&
+      'kv' in value &&
+      typeof (value as { close?: unknown }).close === 'function')
+  );
+}
+
+/** Builds an etcd3 client from endpoints and connection options, or adopts the one given. */
+export function connect(endpoints: unknown, options: ConnectionOptions, field = 'endpoints'): { client: etcd.Etcd3; owned: boolean } {
+  if (isEtcd3Client(endpoints)) return { client: endpoints, owned: false };
+  const parsed = parseEndpoints(endpoints, field);
+  const { tls, auth } = options;
+  const useTls = parsed.tls || tls?.ca !== undefined;
+  const pem = (v: Buffer | string | undefined): Buffer | undefined => (v === undefined ? undefined : Buffer.from(v));
+  if (auth !== undefined && (typeof auth.username !== 'string' || auth.username === '' || typeof auth.password !== 'string')) {
+    throw new TypeError(`auth must be { username: non-empty string, password: string }, got ${describe(auth)}`);
+  }
+  const client = new etcd.Etcd3({
+    hosts: parsed.hosts.map((h) => (useTls ? `https://${h}` : h)),
+    grpcOptions: GRPC_OPTIONS,
+    ...(useTls
+      ? {
+          credentials: {
+            rootCertificate: pem(tls?.ca) ?? Buffer.alloc(0),
+            ...(tls?.key ? { privateKey: pem(tls.key) as Buffer } : {}),
+            ...(tls?.cert ? { certChain: pem(tls.cert) as Buffer } : {}),
+          },
+        }
+      : {}),
+    ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
+  });
+  return { client, owned: true };
+}
+
+/**
+ * The core's entry point: one etcd connection, one multiplexed watch stream,
+ * and the sessions and elections made on them.
+ *
+ *   const client = new LockedClient({ endpoints: '127.0.0.1:2379', ttl: 5 });
+ *   const election = client.election('/master');
+ *   const term = await election.campaign('my value');
+ *   // … work while !term.signal.aborted; fence writes with term.put(…)
+ *   await term.resign(); await client.close();
+ */
+export class LockedClient {
+  readonly transport: Transport;
+  readonly hub: WatchHub;
+  readonly timing: Timing;
+  readonly clock: Clock;
+  readonly #sessions = new Set<Session>();
+  #closed = false;
+
+  constructor(options: ClientOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options must be an object with endpoints, got ${describe(options)}`);
+    }
+    knownKeys('LockedClient options', options, KNOWN);
+    this.timing = resolveTiming(options);
+    this.clock = options.clock ?? systemClock;
+    const { client, owned } = connect(options.endpoints, options);
+    this.transport = new Transport(client, owned, { requestTimeoutMs: this.timing.requestTimeoutMs });
+    this.hub = new WatchHub(this.transport);
+  }
+
+  /** A new session (one lease) with this client's timing, or another TTL. */
+  session(ttlSec: number = this.timing.ttlSec): Session {
+    const timing = ttlSec === this.timing.ttlSec ? this.timing : resolveTiming({ ...this.timing, ttl: ttlSec });
+    const session = new Session(this.transport, { ...timing, clock: this.clock });
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
+  election(name: string, session: Session = this.#defaultSession()): Election {
+    return new Election({ transport: this.transport, hub: this.hub }, session, name);
+  }
+
+  #shared: Session | null = null;
+  #defaultSession(): Session {
+    this.#shared ??= this.session();
+    return this.#shared;
+  }
+
+  /** Revokes every session's lease (resigning all their terms) and closes the connection if we opened it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#sessions].map((s) => s.close()));
+    this.hub.close();
+    this.transport.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

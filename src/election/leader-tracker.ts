@@ -1,0 +1,126 @@
+import { Backoff } from '../core/backoff.js';
+import type { LockedError } from '../errors.js';
+import { classify } from '../transport/classify.js';
+import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
+
+/**
+ * Follows who leads an election without campaigning: a snapshot of every
+ * candidate, then one prefix watch from the snapshot's revision. The leader is
+ * always the lowest create revision of the whole set, so several keys in one
+ * watch response (or a put of a newer key after the leader's) never mislead it,
+ * and a failover costs one delete event and no read.
+ *
+ * `onLeader` is called on every change of (leader key, token, value), including
+ * to null, with the etcd revision at which the view holds; `onError` on each watch or read failure, after which the tracker
+ * re-reads and re-watches by itself until `close()`.
+ */
+export class LeaderTracker {
+  readonly #reads: CandidateReads;
+  readonly #hub: WatchHub;
+  readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
+  readonly #onError: (err: LockedError) => void;
+  readonly #candidates = new Map<string, Candidate>();
+  readonly #backoff = new Backoff(50, 2000);
+  #leader: Candidate | null = null;
+  #reported: Candidate | null | undefined = undefined;
+  #watch: WatchHandle | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(
+    reads: CandidateReads,
+    hub: WatchHub,
+    onLeader: (leader: Candidate | null, revision: bigint) => void,
+    onError: (err: LockedError) => void,
+  ) {
+    this.#reads = reads;
+    this.#hub = hub;
+    this.#onLeader = onLeader;
+    this.#onError = onError;
+    this.#snapshot();
+  }
+
+  /** The leader as last seen (undefined before the first read). */
+  get leader(): Candidate | null | undefined {
+    return this.#reported;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#watch?.cancel();
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  #snapshot(): void {
+    if (this.#closed) return;
+    this.#reads.all().then(
+      ({ candidates, revision }) => {
+        if (this.#closed) return;
+        this.#candidates.clear();
+        for (const c of candidates) this.#candidates.set(c.key, c);
+        this.#leader = candidates[0] ?? null;
+        this.#report(revision);
+        this.#watchFrom(revision + 1n);
+      },
+      (err: unknown) => this.#retry(classify(err, 'read election candidates')),
+    );
+  }
+
+  #watchFrom(revision: bigint): void {
+    this.#watch = this.#hub.watch(
+      { key: this.#reads.prefix, rangeEnd: this.#reads.rangeEnd, startRevision: revision },
+      {
+        onEvents: (events) => {
+          let revision = 0n;
+          for (const event of events) {
+            const candidate = decodeCandidate(event.kv);
+            if (candidate.modRevision > revision) revision = candidate.modRevision;
+            if (event.type === 'Delete') this.#remove(candidate.key);
+            else this.#upsert(candidate);
+          }
+          this.#backoff.reset();
+          this.#report(revision);
+        },
+        onEnd: (err) => this.#retry(err),
+      },
+    );
+  }
+
+  #upsert(candidate: Candidate): void {
+    this.#candidates.set(candidate.key, candidate);
+    if (!this.#leader || candidate.key === this.#leader.key || candidate.token < this.#leader.token) {
+      this.#leader = candidate;
+    }
+  }
+
+  #remove(key: string): void {
+    this.#candidates.delete(key);
+    if (this.#leader?.key !== key) return;
+    let lowest: Candidate | null = null;
+    for (const c of this.#candidates.values()) if (!lowest || c.token < lowest.token) lowest = c;
+    this.#leader = lowest;
+  }
+
+  #report(revision: bigint): void {
+    const next = this.#leader;
+    const last = this.#reported;
+    const same =
+      last !== undefined &&
+      (next === null ? last === null : last !== null && last.key === next.key && last.token === next.token && last.value === next.value);
+    if (same) return;
+    this.#reported = next;
+    this.#onLeader(next, revision);
+  }
+
+  #retry(err: LockedError): void {
+    if (this.#closed) return;
+    this.#watch = null;
+    this.#onError(err);
+    const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#snapshot();
+    }, wait);
+  }
+}

@@ -1,0 +1,115 @@
+import type * as etcd from 'etcd3';
+import { LockedClient, type ConnectionOptions } from '../client.js';
+import type { TimingOptions } from '../core/options.js';
+import { describe, knownKeys, nonEmptyString, optionalBoolean, positiveSeconds } from '../core/validate.js';
+import { DEFAULT_TTL_SEC, resolveTiming } from '../core/options.js';
+import type { Session } from '../session/session.js';
+import { checkDataSize, checkId, encodeData, valueToString } from './data.js';
+import { LockedNode, generateId, type NodeBinding } from './node.js';
+
+/** Options of `locked(hosts, options)`: connection and timing shared by the locker's nodes. */
+export interface LockerOptions extends ConnectionOptions, Omit<TimingOptions, 'ttl'> {}
+
+/** The seed's node options (`locker(opts)` / `locker(path, opts)`). */
+export interface NodeOptions {
+  /** This node's id; generated when blank. Must not contain ':::'. */
+  id?: string;
+  /** The election's name, e.g. '/master'. Keys live under `path + '/'`. */
+  path?: string;
+  /** This node's value: a string or a finite number. Default ''. */
+  value?: string | number;
+  /** Lease TTL in seconds (> 0). Default 10. Renewed every ttl/3. */
+  ttl?: number;
+  /** The seed stopped for good on the first error; true restores that. Default false: keep trying. */
+  stopOnError?: boolean;
+}
+
+export type Locker = {
+  (opts: NodeOptions): LockedNode;
+  (path: string, opts?: NodeOptions): LockedNode;
+  /** The core client under this locker (elections, observe, fenced writes). */
+  readonly client: LockedClient;
+  /** Revokes the leases of this locker's nodes (they step down) and closes the connection if locked opened it. */
+  close(): Promise<void>;
+};
+
+const NODE_KEYS = ['id', 'path', 'value', 'ttl', 'stopOnError'];
+const LOCKER_KEYS = ['tls', 'auth', 'driftRate', 'marginMs', 'requestTimeoutMs'];
+
+interface PooledSession {
+  readonly session: Session;
+  readonly paths: Set<string>;
+}
+
+/**
+ * `locked(etcdhosts)` from the seed: `etcdhosts` is a comma-separated string,
+ * an array of `host:port` (scheme optional), or an existing etcd3 client.
+ * Nodes of one locker with the same ttl share one lease (one keepalive per
+ * renewal interval, whatever the number of elections); two nodes of one
+ * locker on the same path get separate leases, so they compete as the seed's did.
+ */
+export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOptions = {}): Locker {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`locked options must be an object, got ${describe(options)}`);
+  }
+  knownKeys('locked options', options, LOCKER_KEYS);
+  if (hosts === undefined || hosts === null || hosts === '') {
+    throw new TypeError(`hosts must name at least one etcd endpoint ("host:port,host:port" or an array), got ${describe(hosts)}`);
+  }
+  const client = new LockedClient({ ...options, endpoints: hosts });
+  const pool = new Map<number, PooledSession[]>();
+
+  const bind = (path: string, ttlSec: number) => (): NodeBinding => {
+    const sessions = pool.get(ttlSec) ?? [];
+    pool.set(ttlSec, sessions);
+    let pooled = sessions.find((p) => !p.paths.has(path));
+    if (!pooled) {
+      pooled = { session: client.session(ttlSec), paths: new Set() };
+      sessions.push(pooled);
+    }
+    const entry = pooled;
+    entry.paths.add(path);
+    return {
+      election: client.election(path, entry.session),
+      release: async () => {
+        entry.paths.delete(path);
+        if (entry.paths.size > 0) return;
+        sessions.splice(sessions.indexOf(entry), 1);
+        await entry.session.close();
+      },
+    };
+  };
+
+  const locker = ((pathOrOpts: string | NodeOptions, maybeOpts?: NodeOptions): LockedNode => {
+    let opts: NodeOptions;
+    let path: unknown;
+    if (typeof pathOrOpts === 'string') {
+      opts = maybeOpts ?? {};
+      if (typeof opts !== 'object' || opts === null) throw new TypeError(`opts must be an object, got ${describe(opts)}`);
+      if (opts.path !== undefined && opts.path !== pathOrOpts) {
+        throw new TypeError(`path is given twice and differs: ${describe(pathOrOpts)} and opts.path ${describe(opts.path)}`);
+      }
+      path = pathOrOpts;
+    } else {
+      if (typeof pathOrOpts !== 'object' || pathOrOpts === null) {
+        throw new TypeError(`locker takes (opts) or (path, opts); got ${describe(pathOrOpts)}`);
+      }
+      opts = pathOrOpts;
+      path = opts.path;
+    }
+    knownKeys('node options', opts, NODE_KEYS);
+    const name = nonEmptyString('path', path);
+    if (name.endsWith('/')) throw new TypeError(`path must not end with "/" (keys live under path + "/"), got ${describe(name)}`);
+    const id = opts.id === undefined || opts.id === '' ? generateId() : checkId('id', opts.id);
+    const value = opts.value ?? '';
+    checkDataSize('value', encodeData(id, valueToString('value', value)));
+    const ttlSec = opts.ttl === undefined ? DEFAULT_TTL_SEC : positiveSeconds('ttl', opts.ttl);
+    resolveTiming({ ...client.timing, ttl: ttlSec }, 'node options'); // the ttl must leave room for the margin
+    const stopOnError = optionalBoolean('stopOnError', opts.stopOnError, false);
+    return new LockedNode({ id, path: name, value, ttlSec, stopOnError, bind: bind(name, ttlSec) });
+  }) as Locker;
+
+  Object.defineProperty(locker, 'client', { value: client, enumerable: true });
+  Object.defineProperty(locker, 'close', { value: () => client.close(), enumerable: true });
+  return locker;
+}

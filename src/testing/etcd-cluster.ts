@@ -1,0 +1,229 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureEtcd } from './etcd-binary.js';
+import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
+
+/**
+ * Throwaway etcd clusters (1 or 3 members) on free loopback ports, data in a
+ * temp dir, for tests, the demo and the benchmarks. Every process is tracked by
+ * PID and ended by PID: on `stop()`, and on process exit if a test died first.
+ * Members can be killed, restarted, paused and resumed; the Raft leader found.
+ */
+export interface MemberInfo {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly metricsPort: number;
+  process: ChildProcess | null;
+  paused: boolean;
+}
+
+export interface ClusterOptions {
+  size?: 1 | 3 | 5;
+  /** Extra etcd flags for every member, e.g. ['--enable-v2=true']. */
+  extraArgs?: string[];
+  /** Where members' logs go (default: files in the data dir). */
+  logDir?: string;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+}
+
+export class EtcdCluster {
+  readonly members: MemberInfo[];
+  readonly dir: string;
+  readonly #binary: string;
+  readonly #extraArgs: string[];
+  readonly #token: string;
+  #logs: WriteStream[] = [];
+
+  private constructor(members: MemberInfo[], dir: string, binary: string, extraArgs: string[]) {
+    this.members = members;
+    this.dir = dir;
+    this.#binary = binary;
+    this.#extraArgs = extraArgs;
+    this.#token = `locked-${process.pid}-${Date.now()}`;
+  }
+
+  static async start(options: ClusterOptions = {}): Promise<EtcdCluster> {
+    const { etcd } = ensureEtcd();
+    installExitHook();
+    const size = options.size ?? 1;
+    const dir = mkdtempSync(join(tmpdir(), 'locked-etcd-'));
+    const members: MemberInfo[] = [];
+    for (let i = 0; i < size; i++) {
+      members.push({
+        name: `m${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        metricsPort: await freePort(),
+        process: null,
+        paused: false,
+      });
+    }
+    const cluster = new EtcdCluster(members, dir, etcd, options.extraArgs ?? []);
+    try {
+      for (let i = 0; i < size; i++) cluster.#spawn(i, 'new');
+      await cluster.waitHealthy();
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** `127.0.0.1:port,…` of every member. */
+  get endpoints(): string {
+    return this.members.map((m) => `127.0.0.1:${m.clientPort}`).join(',');
+  }
+
+  endpoint(i: number): string {
+    return `127.0.0.1:${this.#member(i).clientPort}`;
+  }
+
+  metricsUrl(i: number): string {
+    return `http://127.0.0.1:${this.#member(i).metricsPort}/metrics`;
+  }
+
+  #member(i: number): MemberInfo {
+    const member = this.members[i];
+    if (!member) throw new RangeError(`member index must be 0..${this.members.length - 1}, got ${i}`);
+    return member;
+  }
+
+  #spawn(i: number, state: 'new' | 'existing'): void {
+    const m = this.#member(i);
+    const cluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+    const dataDir = join(this.dir, m.name);
+    mkdirSync(dataDir, { recursive: true });
+    const args = [
+      `--name=${m.name}`,
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=http://127.0.0.1:${m.clientPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${m.clientPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
+      `--listen-metrics-urls=http://127.0.0.1:${m.metricsPort}`,
+      `--initial-cluster=${cluster}`,
+      `--initial-cluster-state=${state}`,
+      `--initial-cluster-token=${this.#token}`,
+      '--heartbeat-interval=100',
+      '--election-timeout=1000',
+      '--logger=zap',
+      '--log-outputs=stderr',
+      '--log-level=warn',
+      ...this.#extraArgs,
+    ];
+    const log = createWriteStream(join(this.dir, `${m.name}.log`), { flags: 'a' });
+    this.#logs.push(log);
+    const child = spawn(this.#binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    live.add(child);
+    child.on('exit', () => live.delete(child));
+    m.process = child;
+    m.paused = false;
+  }
+
+  /** Waits until every running member answers /health with a leader. */
+  async waitHealthy(timeoutMs = 30_000): Promise<void> {
+    for (const m of this.members) {
+      if (!m.process || m.paused) continue;
+      await waitFor(
+        `etcd member ${m.name} on port ${m.clientPort} to be healthy`,
+        async () => {
+          if (m.process?.exitCode !== null && m.process?.exitCode !== undefined) {
+            throw new Error(`etcd member ${m.name} exited with code ${m.process.exitCode}; log in ${this.dir}`);
+          }
+          const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`);
+          const body = (await res.json()) as { health?: string };
+          return body.health === 'true';
+        },
+        { timeoutMs, intervalMs: 50 },
+      );
+    }
+  }
+
+  /** Kills member `i` (SIGKILL by default) and waits for its exit. */
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const m = this.#member(i);
+    const child = m.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (m.paused && child.pid !== undefined) process.kill(child.pid, 'SIGCONT');
+    if (child.pid !== undefined) process.kill(child.pid, signal);
+    await exited;
+    m.process = null;
+    m.paused = false;
+  }
+
+  /** Restarts a killed member with its data (it rejoins the cluster). */
+  async restart(i: number): Promise<void> {
+    const m = this.#member(i);
+    if (m.process) return;
+    this.#spawn(i, 'existing');
+    await this.waitHealthy();
+  }
+
+  pause(i: number): void {
+    const m = this.#member(i);
+    if (m.process?.pid === undefined || m.paused) return;
+    process.kill(m.process.pid, 'SIGSTOP');
+    m.paused = true;
+  }
+
+  resume(i: number): void {
+    const m = this.#member(i);
+    if (m.process?.pid === undefined || !m.paused) return;
+    process.kill(m.process.pid, 'SIGCONT');
+    m.paused = false;
+  }
+
+  /** Index of the member that is the Raft leader now (from members' /metrics `etcd_server_is_leader`). */
+  async leaderIndex(timeoutMs = 10_000): Promise<number> {
+    return waitFor(
+      'an etcd Raft leader',
+      async () => {
+        for (let i = 0; i < this.members.length; i++) {
+          const m = this.members[i]!;
+          if (!m.process || m.paused) continue;
+          const text = await fetch(this.metricsUrl(i)).then((r) => r.text(), () => '');
+          if (/^etcd_server_is_leader 1$/m.test(text)) return i + 1;
+        }
+        return 0;
+      },
+      { timeoutMs, intervalMs: 50 },
+    ).then((n) => n - 1);
+  }
+
+  /** Kills every member and removes the data dir. Idempotent. */
+  async stop(): Promise<void> {
+    for (let i = 0; i < this.members.length; i++) await this.kill(i);
+    for (const log of this.#logs) log.end();
+    this.#logs = [];
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

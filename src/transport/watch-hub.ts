@@ -1,0 +1,185 @@
+import type * as etcd from 'etcd3';
+import { LockedError } from '../errors.js';
+import { classify } from './classify.js';
+import { toBigInt } from './keys.js';
+import type { Transport, WatchStream } from './transport.js';
+
+/**
+ * All watches of one client multiplexed on one gRPC watch stream, as etcd's Go
+ * client does. etcd answers create requests on a stream in the order they were
+ * sent, so a FIFO of pending creates pairs each `created` reply with its watch.
+ *
+ * Contract for a watch: `onEvents` gets the events in revision order; `onEnd`
+ * is called at most once, when the watch can deliver no more (stream failure,
+ * cancellation by etcd, compaction). After `onEnd` or `cancel()` nothing more is
+ * delivered. A caller that needs certainty re-reads and watches again: a watch
+ * is a hint to re-check, never proof by itself.
+ */
+export interface WatchTarget {
+  readonly key: Buffer;
+  readonly rangeEnd?: Buffer;
+  /** First revision to deliver (header revision of the read it follows + 1). */
+  readonly startRevision: bigint;
+  /** Deliver only deletions. */
+  readonly deletesOnly?: boolean;
+}
+
+export interface WatchHandlers {
+  onEvents(events: etcd.IEvent[], headerRevision: bigint): void;
+  onEnd(err: LockedError): void;
+}
+
+export interface WatchHandle {
+  cancel(): void;
+}
+
+interface Sub {
+  readonly target: WatchTarget;
+  readonly handlers: WatchHandlers;
+  id: string | null;
+  done: boolean;
+}
+
+export class WatchHub {
+  readonly #transport: Transport;
+  #stream: WatchStream | null = null;
+  #opening = false;
+  #pending: Sub[] = [];
+  readonly #active = new Map<string, Sub>();
+  /** Watch responses delivered to subscribers; read by benchmarks and tests. */
+  eventsDelivered = 0;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  get size(): number {
+    return this.#pending.length + this.#active.size;
+  }
+
+  watch(target: WatchTarget, handlers: WatchHandlers): WatchHandle {
+    const sub: Sub = { target, handlers, id: null, done: false };
+    this.#pending.push(sub);
+    if (this.#stream) this.#sendCreate(this.#stream, sub);
+    else this.#open();
+    return { cancel: () => this.#cancel(sub) };
+  }
+
+  /** Ends every watch with `reason` and drops the stream (used when the connection is suspect). */
+  reset(reason: LockedError): void {
+    this.#failAll(reason);
+  }
+
+  /** Ends every watch with CLOSED and closes the stream. */
+  close(): void {
+    this.#failAll(new LockedError('CLOSED', 'client closed'));
+  }
+
+  #open(): void {
+    if (this.#opening) return;
+    this.#opening = true;
+    this.#transport.openWatch().then(
+      (stream) => {
+        this.#opening = false;
+        if (this.size === 0 || this.#transport.closed) {
+          stream.cancel();
+          return;
+        }
+        this.#stream = stream;
+        stream.on('data', (res) => this.#onResponse(stream, res));
+        stream.on('error', (err) => this.#onStreamEnd(stream, classify(err, 'watch stream')));
+        stream.on('end', () => this.#onStreamEnd(stream, new LockedError('UNAVAILABLE', 'watch stream ended')));
+        for (const sub of this.#pending) this.#sendCreate(stream, sub);
+      },
+      (err: unknown) => {
+        this.#opening = false;
+        this.#failAll(classify(err, 'watch stream'));
+      },
+    );
+  }
+
+  #sendCreate(stream: WatchStream, sub: Sub): void {
+    const { key, rangeEnd, startRevision, deletesOnly } = sub.target;
+    stream.write({
+      create_request: {
+        key,
+        ...(rangeEnd ? { range_end: rangeEnd } : {}),
+        start_revision: startRevision.toString(),
+        ...(deletesOnly ? { filters: ['Noput'] } : {}),
+      },
+    });
+  }
+
+  #onResponse(stream: WatchStream, res: etcd.IWatchResponse): void {
+    if (stream !== this.#stream) return;
+    let sub: Sub | undefined;
+    if (res.created) {
+      sub = this.#pending.shift();
+      if (!sub) return;
+      sub.id = res.watch_id;
+      if (sub.done) {
+        stream.write({ cancel_request: { watch_id: res.watch_id } });
+        this.#maybeIdle();
+        return;
+      }
+      this.#active.set(res.watch_id, sub);
+    } else {
+      sub = this.#active.get(res.watch_id);
+      if (!sub) return;
+    }
+    const compactRevision = toBigInt(res.compact_revision);
+    if (res.canceled || compactRevision > 0n) {
+      this.#active.delete(res.watch_id);
+      const err =
+        compactRevision > 0n
+          ? new LockedError('COMPACTED', `watch from revision ${sub.target.startRevision} needs compacted revision ${compactRevision}`)
+          : classify(new Error(res.cancel_reason || 'watch canceled by etcd'), 'watch');
+      this.#end(sub, err);
+      this.#maybeIdle();
+      return;
+    }
+    if (res.events.length > 0) {
+      this.eventsDelivered += res.events.length;
+      sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
+    }
+  }
+
+  #cancel(sub: Sub): void {
+    if (sub.done) return;
+    sub.done = true;
+    if (sub.id !== null && this.#active.delete(sub.id)) {
+      this.#stream?.write({ cancel_request: { watch_id: sub.id } });
+    }
+    this.#maybeIdle();
+  }
+
+  #end(sub: Sub, err: LockedError): void {
+    if (sub.done) return;
+    sub.done = true;
+    sub.handlers.onEnd(err);
+  }
+
+  #onStreamEnd(stream: WatchStream, err: LockedError): void {
+    if (stream !== this.#stream) return;
+    this.#failAll(err);
+  }
+
+  #failAll(err: LockedError): void {
+    const stream = this.#stream;
+    this.#stream = null;
+    const subs = [...this.#pending, ...this.#active.values()];
+    this.#pending = [];
+    this.#active.clear();
+    stream?.cancel();
+    for (const sub of subs) this.#end(sub, err);
+  }
+
+  /** With no watch left, the stream is closed so an idle process holds no open call. */
+  #maybeIdle(): void {
+    if (this.#active.size > 0 || this.#pending.some((s) => !s.done)) return;
+    if (this.#pending.length > 0) return; // wait for the outstanding `created` replies first
+    const stream = this.#stream;
+    this.#stream = null;
+    stream?.end();
+  }
+}
