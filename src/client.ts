@@ -44,13 +44,20 @@ export function isEtcd3Client(value: unknown): value is etcd.Etcd3 {
 }
 
 /** Builds an etcd3 client from endpoints and connection options, or adopts the one given. */
-export function connect(endpoints: unknown, options: ConnectionOptions, field = 'endpoints'): { client: etcd.Etcd3; owned: boolean } {
+export function connect(
+  endpoints: unknown,
+  options: ConnectionOptions,
+  field = 'endpoints',
+): { client: etcd.Etcd3; owned: boolean } {
   if (isEtcd3Client(endpoints)) return { client: endpoints, owned: false };
   const parsed = parseEndpoints(endpoints, field);
   const { tls, auth } = options;
   const useTls = parsed.tls || tls?.ca !== undefined;
   const pem = (v: Buffer | string | undefined): Buffer | undefined => (v === undefined ? undefined : Buffer.from(v));
-  if (auth !== undefined && (typeof auth.username !== 'string' || auth.username === '' || typeof auth.password !== 'string')) {
+  if (
+    auth !== undefined &&
+    (typeof auth.username !== 'string' || auth.username === '' || typeof auth.password !== 'string')
+  ) {
     throw new TypeError(`auth must be { username: non-empty string, password: string }, got ${describe(auth)}`);
   }
   const client = new etcd.Etcd3({

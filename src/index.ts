@@ -5,6 +5,10 @@
  */
 import * as api from './api.js';
 
-const entry = Object.assign(api.locked.bind(null) as typeof api.locked, api, { default: api.locked });
+function locked(...args: Parameters<typeof api.locked>): ReturnType<typeof api.locked> {
+  return api.locked(...args);
+}
+
+const entry = Object.assign(locked, api, { default: locked });
 
 export = entry;

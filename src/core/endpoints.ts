@@ -28,7 +28,8 @@ export function parseEndpoints(input: unknown, field = 'hosts'): Endpoints {
     const trimmed = entry.trim();
     if (trimmed === '') continue;
     const match = ENTRY.exec(trimmed);
-    if (!match) throw new TypeError(`${field} entry ${JSON.stringify(trimmed)} is not of the form [scheme://]host[:port]`);
+    if (!match)
+      throw new TypeError(`${field} entry ${JSON.stringify(trimmed)} is not of the form [scheme://]host[:port]`);
     const [, scheme, host, portText] = match;
     let port = 2379;
     if (portText !== undefined) {

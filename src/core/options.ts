@@ -26,7 +26,9 @@ export function resolveTiming(options: TimingOptions, field = 'options'): Timing
   const driftRate = options.driftRate === undefined ? 0.01 : fraction(`${field}.driftRate`, options.driftRate, 0.5);
   const marginMs = options.marginMs === undefined ? 50 : nonNegativeMs(`${field}.marginMs`, options.marginMs);
   const requestTimeoutMs =
-    options.requestTimeoutMs === undefined ? 5000 : nonNegativeMs(`${field}.requestTimeoutMs`, options.requestTimeoutMs);
+    options.requestTimeoutMs === undefined
+      ? 5000
+      : nonNegativeMs(`${field}.requestTimeoutMs`, options.requestTimeoutMs);
   const usableMs = Math.ceil(ttlSec) * 1000 * (1 - driftRate) - marginMs;
   if (usableMs <= (Math.ceil(ttlSec) * 1000) / 3) {
     throw new RangeError(

@@ -1,4 +1,3 @@
-import type * as etcd from 'etcd3';
 import { abortReason, anySignal } from '../core/abort.js';
 import { LockedError } from '../errors.js';
 import type { Session } from '../session/session.js';
@@ -85,7 +84,7 @@ export class Election {
       'create candidate key',
     );
     if (res.succeeded) return toBigInt(res.header.revision);
-    const kv = (res.responses[0] as etcd.IResponseOp | undefined)?.response_range.kvs[0];
+    const kv = res.responses[0]?.response_range.kvs[0];
     if (!kv) throw new LockedError('ETCD', `candidate key ${key} neither created nor found`);
     const existing = decodeCandidate(kv);
     if (existing.value !== value) {
@@ -129,7 +128,8 @@ export class Election {
    * Returns the tracker; `close()` it to stop.
    */
   track(
-    onLeader: (leader: Candidate | null, revision: bigint) => void,     onError: (err: LockedError) => void = () => undefined,
+    onLeader: (leader: Candidate | null, revision: bigint) => void,
+    onError: (err: LockedError) => void = () => undefined,
   ): LeaderTracker {
     return new LeaderTracker(this.#reads, this.#deps.hub, onLeader, onError);
   }

@@ -107,7 +107,9 @@ export class LeaderTracker {
     const last = this.#reported;
     const same =
       last !== undefined &&
-      (next === null ? last === null : last !== null && last.key === next.key && last.token === next.token && last.value === next.value);
+      (next === null
+        ? last === null
+        : last !== null && last.key === next.key && last.token === next.token && last.value === next.value);
     if (same) return;
     this.#reported = next;
     this.#onLeader(next, revision);

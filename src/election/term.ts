@@ -93,7 +93,9 @@ export class Term {
     this.#assertValid(what);
     const res = await this.#transport.txn(
       {
-        compare: [{ key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() }],
+        compare: [
+          { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
+        ],
         success,
         failure: [],
       },
@@ -131,7 +133,9 @@ export class Term {
     if (!wasLive && !this.lease.isLive()) return;
     await this.#transport.txn(
       {
-        compare: [{ key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() }],
+        compare: [
+          { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
+        ],
         success: [{ request_delete_range: { key: Buffer.from(this.key) } }],
         failure: [],
       },
@@ -152,7 +156,8 @@ export class Term {
         onEvents: (events) => {
           for (const event of events) {
             if (event.type === 'Delete') this.end(`leader key ${this.key} was deleted`);
-            else if (event.kv.create_revision !== this.token.toString()) this.end(`leader key ${this.key} was re-created`);
+            else if (event.kv.create_revision !== this.token.toString())
+              this.end(`leader key ${this.key} was re-created`);
             else this.#value = event.kv.value.toString();
           }
           backoff.reset();

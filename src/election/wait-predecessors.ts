@@ -48,7 +48,12 @@ export async function waitForPredecessors(
  * Resolves when `key` is deleted at or after `fromRevision` (null), or when the
  * watch ends without seeing it (the error: the caller re-reads). Rejects only on abort.
  */
-function waitForDelete(hub: WatchHub, key: string, fromRevision: bigint, signal: AbortSignal): Promise<LockedError | null> {
+function waitForDelete(
+  hub: WatchHub,
+  key: string,
+  fromRevision: bigint,
+  signal: AbortSignal,
+): Promise<LockedError | null> {
   return new Promise((resolve, reject) => {
     const finish = (result: LockedError | null): void => {
       handle.cancel();

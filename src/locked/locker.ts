@@ -54,7 +54,9 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
   }
   knownKeys('locked options', options, LOCKER_KEYS);
   if (hosts === undefined || hosts === null || hosts === '') {
-    throw new TypeError(`hosts must name at least one etcd endpoint ("host:port,host:port" or an array), got ${describe(hosts)}`);
+    throw new TypeError(
+      `hosts must name at least one etcd endpoint ("host:port,host:port" or an array), got ${describe(hosts)}`,
+    );
   }
   const client = new LockedClient({ ...options, endpoints: hosts });
   const pool = new Map<number, PooledSession[]>();
@@ -85,9 +87,12 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
     let path: unknown;
     if (typeof pathOrOpts === 'string') {
       opts = maybeOpts ?? {};
-      if (typeof opts !== 'object' || opts === null) throw new TypeError(`opts must be an object, got ${describe(opts)}`);
+      if (typeof opts !== 'object' || opts === null)
+        throw new TypeError(`opts must be an object, got ${describe(opts)}`);
       if (opts.path !== undefined && opts.path !== pathOrOpts) {
-        throw new TypeError(`path is given twice and differs: ${describe(pathOrOpts)} and opts.path ${describe(opts.path)}`);
+        throw new TypeError(
+          `path is given twice and differs: ${describe(pathOrOpts)} and opts.path ${describe(opts.path)}`,
+        );
       }
       path = pathOrOpts;
     } else {
@@ -99,7 +104,8 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
     }
     knownKeys('node options', opts, NODE_KEYS);
     const name = nonEmptyString('path', path);
-    if (name.endsWith('/')) throw new TypeError(`path must not end with "/" (keys live under path + "/"), got ${describe(name)}`);
+    if (name.endsWith('/'))
+      throw new TypeError(`path must not end with "/" (keys live under path + "/"), got ${describe(name)}`);
     const id = opts.id === undefined || opts.id === '' ? generateId() : checkId('id', opts.id);
     const value = opts.value ?? '';
     checkDataSize('value', encodeData(id, valueToString('value', value)));

@@ -7,7 +7,6 @@ import type { Candidate } from '../election/candidates.js';
 import type { Election } from '../election/election.js';
 import type { LeaderTracker } from '../election/leader-tracker.js';
 import type { Term } from '../election/term.js';
-import type { Session } from '../session/session.js';
 import { classify } from '../transport/classify.js';
 import { leaseHex } from '../transport/keys.js';
 import { checkDataSize, decodeData, encodeData, valueToString } from './data.js';
@@ -109,7 +108,8 @@ export class LockedNode extends EventEmitter {
    */
   start(): Promise<void> {
     if (this.#started) return this.#started;
-    if (this.#state.kind === 'stopped') return Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
+    if (this.#state.kind === 'stopped')
+      return Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
     this.#started = new Promise<void>((resolve, reject) => {
       this.#resolveStarted = resolve;
       this.#rejectStarted = reject;

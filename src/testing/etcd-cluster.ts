@@ -206,7 +206,10 @@ export class EtcdCluster {
         for (let i = 0; i < this.members.length; i++) {
           const m = this.members[i]!;
           if (!m.process || m.paused) continue;
-          const text = await fetch(this.metricsUrl(i)).then((r) => r.text(), () => '');
+          const text = await fetch(this.metricsUrl(i)).then(
+            (r) => r.text(),
+            () => '',
+          );
           if (/^etcd_server_is_leader 1$/m.test(text)) return i + 1;
         }
         return 0;

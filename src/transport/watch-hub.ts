@@ -132,7 +132,10 @@ export class WatchHub {
       this.#active.delete(res.watch_id);
       const err =
         compactRevision > 0n
-          ? new LockedError('COMPACTED', `watch from revision ${sub.target.startRevision} needs compacted revision ${compactRevision}`)
+          ? new LockedError(
+              'COMPACTED',
+              `watch from revision ${sub.target.startRevision} needs compacted revision ${compactRevision}`,
+            )
           : classify(new Error(res.cancel_reason || 'watch canceled by etcd'), 'watch');
       this.#end(sub, err);
       this.#maybeIdle();
