@@ -9,6 +9,15 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
     },
+  },
+  {
+    // The package entry points use CommonJS `export =`; they are checked with the build's config.
+    files: ['src/index.ts', 'src/esm.mts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
