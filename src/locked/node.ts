@@ -104,9 +104,14 @@ export class LockedNode extends EventEmitter {
   /**
    * Joins the election. The promise resolves once the node knows the leader
    * (or that there is none) and rejects only if the node is stopped first;
-   * ignoring it is safe (the seed's `node.start()`).
+   * ignoring it is safe (the seed's `node.start()`). The seed's callback form
+   * `start(done)` is called at the same moment (not if the node is stopped first).
    */
-  start(): Promise<void> {
+  start(done?: () => void): Promise<void> {
+    if (done !== undefined && typeof done !== 'function') {
+      throw new TypeError(`start(done): done must be a function, got ${typeof done}`);
+    }
+    if (done) this.start().then(done, () => undefined);
     if (this.#started) return this.#started;
     if (this.#state.kind === 'stopped')
       return Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
