@@ -1,5 +1,6 @@
 import type * as etcd from 'etcd3';
-import { LockedClient, type ConnectionOptions } from '../client.js';
+import { LockedClient, isEtcd3Client, type ConnectionOptions } from '../client.js';
+import { parseEndpoints } from '../core/endpoints.js';
 import type { TimingOptions } from '../core/options.js';
 import { describe, knownKeys, nonEmptyString, optionalBoolean, positiveSeconds } from '../core/validate.js';
 import { DEFAULT_TTL_SEC, resolveTiming } from '../core/options.js';
@@ -58,6 +59,7 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
       `hosts must name at least one etcd endpoint ("host:port,host:port" or an array), got ${describe(hosts)}`,
     );
   }
+  if (!isEtcd3Client(hosts)) parseEndpoints(hosts, 'hosts'); // report errors under the seed's name for the field
   const client = new LockedClient({ ...options, endpoints: hosts });
   const pool = new Map<number, PooledSession[]>();
 

@@ -1,0 +1,43 @@
+import type { Clock } from '../../src/core/clock.js';
+
+/** A manual clock for pure-logic tests: time moves only by `advance`, timers run in due order. */
+export class FakeClock implements Clock {
+  #now = 1_000;
+  #timers: { at: number; fn: () => void; id: number }[] = [];
+  #nextId = 0;
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(fn: () => void, ms: number): () => void {
+    const id = this.#nextId++;
+    this.#timers.push({ at: this.#now + Math.max(0, ms), fn, id });
+    return () => {
+      this.#timers = this.#timers.filter((t) => t.id !== id);
+    };
+  }
+
+  /** Moves time forward by `ms`, running every timer that falls due, in order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      this.#timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.#timers[0];
+      if (!next || next.at > target) break;
+      this.#timers.shift();
+      this.#now = next.at;
+      next.fn();
+    }
+    this.#now = target;
+  }
+
+  /** Moves time without running timers: a process paused (SIGSTOP, GC) and just resumed. */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
+  get pending(): number {
+    return this.#timers.length;
+  }
+}
