@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { ChildCandidate, monotonicNow } from './processes.js';
+
+// SIGKILL of the leading process: no resign, so the next candidate is elected
+// when etcd expires the lease. Bound from the issue: within ttl + 3 s.
+const FIXTURE = join(__dirname, 'fixtures', 'candidate.cjs');
+const TTL_SEC = 2;
+let cluster: EtcdCluster;
+const children: ChildCandidate[] = [];
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+});
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.kill()));
+  await cluster?.stop();
+});
+
+it('SIGKILL of the leading process hands over within ttl + 3 s, to exactly one successor with a larger token', async () => {
+  const group = ['c1', 'c2', 'c3'].map(
+    (id) => new ChildCandidate(process.execPath, [FIXTURE, cluster.endpoints, '/crash', id, String(TTL_SEC)]),
+  );
+  children.push(...group);
+  await waitFor('all three started', () => group.every((c) => c.events('started').length > 0), { timeoutMs: 20_000 });
+  await waitFor('a leader', () => group.some((c) => c.events('select').length > 0));
+  const leader = group.find((c) => c.events('select').length > 0)!;
+  const firstToken = BigInt(leader.events('select')[0]!.token as string);
+  const killedAt = monotonicNow();
+  await leader.kill('SIGKILL');
+  const rest = group.filter((c) => c !== leader);
+  await waitFor('a successor', () => rest.some((c) => c.events('select').length > 0), {
+    timeoutMs: (TTL_SEC + 10) * 1000,
+  });
+  const successor = rest.find((c) => c.events('select').length > 0)!;
+  const select = successor.events('select')[0]!;
+  const handoverMs = (select.at as number) - killedAt;
+  expect(handoverMs).toBeLessThan((TTL_SEC + 3) * 1000);
+  expect(BigInt(select.token as string)).toBeGreaterThan(firstToken);
+  expect(rest.filter((c) => c.events('select').length > 0)).toHaveLength(1);
+  await waitFor('the other follower sees the successor', () =>
+    rest.every((c) => c.events('change').some((e) => e.leader === select.id)),
+  );
+});

@@ -1,0 +1,214 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { locked, type LockedNode, type Locker } from '../../src/api.js';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { EventLog } from './events.js';
+
+// Every behaviour of the seed README against a real (1-member) etcd.
+let cluster: EtcdCluster;
+const lockers: Locker[] = [];
+const nodes: LockedNode[] = [];
+let pathSeq = 0;
+
+function newLocker(hosts: string | string[] | Etcd3 = cluster.endpoints): Locker {
+  const l = locked(hosts);
+  lockers.push(l);
+  return l;
+}
+function path(): string {
+  return `/seed-test-${++pathSeq}`;
+}
+function node(l: Locker, opts: Parameters<Locker>[0]): LockedNode {
+  const n = l(opts as { path: string });
+  nodes.push(n);
+  return n;
+}
+function leaders(group: LockedNode[]): LockedNode[] {
+  return group.filter((n) => n.isSelected());
+}
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+});
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  await Promise.all(lockers.splice(0).map((l) => l.close()));
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('the seed README, line by line', () => {
+  it('three competing nodes: exactly one select, and every node agrees on change, id() and value()', async () => {
+    const p = path();
+    const group = [1, 2, 3].map((i) => node(newLocker(), { id: `node${i}`, path: p, value: i * 10, ttl: 5 }));
+    const log = new EventLog(group);
+    group.forEach((n) => void n.start());
+    await waitFor('one leader', () => leaders(group).length === 1);
+    const leader = leaders(group)[0]!;
+    await waitFor('every node to know the leader', () => group.every((n) => n.id() === leader.localid()));
+    expect(log.of('select')).toHaveLength(1);
+    expect(log.of('select')[0]!.node).toBe(leader.localid());
+    expect(log.of('select')[0]!.args).toEqual([String(leader.localvalue()), leader.localid()]);
+    for (const n of group) {
+      expect(n.id()).toBe(leader.localid());
+      expect(n.value()).toBe(String(leader.localvalue()));
+      const changes = log.of('change', n.localid());
+      expect(changes.at(-1)!.args).toEqual([String(leader.localvalue()), leader.localid()]);
+    }
+    expect(log.of('error')).toHaveLength(0);
+  });
+
+  it('refresh on the leader and ping on every node while a leader is known', async () => {
+    const p = path();
+    const group = [1, 2].map((i) => node(newLocker(), { id: `r${i}`, path: p, value: 'v', ttl: 2 }));
+    const log = new EventLog(group);
+    group.forEach((n) => void n.start());
+    await waitFor('one leader', () => leaders(group).length === 1);
+    const leader = leaders(group)[0]!;
+    const other = group.find((n) => n !== leader)!;
+    // ttl 2 s renews every ~667 ms: two refreshes and pings come within a few seconds.
+    await waitFor('two refreshes on the leader', () => log.of('refresh', leader.localid()).length >= 2, {
+      timeoutMs: 10_000,
+    });
+    await waitFor('two pings on the follower', () => log.of('ping', other.localid()).length >= 2, {
+      timeoutMs: 10_000,
+    });
+    expect(log.of('refresh', other.localid())).toHaveLength(0);
+    expect(log.of('refresh', leader.localid())[0]!.args).toEqual(['v', leader.localid()]);
+    expect(log.of('ping', other.localid())[0]!.args).toEqual(['v', leader.localid()]);
+    expect(log.of('deselect')).toHaveLength(0); // no flapping: the seed re-contested every TTL
+  });
+
+  it('graceful stop() resigns at once: deselect on the old leader, select on the next, well under 1 s', async () => {
+    const p = path();
+    const group = [1, 2, 3].map((i) => node(newLocker(), { id: `g${i}`, path: p, value: i, ttl: 10 }));
+    const log = new EventLog(group);
+    group.forEach((n) => void n.start());
+    await waitFor('one leader', () => leaders(group).length === 1);
+    await Promise.all(group.map((n) => n.start())); // all have joined the queue
+    const first = leaders(group)[0]!;
+    const stoppedAt = performance.now();
+    await first.stop();
+    expect(first.isSelected()).toBe(false);
+    expect(log.of('deselect', first.localid())).toHaveLength(1);
+    await waitFor('a new leader', () => log.of('select').length === 2, { timeoutMs: 5_000 });
+    const handoverMs = log.of('select')[1]!.atMs - stoppedAt;
+    expect(handoverMs).toBeLessThan(1_000); // ttl is 10 s: only the resign can explain this
+    expect(leaders(group)).toHaveLength(1);
+    await waitFor('everyone to see the new leader', () =>
+      group.filter((n) => n !== first).every((n) => n.id() === leaders(group)[0]?.localid()),
+    );
+  });
+
+  it('a node started while another leads knows the leader as soon as start() resolves', async () => {
+    const p = path();
+    const a = node(newLocker(), { id: 'a', path: p, value: 'A', ttl: 5 });
+    await a.start();
+    await waitFor('a leads', () => a.isSelected());
+    const b = node(newLocker(), { id: 'b', path: p, value: 'B', ttl: 5 });
+    const changes: unknown[][] = [];
+    b.on('change', (...args: unknown[]) => changes.push(args));
+    await b.start();
+    expect(b.id()).toBe('a');
+    expect(b.value()).toBe('A');
+    expect(changes).toEqual([['A', 'a']]);
+    expect(b.isSelected()).toBe(false);
+  });
+
+  it('start(done) calls back like the seed', async () => {
+    const n = node(newLocker(), { id: 'cb', path: path(), value: 1, ttl: 5 });
+    await new Promise<void>((resolve) => {
+      void n.start(resolve);
+    });
+    expect(n.id()).not.toBeUndefined();
+  });
+
+  it('accepts an array of hosts, locker(path, opts), and an existing Etcd3 client', async () => {
+    const p = path();
+    const etcd = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const viaArray = node(newLocker(cluster.endpoints.split(',')), { id: 'arr', path: p, value: 1, ttl: 5 });
+      const viaClient = node(newLocker(etcd), { id: 'cli', path: p, value: 2, ttl: 5 });
+      const viaPathArg = newLocker()(p, { id: 'pathform', value: 3, ttl: 5 });
+      nodes.push(viaPathArg);
+      const group = [viaArray, viaClient, viaPathArg];
+      await Promise.all(group.map((n) => n.start()));
+      await waitFor('one leader among them', () => leaders(group).length === 1);
+      await waitFor('agreement', () => group.every((n) => n.id() === leaders(group)[0]?.localid()));
+      await Promise.all(nodes.splice(0).map((n) => n.stop()));
+      // The client we passed in stays ours: still usable after the nodes stopped and the locker closed.
+      await Promise.all(lockers.splice(0).map((l) => l.close()));
+      expect(await etcd.get(`${p}/none`).string()).toBeNull();
+    } finally {
+      etcd.close();
+    }
+  });
+
+  it('proclaim() changes the value while leading; every node sees change', async () => {
+    const p = path();
+    const group = [1, 2].map((i) => node(newLocker(), { id: `p${i}`, path: p, value: 'old', ttl: 5 }));
+    const log = new EventLog(group);
+    await Promise.all(group.map((n) => n.start()));
+    await waitFor('one leader', () => leaders(group).length === 1);
+    const leader = leaders(group)[0]!;
+    await leader.proclaim('new');
+    await waitFor('every node sees the new value', () => group.every((n) => n.value() === 'new'));
+    for (const n of group) expect(log.of('change', n.localid()).at(-1)!.args).toEqual(['new', leader.localid()]);
+    expect(leader.localvalue()).toBe('new');
+  });
+
+  it('fencing tokens grow from term to term and a fenced write fails once the term is over', async () => {
+    const p = path();
+    const group = [1, 2].map((i) => node(newLocker(), { id: `f${i}`, path: p, value: i, ttl: 5 }));
+    await Promise.all(group.map((n) => n.start()));
+    await waitFor('one leader', () => leaders(group).length === 1);
+    const first = leaders(group)[0]!;
+    const firstTerm = first.term()!;
+    const firstToken = first.token()!;
+    expect(typeof firstToken).toBe('bigint');
+    await firstTerm.put('/fenced/resource', 'written by the first term');
+    await first.stop();
+    const second = group.find((n) => n !== first)!;
+    await waitFor('the second leads', () => second.isSelected());
+    expect(second.token()!).toBeGreaterThan(firstToken);
+    await expect(firstTerm.put('/fenced/resource', 'stale write')).rejects.toMatchObject({ code: 'NOT_LEADER' });
+    await second.term()!.put('/fenced/resource', 'written by the second term');
+    const etcd = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      expect(await etcd.get('/fenced/resource').string()).toBe('written by the second term');
+    } finally {
+      etcd.close();
+    }
+  });
+});
+
+describe('unreachable etcd', () => {
+  it('emits error, is never selected, and does not crash (with and without a listener)', async () => {
+    const deadPort = await import('../../src/testing/free-port.js').then((m) => m.freePort());
+    const l = newLocker(`127.0.0.1:${deadPort}`);
+    const withListener = node(l, { id: 'e1', path: path(), value: 1, ttl: 2 });
+    const errors: Error[] = [];
+    withListener.on('error', (err: Error) => errors.push(err));
+    const silent = node(l, { id: 'e2', path: path(), value: 1, ttl: 2 });
+    void withListener.start();
+    void silent.start();
+    await waitFor('an error event', () => errors.length > 0, { timeoutMs: 20_000 });
+    expect(errors[0]).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(withListener.isSelected()).toBe(false);
+    expect(silent.isSelected()).toBe(false);
+    expect(withListener.id()).toBeNull();
+  });
+
+  it('stopOnError restores the seed behaviour: the node stops after the first error', async () => {
+    const deadPort = await import('../../src/testing/free-port.js').then((m) => m.freePort());
+    const n = node(newLocker(`127.0.0.1:${deadPort}`), { id: 's', path: path(), value: 1, ttl: 2, stopOnError: true });
+    const errors: Error[] = [];
+    n.on('error', (err: Error) => errors.push(err));
+    const started = n.start();
+    await expect(started).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(errors.length).toBeGreaterThan(0);
+    expect(n.isSelected()).toBe(false);
+  });
+});
