@@ -1,5 +1,6 @@
 import { abortReason, anySignal } from '../core/abort.js';
-import { LockedError } from '../errors.js';
+import { LockedError, isLockedError } from '../errors.js';
+import type { Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
 import { candidateKey, toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
@@ -45,7 +46,20 @@ export class Election {
    */
   async campaign(value: string, options: { signal?: AbortSignal } = {}): Promise<Term> {
     const { signal } = options;
-    const lease = await this.#session.lease(signal);
+    for (let attempt = 1; ; attempt++) {
+      const lease = await this.#session.lease(signal);
+      try {
+        return await this.#campaignOn(lease, value, signal);
+      } catch (err) {
+        // etcd says the lease is gone (revoked or expired before our keepalive told us):
+        // end it so the session grants a new one, and try again on that.
+        if (!isLockedError(err, 'LEASE_LOST') || attempt >= 3 || signal?.aborted) throw err;
+        lease.end('etcd reports the lease not found');
+      }
+    }
+  }
+
+  async #campaignOn(lease: Lease, value: string, signal: AbortSignal | undefined): Promise<Term> {
     const scope = anySignal([lease.signal, signal]);
     const key = candidateKey(this.name, lease.id);
     const token = await this.#join(key, value, lease.id);

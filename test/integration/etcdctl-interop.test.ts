@@ -19,7 +19,7 @@ function elect(...args: string[]): ChildCandidate {
   return child;
 }
 function text(child: ChildCandidate): string[] {
-  return child.lines.map((l) => String(l.text ?? JSON.stringify(l)));
+  return child.lines.map((l) => (typeof l.text === 'string' ? l.text : JSON.stringify(l)));
 }
 function node(path: string, id: string, value: string): LockedNode {
   const l = locked(cluster.endpoints);

@@ -1,0 +1,159 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { LockedClient, type Candidate, isLockedError } from '../../src/api.js';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+
+// The promise / AbortSignal core under the facade, on a real etcd.
+let cluster: EtcdCluster;
+let raw: Etcd3;
+const clients: LockedClient[] = [];
+
+function client(ttl = 5): LockedClient {
+  const c = new LockedClient({ endpoints: cluster.endpoints, ttl });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+  raw = new Etcd3({ hosts: cluster.endpoints });
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  raw?.close();
+  await cluster?.stop();
+});
+
+describe('campaign', () => {
+  it('writes the key layout of concurrency.Election: <name>/<lease hex>, token = create revision', async () => {
+    const c = client();
+    const term = await c.election('/layout').campaign('v');
+    expect(term.key).toBe(`/layout/${term.lease.id.toString(16)}`);
+    const kv = (await raw.get(term.key).exec()).kvs[0]!;
+    expect(BigInt(kv.create_revision)).toBe(term.token);
+    expect(BigInt(kv.lease)).toBe(term.lease.id);
+    expect(kv.value.toString()).toBe('v');
+    expect(term.isValid()).toBe(true);
+  });
+
+  it('is herd-free: each waiter watches only its predecessor, so a resign wakes one waiter', async () => {
+    const leader = await client().election('/herd').campaign('leader');
+    const waiters = Array.from({ length: 5 }, () => client());
+    const pending = waiters.map((c, i) => c.election('/herd').campaign(`w${i}`));
+    await waitFor('all queued', async () => (await waiters[0]!.election('/herd').candidates()).length === 6);
+    const before = waiters.map((c) => c.hub.eventsDelivered);
+    await leader.resign();
+    const next = await Promise.race(pending.map((p, i) => p.then(() => i)));
+    expect(next).toBe(0); // the oldest waiter
+    const woken = waiters.map((c, i) => c.hub.eventsDelivered - before[i]!);
+    expect(woken.reduce((a, b) => a + b, 0)).toBe(1);
+    for (const c of waiters) await c.close();
+    await Promise.allSettled(pending);
+  });
+
+  it('an aborted campaign leaves the queue (its key is deleted)', async () => {
+    const holder = await client().election('/abort').campaign('holder');
+    const waiter = client();
+    const controller = new AbortController();
+    const pending = waiter.election('/abort').campaign('waiter', { signal: controller.signal });
+    await waitFor('queued', async () => (await waiter.election('/abort').candidates()).length === 2);
+    controller.abort();
+    await expect(pending).rejects.toBeDefined();
+    await waitFor('key removed', async () => (await waiter.election('/abort').candidates()).length === 1);
+    expect((await waiter.election('/abort').leader())!.key).toBe(holder.key);
+  });
+
+  it('the term signal aborts when the lease is revoked behind our back, and a fresh campaign gets a larger token', async () => {
+    const c = client(5);
+    const election = c.election('/revoked');
+    const term = await election.campaign('v');
+    await raw.lease(5).grant(); // unrelated lease: revisions move on
+    await raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
+    await waitFor('term to end', () => term.signal.aborted, { timeoutMs: 5_000 });
+    expect(term.isValid()).toBe(false);
+    expect(isLockedError(term.signal.reason, 'LEADERSHIP_LOST')).toBe(true);
+    const next = await election.campaign('v');
+    expect(next.lease.id).not.toBe(term.lease.id);
+    expect(next.token).toBeGreaterThan(term.token);
+  });
+});
+
+describe('observe', () => {
+  it('reports the lowest create revision even when several keys arrive in one watch response', async () => {
+    const c = client();
+    const seen: (Candidate | null)[] = [];
+    const tracker = c.election('/batch').track((leader) => seen.push(leader));
+    await waitFor('initial report', () => seen.length === 1);
+    expect(seen[0]).toBeNull();
+    const leases = await Promise.all([1, 2, 3].map(() => raw.lease(10).grant()));
+    // First key alone, then two newer keys in one transaction (one watch response).
+    await raw.put('/batch/a').value('A').lease(leases[0]!).exec();
+    await raw
+      .if('/batch/b', 'Create', '==', 0)
+      .then(raw.put('/batch/b').value('B').lease(leases[1]!), raw.put('/batch/c').value('C').lease(leases[2]!))
+      .commit();
+    await waitFor('leader A reported', () => seen.at(-1)?.value === 'A');
+    await raw.put('/batch/zz').value('Z').lease(leases[2]!).exec();
+    // Deleting A and putting D in one txn: the next leader is B (lowest remaining create revision).
+    await raw
+      .if('/batch/a', 'Create', '>', 0)
+      .then(raw.delete().key('/batch/a'), raw.put('/batch/d').value('D'))
+      .commit();
+    await waitFor('leader B reported', () => seen.at(-1)?.value === 'B');
+    expect(seen.map((s) => s?.value ?? null)).toEqual([null, 'A', 'B']);
+    tracker.close();
+    await raw.delete().prefix('/batch/');
+  });
+
+  it('the async iterator yields each leader change until aborted', async () => {
+    const watcher = client();
+    const controller = new AbortController();
+    const values: (string | null)[] = [];
+    const done = (async () => {
+      for await (const leader of watcher.election('/iter').observe({ signal: controller.signal })) {
+        values.push(leader?.value ?? null);
+        if (values.length === 3) controller.abort();
+      }
+    })();
+    await waitFor('first report', () => values.length === 1);
+    const first = await client().election('/iter').campaign('one');
+    await waitFor('second report', () => values.length === 2);
+    const secondClient = client();
+    const second = secondClient.election('/iter').campaign('two');
+    await waitFor('two queued', async () => (await secondClient.election('/iter').candidates()).length === 2);
+    await first.resign();
+    await done;
+    expect(values).toEqual([null, 'one', 'two']);
+    await (await second).resign();
+  });
+});
+
+describe('withLeadership', () => {
+  it('runs fn only while leading and aborts its signal when leadership is lost', async () => {
+    const c = client(5);
+    let aborted = false;
+    let leaseId = 0n;
+    const result = c.election('/work').withLeadership('v', async (signal, term) => {
+      leaseId = term.lease.id;
+      await raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
+      await waitFor('the work signal to abort', () => signal.aborted, { timeoutMs: 10_000 });
+      aborted = signal.aborted;
+      return 'stopped';
+    });
+    await expect(result).resolves.toBe('stopped');
+    expect(aborted).toBe(true);
+    expect(leaseId).not.toBe(0n);
+  });
+
+  it('resigns when fn returns, so the next candidate is elected', async () => {
+    const a = client();
+    const b = client();
+    const aTerm = a.election('/work2').withLeadership('a', async () => 'done');
+    await expect(aTerm).resolves.toBe('done');
+    const bTerm = await b.election('/work2').campaign('b');
+    expect(bTerm.isValid()).toBe(true);
+  });
+});

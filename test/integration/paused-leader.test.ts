@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { ChildCandidate, monotonicNow } from './processes.js';
+
+// The fault that breaks Curator and Go's client: a leader paused longer than
+// its TTL. Another candidate is elected meanwhile; when the old leader resumes,
+// its very first isSelected() answers false, before any timer has run, so the
+// two "true" periods never overlap.
+const FIXTURE = join(__dirname, 'fixtures', 'candidate.cjs');
+const TTL_SEC = 2;
+let cluster: EtcdCluster;
+const children: ChildCandidate[] = [];
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+});
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.kill()));
+  await cluster?.stop();
+});
+
+it('a leader paused for 3 x TTL answers false on resume, and its term never overlaps the next', async () => {
+  const group = ['p1', 'p2'].map(
+    (id) => new ChildCandidate(process.execPath, [FIXTURE, cluster.endpoints, '/paused', id, String(TTL_SEC)]),
+  );
+  children.push(...group);
+  await waitFor('a leader', () => group.some((c) => c.events('select').length > 0), { timeoutMs: 20_000 });
+  const leader = group.find((c) => c.events('select').length > 0)!;
+  const other = group.find((c) => c !== leader)!;
+  await waitFor('the follower to know the leader', () => other.events('change').length > 0);
+  const pid = leader.process.pid!;
+  process.kill(pid, 'SIGSTOP');
+  const pausedAt = monotonicNow();
+  try {
+    await waitFor('the follower to be elected', () => other.events('select').length > 0, {
+      timeoutMs: (TTL_SEC + 10) * 1000,
+    });
+    // Keep the leader paused to 3 x TTL in all.
+    await waitFor('3 x TTL of pause', () => monotonicNow() - pausedAt >= 3 * TTL_SEC * 1000, {
+      timeoutMs: 4 * TTL_SEC * 1000,
+      intervalMs: 50,
+    });
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await waitFor('the old leader to sample after resuming', () => leader.events('resumed').length > 0);
+  expect(leader.events('resumed')[0]!.selected).toBe(false);
+  await waitFor('the old leader to emit deselect', () => leader.events('deselect').length > 0);
+  const oldTrue = leader.events('selected').filter((e) => e.selected === true);
+  const oldFalse = leader.events('selected').filter((e) => e.selected === false);
+  const newTrue = other.events('selected').find((e) => e.selected === true)!;
+  expect(oldTrue).toHaveLength(1);
+  // The old leader's last true sample was before the pause: its period ended before the new one began.
+  expect(oldFalse[0]!.at as number).toBeGreaterThan(pausedAt);
+  expect(newTrue.at as number).toBeGreaterThan(pausedAt);
+  expect(leader.events('resumed')[0]!.at as number).toBeGreaterThan(newTrue.at as number);
+  expect(BigInt(other.events('select')[0]!.token as string)).toBeGreaterThan(
+    BigInt(leader.events('select')[0]!.token as string),
+  );
+});
