@@ -1,0 +1,85 @@
+/**
+ * A candidate process for the benchmarks: `node --import tsx child.ts <kind>`,
+ * driven by the parent over IPC (protocol.ts). It runs one implementation and
+ * reports each event with the monotonic time it happened at. It exits when told,
+ * or when the parent goes away.
+ */
+import type { Adapter, Connect, Contender } from './adapter.js';
+import { monoMs, type CandidateKind, type Command, type Report } from './protocol.js';
+
+const loaders: Record<CandidateKind, () => Promise<{ connect: Connect }>> = {
+  locked: () => import('./locked.js'),
+  etcd3: () => import('./etcd3.js'),
+  v3election: () => import('./v3election.js'),
+  'locked-v2': () => import('./locked-v2.js'),
+};
+
+function send(report: Report): void {
+  process.send?.(report);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] as CandidateKind;
+  const load = loaders[kind];
+  if (!load) throw new Error(`unknown candidate kind ${String(kind)}`);
+  const { connect } = await load();
+  let adapter: Adapter | null = null;
+  let contender: Contender | null = null;
+  let queue: Promise<void> = Promise.resolve();
+
+  const run = async (cmd: Command): Promise<void> => {
+    switch (cmd.op) {
+      case 'connect':
+        adapter = await connect(cmd.endpoints);
+        send({ ev: 'connected', t: monoMs() });
+        return;
+      case 'join':
+        if (!adapter) throw new Error('join before connect');
+        contender = adapter.join(cmd.config, {
+          elected: () => send({ ev: 'elected', t: monoMs() }),
+          renewed: () => send({ ev: 'renewed', t: monoMs() }),
+          deposed: () => send({ ev: 'deposed', t: monoMs() }),
+          error: (err) => send({ ev: 'error', t: monoMs(), message: errorMessage(err) }),
+        });
+        send({ ev: 'joined', t: monoMs() });
+        return;
+      case 'start': {
+        if (!contender) throw new Error('start before join');
+        const t = monoMs();
+        contender.start();
+        send({ ev: 'started', t });
+        return;
+      }
+      case 'stop': {
+        const stopCalledAt = monoMs();
+        const current = contender;
+        contender = null;
+        await current?.stop();
+        send({ ev: 'stopped', t: monoMs(), stopCalledAt });
+        return;
+      }
+      case 'exit':
+        await Promise.race([adapter?.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+        process.exit(0);
+    }
+  };
+
+  process.on('message', (cmd: Command) => {
+    queue = queue.then(
+      () => run(cmd),
+      () => run(cmd),
+    );
+    queue.catch((err: unknown) => send({ ev: 'error', t: monoMs(), message: errorMessage(err) }));
+  });
+  process.on('disconnect', () => process.exit(1));
+  send({ ev: 'up', t: monoMs() });
+}
+
+main().catch((err: unknown) => {
+  send({ ev: 'error', t: monoMs(), message: errorMessage(err) });
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+/**
+ * The messages between a benchmark and its candidate processes (over Node's
+ * IPC channel). Every time is `process.hrtime.bigint()` in ms, which on Linux is
+ * CLOCK_MONOTONIC: one clock shared by every process on the machine, so a kill
+ * in the parent and a `select` in a child are on the same time line.
+ */
+
+/** The implementations a candidate process can run. */
+export type CandidateKind = 'locked' | 'etcd3' | 'v3election' | 'locked-v2';
+
+export interface JoinConfig {
+  /** Election name (locked: the seed's path; etcd3: the election name; v3election: the name). */
+  readonly name: string;
+  readonly ttlSec: number;
+  readonly value: string;
+}
+
+/** Parent → child. */
+export type Command =
+  | { readonly op: 'connect'; readonly endpoints: string }
+  | { readonly op: 'join'; readonly config: JoinConfig }
+  | { readonly op: 'start' }
+  | { readonly op: 'stop' }
+  | { readonly op: 'exit' };
+
+/** Child → parent. `t` is the child's monotonic ms at the moment of the event. */
+export type Report =
+  | { readonly ev: 'up'; readonly t: number }
+  | { readonly ev: 'connected'; readonly t: number }
+  | { readonly ev: 'joined'; readonly t: number }
+  | { readonly ev: 'started'; readonly t: number }
+  /** This candidate leads (the library's own "you are the leader" signal). */
+  | { readonly ev: 'elected'; readonly t: number }
+  /** A keepalive of this candidate's lease was answered (or, for v2, its key was written). */
+  | { readonly ev: 'renewed'; readonly t: number }
+  /** This candidate no longer leads. */
+  | { readonly ev: 'deposed'; readonly t: number }
+  | { readonly ev: 'stopped'; readonly t: number; readonly stopCalledAt: number }
+  | { readonly ev: 'error'; readonly t: number; readonly message: string };
+
+export function monoMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,0 +1,128 @@
+import type { CandidateKind } from '../candidates/protocol.js';
+import { monoMs } from '../candidates/protocol.js';
+import type { Candidate, Entry, Fleet } from '../lib/fleet.js';
+
+/**
+ * One failover run with three candidate processes of one kind, in one fresh
+ * election: (1) all three start at once → the first `elected` (time to first
+ * leader); (2) the leader leaves the library's graceful way → the next
+ * `elected` (graceful handover); (3) the new leader's process is SIGKILLed at a
+ * random phase of its keepalive cycle → the last candidate's `elected` (crash
+ * handover). For (3) the floor is the moment etcd may expire the lease at the
+ * earliest — the last acknowledged renewal + TTL — and the excess over it is
+ * etcd's lease-expiry tick plus the watch delivery plus the library's reaction.
+ */
+export interface FailoverSample {
+  readonly firstLeaderMs: number;
+  readonly gracefulMs: number;
+  readonly crashMs: number;
+  /** Last renewal + TTL − kill time: how long etcd had to keep the dead leader's lease. */
+  readonly crashFloorMs: number;
+  /** crashMs − crashFloorMs. */
+  readonly crashExcessMs: number;
+}
+
+export interface FailoverOptions {
+  readonly fleet: Fleet;
+  readonly kind: CandidateKind;
+  readonly endpoints: string;
+  readonly ttlSec: number;
+  readonly name: string;
+  readonly random: () => number;
+}
+
+const elected = (e: Entry): boolean => e.report.ev === 'elected';
+
+/** Three live candidates for the next run: survivors of the last run plus new processes. */
+export async function fillPool(
+  fleet: Fleet,
+  pool: Candidate[],
+  kind: CandidateKind,
+  endpoints: string,
+  size = 3,
+): Promise<Candidate[]> {
+  const alive = pool.filter((c) => c.alive);
+  if (alive.length < size) alive.push(...(await fleet.spawn(kind, endpoints, size - alive.length)));
+  return alive;
+}
+
+export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promise<FailoverSample> {
+  const { fleet, ttlSec } = o;
+  const ttlMs = ttlSec * 1000;
+  await fleet.join(pool, { name: o.name, ttlSec, value: `${o.kind}` });
+  const inRun = new Set(pool.map((c) => c.who));
+  const mine = (e: Entry): boolean => inRun.has(e.who);
+
+  // (1) first leader
+  const startMark = fleet.mark();
+  const t0 = monoMs();
+  for (const c of pool) c.send({ op: 'start' });
+  const first = await fleet.next('a first leader', (e) => mine(e) && elected(e), startMark, 30_000);
+  const firstLeaderMs = first.report.t - t0;
+
+  // Let every candidate queue: wait for the leader's next renewal (≤ ttl/3 away; immediate for locked-v2).
+  await fleet
+    .next('a renewal of the leader', (e) => e.who === first.who && e.report.ev === 'renewed', first.seq, ttlMs + 2000)
+    .catch(() => undefined);
+  const leader = latestLeader(fleet, startMark, inRun);
+
+  // (2) graceful handover
+  const stopMark = fleet.mark();
+  const leaving = pool.find((c) => c.who === leader)!;
+  leaving.send({ op: 'stop' });
+  const [stopped, next] = await Promise.all([
+    fleet.next('the leader to stop', (e) => e.who === leader && e.report.ev === 'stopped', stopMark, 10_000),
+    fleet.next('the next leader', (e) => mine(e) && e.who !== leader && elected(e), stopMark, ttlMs * 3 + 10_000),
+  ]);
+  const stopCalledAt = stopped.report.ev === 'stopped' ? stopped.report.stopCalledAt : NaN;
+  const gracefulMs = next.report.t - stopCalledAt;
+
+  // (3) crash handover: kill the new leader's process at a random phase after one of its renewals.
+  inRun.delete(leader);
+  const crashLeader = latestLeader(fleet, stopMark, inRun);
+  await fleet
+    .next(
+      'a renewal of the new leader',
+      (e) => e.who === crashLeader && e.report.ev === 'renewed',
+      next.seq,
+      ttlMs + 2000,
+    )
+    .catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, o.random() * (ttlMs / 3)));
+  const victim = pool.find((c) => c.who === crashLeader)!;
+  const crashMark = fleet.mark();
+  const tKill = await victim.crash();
+  inRun.delete(crashLeader);
+  const successor = await fleet.next(
+    'a leader after the crash',
+    (e) => mine(e) && elected(e),
+    crashMark,
+    ttlMs * 3 + 10_000,
+  );
+  const renewals = fleet
+    .reports('renewed', crashLeader, startMark)
+    .map((e) => e.report.t)
+    .filter((t) => t <= tKill);
+  const lastRenewal = Math.max(...renewals);
+  const crashMs = successor.report.t - tKill;
+  const crashFloorMs = lastRenewal + ttlMs - tKill;
+
+  // Survivors leave so the next run starts from an empty election.
+  const leaveMark = fleet.mark();
+  const survivors = pool.filter((c) => c.alive && c.who !== leader);
+  for (const c of survivors) c.send({ op: 'stop' });
+  await Promise.all(
+    survivors.map((c) =>
+      fleet.next(`candidate ${c.who} to stop`, (e) => e.who === c.who && e.report.ev === 'stopped', leaveMark, 10_000),
+    ),
+  );
+  return { firstLeaderMs, gracefulMs, crashMs, crashFloorMs, crashExcessMs: crashMs - crashFloorMs };
+}
+
+/** The candidate whose `elected` came last since `from`, among `among`. */
+function latestLeader(fleet: Fleet, from: number, among: Set<number>): number {
+  const wins = fleet.reports('elected', undefined, from).filter((e) => among.has(e.who));
+  const last = wins[wins.length - 1];
+  if (!last) throw new Error('no leader elected');
+  return last.who;
+}
