@@ -24,10 +24,15 @@ export interface ClientOptions extends ConnectionOptions, TimingOptions {
 
 const KNOWN = ['endpoints', 'tls', 'auth', 'ttl', 'driftRate', 'marginMs', 'requestTimeoutMs', 'clock'];
 
-/** gRPC keepalive so a silently dead connection fails its streams (etcd permits pings every 5 s or slower). */
+/**
+ * gRPC keepalive so a silently dead connection fails its streams within ~9 s.
+ * etcd refuses pings more frequent than its --grpc-keepalive-min-time (5 s by
+ * default), so 6 s keeps a margin. Safety never depends on this: it only
+ * bounds how long a waiter can sit on a dead watch after a partition heals.
+ */
 const GRPC_OPTIONS = {
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_time_ms': 6_000,
+  'grpc.keepalive_timeout_ms': 3_000,
   'grpc.keepalive_permit_without_calls': 0,
 };
 

@@ -54,6 +54,7 @@ export class LockedNode extends EventEmitter {
   #tracker: LeaderTracker | null = null;
   #unsubscribe: (() => void)[] = [];
   #started: Promise<void> | null = null;
+  #loop: Promise<void> = Promise.resolve();
   #resolveStarted: (() => void) | null = null;
   #rejectStarted: ((err: Error) => void) | null = null;
 
@@ -138,7 +139,7 @@ export class LockedNode extends EventEmitter {
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
     );
-    void this.#campaignLoop(election, stop.signal);
+    this.#loop = this.#campaignLoop(election, stop.signal);
     return this.#started;
   }
 
@@ -162,9 +163,10 @@ export class LockedNode extends EventEmitter {
     const term = state.term;
     state.term = null;
     if (term) {
-      this.emit('deselect');
+      this.#emit('deselect');
       await term.resign().catch(() => undefined);
     }
+    await this.#loop; // a campaign in flight removes its key before it returns
     await state.binding.release().catch(() => undefined);
   }
 
@@ -206,15 +208,19 @@ export class LockedNode extends EventEmitter {
       return;
     }
     if (term.value !== this.localdata()) await term.proclaim(this.localdata()).catch(() => undefined);
+    if (this.#state !== state || stop.aborted) {
+      await term.resign().catch(() => undefined); // stopped while the value was being written
+      return;
+    }
     if (!term.isValid()) return;
     state.term = term;
     const value = valueToString('value', this.#value);
     this.#setLeader({ id: this.#config.id, value, token: term.token });
-    this.emit('select', value, this.#config.id);
+    this.#emit('select', value, this.#config.id);
     await whenAborted(anySignal([term.signal, stop]));
     if (state.term === term) {
       state.term = null;
-      this.emit('deselect');
+      this.#emit('deselect');
     }
   }
 
@@ -240,7 +246,7 @@ export class LockedNode extends EventEmitter {
     const last = this.#leader;
     this.#leader = next;
     if (last && last.id === next.id && last.value === next.value && last.token === next.token) return;
-    this.emit('change', next.value, next.id);
+    this.#emit('change', next.value, next.id);
   }
 
   #onRenewed(lease: { id: bigint }): void {
@@ -248,14 +254,29 @@ export class LockedNode extends EventEmitter {
     const leader = this.#leader;
     if (!leader) return;
     const term = this.#state.term;
-    if (term && term.lease.id === lease.id && term.isValid()) this.emit('refresh', leader.value, leader.id);
-    this.emit('ping', leader.value, leader.id);
+    if (term && term.lease.id === lease.id && term.isValid()) this.#emit('refresh', leader.value, leader.id);
+    this.#emit('ping', leader.value, leader.id);
   }
 
   /** Reports an error to `error` listeners (never throws without one); stops the node if `stopOnError`. */
   #fail(err: LockedError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.listenerCount('error') > 0) this.#emit('error', err);
     if (this.#config.stopOnError && this.#state.kind === 'running') void this.stop();
+  }
+
+  /**
+   * Emits to the user's listeners. A listener that throws must not corrupt the
+   * node's state mid-transition, so its exception is rethrown on the next tick:
+   * it still reaches `uncaughtException`, as with any EventEmitter.
+   */
+  #emit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
   }
 
   #failStart(err: Error): void {
