@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { locked, type LockedNode, type Locker } from '../../src/api.js';
+import { locked, type LockedNode, type Locker, type NodeOptions } from '../../src/api.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
@@ -19,8 +19,8 @@ function newLocker(hosts: string | string[] | Etcd3 = cluster.endpoints): Locker
 function path(): string {
   return `/seed-test-${++pathSeq}`;
 }
-function node(l: Locker, opts: Parameters<Locker>[0]): LockedNode {
-  const n = l(opts as { path: string });
+function node(l: Locker, opts: NodeOptions): LockedNode {
+  const n = l(opts);
   nodes.push(n);
   return n;
 }
