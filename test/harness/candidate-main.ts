@@ -1,0 +1,259 @@
+/**
+ * One candidate, as its own process (so SIGSTOP pauses it for real). Spawned
+ * by candidate-process.ts with its config in LOCKED_CHAOS_CANDIDATE; talks to
+ * the harness over IPC (protocol.ts). It samples its leadership every
+ * `sampleMs` on the shared monotonic clock and on every select/deselect, and
+ * reports a sample when the answer changes (with the last sample of the run it
+ * ends, so intervals end exactly) or at least every `heartbeatMs`.
+ *
+ * Transpiled alone (child-build.ts): only type imports from the harness; the
+ * library and etcd3 are required from the absolute paths in the config.
+ */
+import { createRequire } from 'node:module';
+import type * as Lib from '../../src/api.js';
+import type * as Etcd3 from 'etcd3';
+import type { CandidateConfig, CandidateMessage, HarnessMessage } from './protocol.js';
+
+type LibModule = typeof Lib;
+type Etcd3Module = typeof Etcd3;
+
+const config = JSON.parse(process.env.LOCKED_CHAOS_CANDIDATE ?? 'null') as CandidateConfig | null;
+if (!config || !process.send) {
+  process.stderr.write('candidate-main: run me through the harness (IPC and LOCKED_CHAOS_CANDIDATE)\n');
+  process.exit(2);
+}
+const cfg: CandidateConfig = config;
+const load = createRequire(cfg.libPath);
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+function send(message: CandidateMessage, then?: () => void): void {
+  if (process.connected) process.send?.(message, undefined, {}, () => then?.());
+  else then?.();
+}
+
+function reportError(err: unknown): void {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'UNKNOWN';
+  const message = err instanceof Error ? err.message : String(err);
+  send({ t: 'error', code, message: message.slice(0, 300), at: now() });
+}
+
+/** Leadership as this process sees it right now, with the term's token. */
+type Probe = () => { selected: boolean; token: string | null };
+type ViewProbe = () => string | null;
+
+class Sampler {
+  #last: { selected: boolean; token: string | null; at: number } | null = null;
+  #lastSentAt = -Infinity;
+  #unsent = false;
+  #view: string | null | undefined = undefined;
+
+  constructor(
+    readonly probe: Probe,
+    readonly viewProbe: ViewProbe,
+  ) {}
+
+  sample(): void {
+    const at = now();
+    const { selected, token } = this.probe();
+    const last = this.#last;
+    const next = { selected, token, at };
+    this.#last = next;
+    if (last && last.selected === selected && last.token === token) {
+      if (at - this.#lastSentAt >= cfg.heartbeatMs) this.#send(next);
+      else this.#unsent = true;
+    } else {
+      if (last && this.#unsent) this.#send(last);
+      this.#send(next);
+    }
+    const view = this.viewProbe();
+    if (view !== this.#view) {
+      this.#view = view;
+      send({ t: 'view', leader: view, at });
+    }
+  }
+
+  #send(s: { selected: boolean; token: string | null; at: number }): void {
+    this.#unsent = false;
+    this.#lastSentAt = s.at;
+    send({ t: 'sample', selected: s.selected, token: s.token, at: s.at });
+  }
+}
+
+interface Running {
+  readonly sampler: Sampler;
+  stop(): Promise<void>;
+}
+
+function runNode(lib: LibModule): Running {
+  const locker = lib.locked(cfg.endpoints, {});
+  const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
+  const sampler = new Sampler(
+    () => {
+      const selected = node.isSelected();
+      return { selected, token: node.token()?.toString() ?? null };
+    },
+    () => node.id(),
+  );
+  node.on('select', () => sampler.sample());
+  node.on('deselect', () => sampler.sample());
+  node.on('change', () => sampler.sample());
+  node.on('error', reportError);
+  node.start().catch(reportError);
+  return {
+    sampler,
+    stop: async () => {
+      await node.stop();
+      await locker.close();
+    },
+  };
+}
+
+function runWithLeadership(lib: LibModule): Running {
+  const client = new lib.LockedClient({ endpoints: cfg.endpoints, ttl: cfg.ttlSec });
+  const election = client.election(cfg.path);
+  const stopping = new AbortController();
+  let active: { signal: AbortSignal; token: string } | null = null;
+  let view: string | null = null;
+  const sampler = new Sampler(
+    () => {
+      const term = active;
+      return term && !term.signal.aborted ? { selected: true, token: term.token } : { selected: false, token: null };
+    },
+    () => view,
+  );
+  const tracker = election.track((leader) => {
+    view = leader?.value ?? null;
+    sampler.sample();
+  }, reportError);
+  const loop = (async (): Promise<void> => {
+    while (!stopping.signal.aborted) {
+      try {
+        await election.withLeadership(
+          cfg.id,
+          async (signal, term) => {
+            active = { signal, token: term.token.toString() };
+            sampler.sample();
+            // The work: runs until the signal says leadership can no longer be proven.
+            await new Promise<void>((resolve) => {
+              if (signal.aborted) resolve();
+              else signal.addEventListener('abort', () => resolve(), { once: true });
+            });
+            sampler.sample();
+          },
+          { signal: stopping.signal },
+        );
+      } catch (err) {
+        if (!stopping.signal.aborted) reportError(err);
+      } finally {
+        active = null;
+        sampler.sample();
+      }
+      if (!stopping.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    sampler,
+    stop: async () => {
+      stopping.abort();
+      await loop;
+      tracker.close();
+      await client.close();
+    },
+  };
+}
+
+function runEtcd3(etcd3: Etcd3Module): Running {
+  const client = new etcd3.Etcd3({ hosts: cfg.endpoints });
+  const election = client.election(cfg.path, cfg.ttlSec);
+  let leading: { campaign: Etcd3.Campaign; token: string } | null = null;
+  let current: Etcd3.Campaign | null = null;
+  let view: string | null = null;
+  let stopped = false;
+  const sampler = new Sampler(
+    () => (leading ? { selected: true, token: leading.token } : { selected: false, token: null }),
+    () => view,
+  );
+  const campaign = (): void => {
+    if (stopped) return;
+    const c = election.campaign(cfg.id);
+    current = c;
+    c.on('elected', () => {
+      // etcd3 keeps the create revision of the campaign key in a private field.
+      const token = String((c as unknown as { keyRevision: unknown }).keyRevision);
+      leading = { campaign: c, token };
+      sampler.sample();
+    });
+    c.on('error', (err) => {
+      reportError(err);
+      if (leading?.campaign === c) leading = null;
+      sampler.sample();
+      c.resign().catch(() => undefined);
+      setTimeout(campaign, 200);
+    });
+  };
+  const observe = (): void => {
+    if (stopped) return;
+    election.observe().then(
+      (observer) => {
+        view = observer.leader() ?? null;
+        observer.on('change', (value) => {
+          view = value ?? null;
+          sampler.sample();
+        });
+        observer.on('error', (err) => {
+          reportError(err);
+          observer.cancel().catch(() => undefined);
+          setTimeout(observe, 200);
+        });
+      },
+      (err: unknown) => {
+        reportError(err);
+        setTimeout(observe, 200);
+      },
+    );
+  };
+  campaign();
+  observe();
+  return {
+    sampler,
+    stop: async () => {
+      stopped = true;
+      leading = null;
+      await current?.resign().catch(() => undefined);
+      client.close();
+    },
+  };
+}
+
+function main(): void {
+  const running =
+    cfg.mode === 'etcd3'
+      ? runEtcd3(load(cfg.etcd3Path) as Etcd3Module)
+      : cfg.mode === 'with-leadership'
+        ? runWithLeadership(load(cfg.libPath) as LibModule)
+        : runNode(load(cfg.libPath) as LibModule);
+  const timer = setInterval(() => running.sampler.sample(), cfg.sampleMs);
+  process.on('unhandledRejection', (err) => reportError(err));
+  process.on('disconnect', () => process.exit(1));
+  process.on('message', (message: HarnessMessage) => {
+    if (message.t !== 'stop') return;
+    const forced = setTimeout(() => process.exit(3), 5000);
+    running.stop().then(
+      () => {
+        clearInterval(timer);
+        running.sampler.sample();
+        clearTimeout(forced);
+        send({ t: 'bye', at: now() }, () => process.exit(0)); // IPC is ordered: the samples before it are flushed
+      },
+      (err: unknown) => {
+        reportError(err);
+        process.exit(4);
+      },
+    );
+  });
+  running.sampler.sample();
+  send({ t: 'ready', at: now() });
+}
+
+main();

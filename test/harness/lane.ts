@@ -1,0 +1,178 @@
+import { LeadershipRecorder, checkHistory, sharedNow, type HistoryVerdict } from '../../src/testing/history.js';
+import { CandidateProcess } from './candidate-process.js';
+import type { CandidateMode } from './protocol.js';
+import type { LinkProxy } from './proxy.js';
+import type { ChaosWorld } from './world.js';
+
+/**
+ * One election and its candidates: every candidate a process with its own
+ * proxy to each member, every sample in the lane's recorder. Several lanes run
+ * side by side on one cluster, each judged on its own history.
+ *
+ * Stable = every live candidate is responsive (heard from within `staleMs`,
+ * not paused), exactly one of them reports leadership, and every one of them
+ * names that one as the leader. After a heal, a lane must become stable again
+ * by itself: that is the recovery the runner times.
+ */
+export type DeadEndpoints = 'none' | 'refusing' | 'hanging' | 'both';
+
+export interface LaneOptions {
+  readonly name: string;
+  readonly path: string;
+  readonly mode: CandidateMode;
+  readonly ttlSec: number;
+  readonly candidates: number;
+  /** Dead members put in every candidate's endpoint list. */
+  readonly deadEndpoints?: DeadEndpoints;
+  readonly sampleMs?: number;
+  readonly staleMs?: number;
+}
+
+export interface Stability {
+  readonly stable: boolean;
+  readonly leader: CandidateProcess | null;
+  readonly reason: string;
+}
+
+interface Member {
+  readonly process: CandidateProcess;
+  readonly proxies: LinkProxy[];
+}
+
+export class Lane {
+  readonly name: string;
+  readonly options: LaneOptions;
+  readonly recorder = new LeadershipRecorder();
+  readonly #world: ChaosWorld;
+  readonly #members = new Map<string, Member>();
+  readonly #gone: CandidateProcess[] = [];
+  #next = 0;
+
+  constructor(world: ChaosWorld, options: LaneOptions) {
+    this.#world = world;
+    this.options = options;
+    this.name = options.name;
+  }
+
+  static async start(world: ChaosWorld, options: LaneOptions): Promise<Lane> {
+    const lane = new Lane(world, options);
+    await Promise.all(Array.from({ length: options.candidates }, () => lane.addCandidate()));
+    return lane;
+  }
+
+  get ttlMs(): number {
+    // etcd raises TTLs below its minimum (2 s with the cluster's election timeout of 1 s).
+    return Math.max(2, Math.ceil(this.options.ttlSec)) * 1000;
+  }
+
+  get staleMs(): number {
+    return this.options.staleMs ?? 500;
+  }
+
+  /** Starts a candidate with fresh proxies; its endpoint list has the lane's dead members mixed in. */
+  async addCandidate(deadEndpoints: DeadEndpoints = this.options.deadEndpoints ?? 'none'): Promise<CandidateProcess> {
+    const proxies = await this.#world.proxiesForCandidate();
+    const endpoints = proxies.map((p) => p.endpoint);
+    if (deadEndpoints === 'refusing' || deadEndpoints === 'both') endpoints.unshift(this.#world.deadRefusing.endpoint);
+    if (deadEndpoints === 'hanging' || deadEndpoints === 'both') endpoints.push(this.#world.deadHanging.endpoint);
+    const id = `${this.name}-c${this.#next++}`;
+    const process = CandidateProcess.spawn(
+      this.#world.build,
+      {
+        id,
+        mode: this.options.mode,
+        endpoints,
+        path: this.options.path,
+        ttlSec: this.options.ttlSec,
+        ...(this.options.sampleMs === undefined ? {} : { sampleMs: this.options.sampleMs }),
+      },
+      this.recorder,
+    );
+    this.#members.set(id, { process, proxies });
+    return process;
+  }
+
+  /** Removes a candidate: gracefully (`stop`: it resigns) or as a crash (`kill`). */
+  async removeCandidate(candidate: CandidateProcess, how: 'stop' | 'kill'): Promise<void> {
+    const member = this.#members.get(candidate.id);
+    if (!member) return;
+    if (how === 'stop') await candidate.stop();
+    else await candidate.kill();
+    this.#members.delete(candidate.id);
+    this.#gone.push(candidate);
+    await this.#world.releaseProxies(member.proxies);
+  }
+
+  /** Live candidates (spawned and not exited). */
+  candidates(): CandidateProcess[] {
+    return [...this.#members.values()].map((m) => m.process).filter((p) => !p.exited);
+  }
+
+  proxies(candidate: CandidateProcess): LinkProxy[] {
+    return this.#members.get(candidate.id)?.proxies ?? [];
+  }
+
+  stability(nowMs = sharedNow()): Stability {
+    const live = this.candidates();
+    if (live.length === 0) return { stable: false, leader: null, reason: 'no live candidate' };
+    const quiet = live.filter((c) => !c.isResponsive(this.staleMs, nowMs));
+    if (quiet.length > 0) return { stable: false, leader: null, reason: `not responsive: ${ids(quiet)}` };
+    const leaders = live.filter((c) => c.selected);
+    if (leaders.length !== 1) return { stable: false, leader: null, reason: `${leaders.length} leaders` };
+    const leader = leaders[0]!;
+    const disagree = live.filter((c) => c.view !== leader.id);
+    if (disagree.length > 0) {
+      return {
+        stable: false,
+        leader,
+        reason: `views not on ${leader.id}: ${disagree.map((c) => `${c.id}→${c.view}`).join(', ')}`,
+      };
+    }
+    return { stable: true, leader, reason: 'stable' };
+  }
+
+  /** The leader when the lane is stable, else null. */
+  leader(): CandidateProcess | null {
+    const s = this.stability();
+    return s.stable ? s.leader : null;
+  }
+
+  /**
+   * Polls until the lane is stable; resolves with the ms it took from `sinceMs`
+   * (or null after `timeoutMs`) and the last reason it was not.
+   */
+  async waitStable(timeoutMs: number, sinceMs = sharedNow()): Promise<{ ms: number | null; reason: string }> {
+    const deadline = sinceMs + timeoutMs;
+    let last = this.stability();
+    for (;;) {
+      const now = sharedNow();
+      last = this.stability(now);
+      if (last.stable) return { ms: Math.max(0, now - sinceMs), reason: last.reason };
+      if (now > deadline) return { ms: null, reason: last.reason };
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  verdict(): HistoryVerdict {
+    return checkHistory(this.recorder.intervals());
+  }
+
+  /** Error counts of every candidate the lane ever had, by code. */
+  errorCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const all = [...this.#members.values()].map((m) => m.process).concat(this.#gone);
+    for (const c of all) for (const [code, n] of c.errors) counts[code] = (counts[code] ?? 0) + n;
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    const members = [...this.#members.values()];
+    this.#members.clear();
+    await Promise.all(members.map((m) => m.process.kill()));
+    await Promise.all(members.map((m) => this.#world.releaseProxies(m.proxies)));
+  }
+}
+
+function ids(list: CandidateProcess[]): string {
+  return list.map((c) => c.id).join(', ');
+}

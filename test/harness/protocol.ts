@@ -1,0 +1,49 @@
+/**
+ * Messages between the harness and a candidate process (over the IPC channel).
+ * Type-only: the candidate is transpiled alone and must not import harness code
+ * at run time.
+ */
+
+/** What the candidate process runs. */
+export type CandidateMode =
+  /** The seed facade: `locked(hosts)(opts)`; leadership = `isSelected()` / `token()`. */
+  | 'node'
+  /** The core's `election.withLeadership(value, fn(signal))`; leadership = fn running with its signal not aborted. */
+  | 'with-leadership'
+  /** npm etcd3's `client.election(name, ttl).campaign(value)`; leadership = elected and no error since. */
+  | 'etcd3';
+
+export interface CandidateConfig {
+  readonly id: string;
+  readonly mode: CandidateMode;
+  /** `host:port` list as the candidate gets it (may include dead members). */
+  readonly endpoints: string[];
+  /** Election name (seed `path`). */
+  readonly path: string;
+  readonly ttlSec: number;
+  /** Period of `isSelected()` samples. */
+  readonly sampleMs: number;
+  /** A sample is reported at least this often even when nothing changed. */
+  readonly heartbeatMs: number;
+  /** Absolute path of the built library (dist/index.js). */
+  readonly libPath: string;
+  /** Absolute path of the etcd3 package. */
+  readonly etcd3Path: string;
+}
+
+/** Candidate → harness. Times are `sharedNow()` ms (CLOCK_MONOTONIC). */
+export type CandidateMessage =
+  /** A leadership sample: `selected` with `token` (decimal) at `at`. */
+  | { readonly t: 'sample'; readonly selected: boolean; readonly token: string | null; readonly at: number }
+  /** Who this candidate believes leads (the leader's id), or null. */
+  | { readonly t: 'view'; readonly leader: string | null; readonly at: number }
+  /** An error the candidate saw (counted by code; the candidate keeps going). */
+  | { readonly t: 'error'; readonly code: string; readonly message: string; readonly at: number }
+  | { readonly t: 'ready'; readonly at: number }
+  /** Left the election after a `stop`; exits next. */
+  | { readonly t: 'bye'; readonly at: number };
+
+/** Harness → candidate. */
+export type HarnessMessage =
+  /** Leave the election gracefully (resign), then exit. */
+  { readonly t: 'stop' };

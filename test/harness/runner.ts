@@ -1,0 +1,235 @@
+import { sharedNow, type HistoryVerdict } from '../../src/testing/history.js';
+import {
+  CLUSTER_FAULTS,
+  LANE_FAULTS,
+  clusterFault,
+  isClusterFault,
+  laneFault,
+  type Fault,
+  type FaultKind,
+  type FaultParams,
+} from './faults.js';
+import { Gate } from './gate.js';
+import { Lane, type DeadEndpoints } from './lane.js';
+import type { CandidateMode } from './protocol.js';
+import { Rng } from './rng.js';
+import { ChaosWorld } from './world.js';
+
+/**
+ * Runs a seeded mix of faults against lanes of candidates on one cluster and
+ * collects what the checker needs: every fault with its inject, heal and
+ * recovery times, and every lane's leadership history. Lane faults run side by
+ * side (one per lane at a time); a cluster fault runs alone and its recovery is
+ * that of the slowest lane.
+ */
+export type Target = 'locked' | 'etcd3';
+
+export interface ChaosOptions {
+  readonly faults: number;
+  readonly seed: number;
+  readonly target?: Target;
+  readonly lanes?: number;
+  readonly candidatesPerLane?: number;
+  readonly ttlSec?: number;
+  /** Candidate modes, cycled over the lanes (default: node and with-leadership for locked, etcd3 for etcd3). */
+  readonly modes?: CandidateMode[];
+  /** Fault kinds to draw from (default: all). */
+  readonly kinds?: FaultKind[];
+  /** Share of cluster faults among the drawn faults (default 0.12). */
+  readonly clusterShare?: number;
+  /** Dead members in the endpoint lists, cycled over the lanes. */
+  readonly deadEndpoints?: DeadEndpoints[];
+  /** After a heal, a lane must be stable within this (default ttl + 2 s). */
+  readonly recoveryBoundMs?: number;
+  /** Keep waiting this long for a late recovery before moving on. */
+  readonly lateRecoveryMs?: number;
+  readonly params?: FaultParams;
+  /** Use this cluster instead of starting one (tests share one per file). */
+  readonly world?: ChaosWorld;
+  readonly log?: (line: string) => void;
+  /** A short name for the run's election paths. */
+  readonly runName?: string;
+}
+
+export interface FaultRecord {
+  readonly index: number;
+  readonly kind: FaultKind;
+  readonly scope: 'lane' | 'cluster';
+  readonly lanes: string[];
+  readonly detail: string;
+  readonly holdMs: number;
+  readonly injectAt: number;
+  readonly healAt: number;
+  /** ms from the heal until every affected lane was stable; null if not within the bound. */
+  readonly recoveryMs: number | null;
+  /** The same without the bound (null: never within lateRecoveryMs). */
+  readonly eventualRecoveryMs: number | null;
+  readonly recovered: boolean;
+  readonly leaderBefore: string[];
+  readonly leaderAfter: string[];
+  readonly unstableBefore: boolean;
+  /** Why a lane was not stable at the bound. */
+  readonly reason?: string;
+}
+
+export interface LaneResult {
+  readonly name: string;
+  readonly mode: CandidateMode;
+  readonly path: string;
+  readonly verdict: HistoryVerdict;
+  readonly errors: Record<string, number>;
+}
+
+export interface ChaosResult {
+  readonly seed: number;
+  readonly target: Target;
+  readonly ttlSec: number;
+  readonly recoveryBoundMs: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly faults: FaultRecord[];
+  readonly lanes: LaneResult[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The seeded sequence of fault kinds. */
+export function planFaults(rng: Rng, n: number, kinds: readonly FaultKind[], clusterShare: number): FaultKind[] {
+  const lane = kinds.filter((k) => !isClusterFault(k));
+  const cluster = kinds.filter(isClusterFault);
+  const plan: FaultKind[] = [];
+  for (let i = 0; i < n; i++) {
+    const pickCluster = cluster.length > 0 && (lane.length === 0 || rng.next() < clusterShare);
+    plan.push(pickCluster ? rng.pick(cluster) : rng.pick(lane));
+  }
+  return plan;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const target = options.target ?? 'locked';
+  const ttlSec = options.ttlSec ?? 2;
+  const ttlMs = Math.max(2, Math.ceil(ttlSec)) * 1000;
+  const boundMs = options.recoveryBoundMs ?? ttlMs + 2000;
+  const lateMs = options.lateRecoveryMs ?? 30_000;
+  const log = options.log ?? (() => undefined);
+  const modes = options.modes ?? (target === 'etcd3' ? ['etcd3'] : ['node', 'with-leadership']);
+  const deadCycle = options.deadEndpoints ?? ['none', 'refusing', 'hanging'];
+  const kinds = options.kinds ?? [...LANE_FAULTS, ...CLUSTER_FAULTS];
+  const rng = new Rng(options.seed);
+  const plan = planFaults(rng.fork(), options.faults, kinds, options.clusterShare ?? 0.12);
+  const runName = options.runName ?? `run${options.seed}`;
+  const started = sharedNow();
+  const startedAt = new Date().toISOString();
+
+  const world = options.world ?? (await ChaosWorld.start());
+  const lanes: Lane[] = [];
+  const records: FaultRecord[] = [];
+  try {
+    const laneCount = options.lanes ?? 3;
+    for (let i = 0; i < laneCount; i++) {
+      lanes.push(
+        await Lane.start(world, {
+          name: `L${i}`,
+          path: `/chaos/${runName}/${target}/L${i}`,
+          mode: modes[i % modes.length]!,
+          ttlSec,
+          candidates: options.candidatesPerLane ?? 3,
+          deadEndpoints: deadCycle[i % deadCycle.length]!,
+        }),
+      );
+    }
+    log(
+      `seed ${options.seed}: ${options.faults} faults, ${laneCount} lanes (${lanes.map((l) => l.options.mode).join(', ')}), target ${target}, ttl ${ttlSec} s`,
+    );
+    for (const lane of lanes) {
+      const first = await lane.waitStable(30_000);
+      if (first.ms === null) log(`${lane.name}: not stable at start (${first.reason})`);
+    }
+
+    const gate = new Gate();
+    const laneRngs = lanes.map(() => rng.fork());
+    const clusterRng = rng.fork();
+    let next = 0;
+
+    const runOne = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
+      const before = await Promise.all(affected.map((l) => l.waitStable(boundMs * 2)));
+      const leaderBefore = affected.map((l) => l.leader()?.id ?? '-');
+      await fault.inject();
+      const injectAt = sharedNow();
+      if (fault.holdMs > 0) await sleep(fault.holdMs);
+      await fault.heal();
+      const healAt = sharedNow();
+      const within = await Promise.all(affected.map((l) => l.waitStable(boundMs, healAt)));
+      const late = await Promise.all(
+        affected.map((l, i) =>
+          within[i]!.ms !== null ? Promise.resolve(within[i]!) : l.waitStable(boundMs + lateMs, healAt),
+        ),
+      );
+      const recovered = within.every((w) => w.ms !== null);
+      const maxOf = (list: { ms: number | null }[]): number | null =>
+        list.every((w) => w.ms !== null) ? Math.max(...list.map((w) => w.ms!)) : null;
+      const reasons = within.map((w, i) => (w.ms === null ? `${affected[i]!.name}: ${w.reason}` : '')).filter(Boolean);
+      const record: FaultRecord = {
+        index,
+        kind,
+        scope: isClusterFault(kind) ? 'cluster' : 'lane',
+        lanes: affected.map((l) => l.name),
+        detail: fault.detail,
+        holdMs: Math.round(fault.holdMs),
+        injectAt,
+        healAt,
+        recoveryMs: maxOf(within),
+        eventualRecoveryMs: maxOf(late),
+        recovered,
+        leaderBefore,
+        leaderAfter: affected.map((l) => l.leader()?.id ?? '-'),
+        unstableBefore: before.some((b) => b.ms === null),
+        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+      };
+      records.push(record);
+      const rec =
+        record.recoveryMs === null
+          ? `NOT RECOVERED in ${boundMs} ms (${record.reason})`
+          : `${Math.round(record.recoveryMs)} ms`;
+      log(`#${index} ${kind} [${record.lanes.join(',')}] ${record.detail} → recovery ${rec}`);
+    };
+
+    const worker = async (laneIndex: number): Promise<void> => {
+      const lane = lanes[laneIndex]!;
+      for (;;) {
+        const index = next++;
+        if (index >= plan.length) return;
+        const kind = plan[index]!;
+        if (isClusterFault(kind)) {
+          await gate.exclusive(() =>
+            runOne(index, kind, lanes, clusterFault(kind, { world, rng: clusterRng, ttlMs }, options.params)),
+          );
+        } else {
+          await gate.shared(() =>
+            runOne(index, kind, [lane], laneFault(kind, { world, lane, rng: laneRngs[laneIndex]! }, options.params)),
+          );
+        }
+      }
+    };
+    await Promise.all(lanes.map((_, i) => worker(i)));
+  } finally {
+    for (const lane of lanes) await lane.close();
+    if (!options.world) await world.close();
+  }
+  return {
+    seed: options.seed,
+    target,
+    ttlSec,
+    recoveryBoundMs: boundMs,
+    startedAt,
+    durationMs: Math.round(sharedNow() - started),
+    faults: records.sort((a, b) => a.index - b.index),
+    lanes: lanes.map((lane) => ({
+      name: lane.name,
+      mode: lane.options.mode,
+      path: lane.options.path,
+      verdict: lane.verdict(),
+      errors: lane.errorCounts(),
+    })),
+  };
+}
