@@ -1,0 +1,62 @@
+import { oneLine, openClient } from './client.js';
+import { CONNECTION_FLAGS, connectionFrom } from './connection.js';
+import { EXIT } from './exit-codes.js';
+import { OBSERVE_HELP } from './help.js';
+import { jsonOf, viewOf } from './leader-view.js';
+import { Log } from './log.js';
+import { parseFlags, type FlagSpec } from './usage.js';
+
+const FLAGS: FlagSpec = {
+  ...CONNECTION_FLAGS,
+  path: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/**
+ * `locked observe`: one line per leader change (and one for the leader found
+ * at start) until SIGINT/SIGTERM. Follows the election with a watch; after a
+ * connection failure it re-reads and goes on by itself (errors on stderr).
+ */
+export async function observeCommand(args: readonly string[]): Promise<number> {
+  const name = 'locked observe';
+  const { flags } = parseFlags(name, args, FLAGS);
+  if (flags.boolean('help')) {
+    process.stdout.write(OBSERVE_HELP);
+    return EXIT.OK;
+  }
+  const path = flags.required('path');
+  const json = flags.boolean('json');
+  const client = openClient(name, connectionFrom(flags));
+  const log = new Log(name);
+  let lastError = '';
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const tracker = client.election(path).track(
+    (leader, revision) => {
+      lastError = '';
+      const time = new Date().toISOString();
+      const view = leader ? viewOf(leader) : null;
+      if (json) {
+        process.stdout.write(
+          `${JSON.stringify({ time, path, leader: view ? jsonOf(view) : null, revision: revision.toString() })}\n`,
+        );
+      } else if (view) {
+        process.stdout.write(`${time} leader ${view.id} token ${view.token} value ${JSON.stringify(view.value)}\n`);
+      } else {
+        process.stdout.write(`${time} no leader\n`);
+      }
+    },
+    (err) => {
+      const message = oneLine(err);
+      if (message !== lastError) log.warn(`${message} (retrying)`);
+      lastError = message;
+    },
+  );
+  await stopped;
+  tracker.close();
+  await client.close();
+  return EXIT.OK;
+}
