@@ -1,6 +1,7 @@
 /**
  * `npm run chaos -- --faults N --seed S [--out FILE] [--target locked|etcd3]
- *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]`
+ *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]
+ *   [--dead none,refusing,hanging]` (modes and dead members are cycled over the lanes)
  *
  * Runs N seeded faults against a fresh 3-member etcd on loopback and writes
  * the report: FILE (JSON, default /tmp/locked-chaos-<target>-<seed>.json) and
@@ -10,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CLUSTER_FAULTS, LANE_FAULTS, type FaultKind } from '../harness/faults.js';
+import type { DeadEndpoints } from '../harness/lane.js';
 import type { CandidateMode } from '../harness/protocol.js';
 import { renderMarkdown, summarize } from '../harness/report.js';
 import { randomSeed } from '../harness/rng.js';
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       ttl: { type: 'string' },
       kinds: { type: 'string' },
       modes: { type: 'string' },
+      dead: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -51,6 +54,11 @@ async function main(): Promise<void> {
   const kinds = values.kinds?.split(',').map((k) => k.trim());
   for (const k of kinds ?? []) if (!all.includes(k)) fail(`unknown fault kind ${k}; known: ${all.join(', ')}`);
   const modes = values.modes?.split(',').map((m) => m.trim()) as CandidateMode[] | undefined;
+  const dead = values.dead?.split(',').map((d) => d.trim()) as DeadEndpoints[] | undefined;
+  for (const d of dead ?? []) {
+    if (!['none', 'refusing', 'hanging', 'both'].includes(d))
+      fail(`--dead takes none, refusing, hanging or both, got ${d}`);
+  }
   const ttlSec = values.ttl === undefined ? 2 : Number(values.ttl);
   if (!(ttlSec >= 1)) fail(`--ttl must be a number of seconds ≥ 1, got ${values.ttl}`);
   const out = values.out ?? `/tmp/locked-chaos-${target}-${seed}.json`;
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     ttlSec,
     ...(kinds ? { kinds: kinds as FaultKind[] } : {}),
     ...(modes ? { modes } : {}),
+    ...(dead ? { deadEndpoints: dead } : {}),
     log: values.quiet ? () => undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const summary = summarize(result);

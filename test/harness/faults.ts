@@ -149,6 +149,12 @@ async function addReady(lane: Lane, dead: DeadEndpoints): Promise<CandidateProce
   return c;
 }
 
+/** A replacement's endpoint list includes a dead member: the lane's kind, or one that refuses. */
+function withDeadMember(lane: Lane): DeadEndpoints {
+  const dead = lane.options.deadEndpoints ?? 'none';
+  return dead === 'none' ? 'refusing' : dead;
+}
+
 function replaceLeader(kind: 'kill-leader' | 'stop-leader', { lane, rng }: LaneContext, p: FaultParams): Fault {
   const how = kind === 'kill-leader' ? 'kill' : 'stop';
   return {
@@ -157,11 +163,11 @@ function replaceLeader(kind: 'kill-leader' | 'stop-leader', { lane, rng }: LaneC
     holdMs: p.holdMs ?? 0,
     async inject() {
       const victim = target(lane, rng);
-      this.detail = `${how} ${victim.id}; replaced by a candidate whose endpoints include dead members`;
+      this.detail = `${how} ${victim.id}, then a new candidate`;
       await lane.removeCandidate(victim, how);
     },
     async heal() {
-      await addReady(lane, 'both');
+      await addReady(lane, withDeadMember(lane));
     },
   };
 }
@@ -205,7 +211,7 @@ function compactWatch({ world, lane, rng }: LaneContext, p: FaultParams): Fault 
       })();
       if (leader !== follower) {
         await lane.removeCandidate(leader, 'stop');
-        await addReady(lane, 'none');
+        await addReady(lane, lane.options.deadEndpoints ?? 'none');
       }
       this.detail = `${follower.id}: requests +${delayMs} ms, connections reset, leader ${leader.id} resigned, compaction storm (COMPACTED errors before: ${compactedBefore})`;
     },

@@ -153,6 +153,17 @@ export class Lane {
     }
   }
 
+  /** One line per candidate: leadership, view, freshness, last error (for logs of slow recoveries). */
+  describe(nowMs = sharedNow()): string {
+    return this.candidates()
+      .map((c) => {
+        const age = Math.round(nowMs - c.lastReportAt);
+        const state = `${c.selected ? `LEADER(${c.token})` : 'follower'} view=${c.view} heard ${age} ms ago${c.paused ? ' PAUSED' : ''}`;
+        return `${c.id}: ${state}; last error: ${c.lastErrors[c.lastErrors.length - 1] ?? '-'}`;
+      })
+      .join(' | ');
+  }
+
   verdict(): HistoryVerdict {
     return checkHistory(this.recorder.intervals());
   }

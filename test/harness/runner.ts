@@ -113,7 +113,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const lateMs = options.lateRecoveryMs ?? 30_000;
   const log = options.log ?? (() => undefined);
   const modes = options.modes ?? (target === 'etcd3' ? ['etcd3'] : ['node', 'with-leadership']);
-  const deadCycle = options.deadEndpoints ?? ['none', 'refusing', 'hanging'];
+  const deadCycle = options.deadEndpoints ?? ['none', 'refusing'];
   const kinds = options.kinds ?? [...LANE_FAULTS, ...CLUSTER_FAULTS];
   const rng = new Rng(options.seed);
   const plan = planFaults(rng.fork(), options.faults, kinds, options.clusterShare ?? 0.12);
@@ -192,6 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           ? `NOT RECOVERED in ${boundMs} ms (${record.reason})`
           : `${Math.round(record.recoveryMs)} ms`;
       log(`#${index} ${kind} [${record.lanes.join(',')}] ${record.detail} → recovery ${rec}`);
+      if (!recovered) for (const lane of affected) log(`  ${lane.name} at the bound: ${lane.describe()}`);
     };
 
     const worker = async (laneIndex: number): Promise<void> => {
