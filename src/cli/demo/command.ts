@@ -1,3 +1,80 @@
-export async function demoCommand(_args: readonly string[]): Promise<number> {
-  return 0;
+import { writeFileSync } from 'node:fs';
+import { EXIT, signalExitCode } from '../exit-codes.js';
+import { DEMO_HELP } from '../help.js';
+import { UsageError, parseFlags, type FlagSpec } from '../usage.js';
+import { Demo } from './demo.js';
+import { summaryLines } from './summary.js';
+import { timelineSvg } from './timeline-svg.js';
+import { LiveView } from './view.js';
+
+const FLAGS: FlagSpec = {
+  duration: { type: 'string' },
+  candidates: { type: 'string' },
+  ttl: { type: 'string' },
+  timeline: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** `locked demo`: exit 0 when the split-brain check passed, 1 when it did not. */
+export async function demoCommand(args: readonly string[]): Promise<number> {
+  const name = 'locked demo';
+  const { flags } = parseFlags(name, args, FLAGS);
+  if (flags.boolean('help')) {
+    process.stdout.write(DEMO_HELP);
+    return EXIT.OK;
+  }
+  const durationSec = flags.integer('duration', 30, 5, 3600);
+  const candidates = flags.integer('candidates', 5, 2, 9);
+  const ttlSec = flags.integer('ttl', 2, 1, 30);
+  const timeline = flags.string('timeline');
+  if (timeline !== undefined && !timeline.toLowerCase().endsWith('.svg')) {
+    throw new UsageError(`${name}: --timeline must name an .svg file, got ${JSON.stringify(timeline)}`);
+  }
+
+  const view = new LiveView(process.stdout);
+  const demo = new Demo(
+    {
+      durationMs: durationSec * 1000,
+      candidates,
+      ttlSec,
+      path: '/locked-demo',
+      faultEveryMs: Math.max(4000, ttlSec * 1000 + 2000),
+      firstFaultAfterMs: 3000,
+    },
+    view,
+  );
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      view.note(`${signal}: stopping the faults, restoring and judging what was recorded (again to quit at once)`);
+      demo.interrupt();
+      return;
+    }
+    demo.killNow();
+    view.close();
+    process.exit(signalExitCode(signal)); // etcd members are SIGKILLed by EtcdCluster's exit hook
+  };
+  const onExit = (): void => demo.killNow();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', onExit);
+  try {
+    const report = await demo.run();
+    view.close();
+    process.stdout.write(`\n${summaryLines(report).join('\n')}\n`);
+    if (timeline !== undefined) {
+      const title = `locked demo: who led when (${report.candidates.length} candidates, 3-member etcd, ttl ${ttlSec} s) · split-brain check ${report.verdict.ok ? 'OK' : 'FAILED'}`;
+      writeFileSync(timeline, timelineSvg(report, title));
+      process.stdout.write(`timeline written to ${timeline}\n`);
+    }
+    if (!report.verdict.ok || report.rejectedSamples > 0) return EXIT.FAILURE;
+    return report.interrupted ? signalExitCode('SIGINT') : EXIT.OK;
+  } finally {
+    view.close();
+    await demo.teardown();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  }
 }

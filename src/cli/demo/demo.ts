@@ -1,0 +1,327 @@
+import { EtcdCluster } from '../../testing/etcd-cluster.js';
+import {
+  LeadershipRecorder,
+  checkHistory,
+  sharedNow,
+  type HistoryVerdict,
+  type LeadershipInterval,
+} from '../../testing/history.js';
+import { DemoCandidate } from './candidate-process.js';
+import { FAULT_CYCLE, FAULT_LABEL, FAULT_STATE, makeFault, type Fault, type FaultRecord } from './faults.js';
+import { Link } from './link.js';
+import type { CandidateMessage } from './protocol.js';
+import type { DemoPhase, LiveView, ViewSnapshot } from './view.js';
+
+export interface DemoConfig {
+  readonly durationMs: number;
+  readonly candidates: number;
+  readonly ttlSec: number;
+  readonly path: string;
+  readonly faultEveryMs: number;
+  readonly firstFaultAfterMs: number;
+}
+
+export interface DemoReport {
+  /** Shared-clock ms: candidates started, run ended. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly candidates: string[];
+  readonly intervals: LeadershipInterval[];
+  readonly verdict: HistoryVerdict;
+  readonly faults: FaultRecord[];
+  readonly samples: number;
+  /** Samples the recorder refused (out of order): a harness problem, reported, never hidden. */
+  readonly rejectedSamples: number;
+  readonly interrupted: boolean;
+}
+
+interface ActiveFault {
+  readonly fault: Fault;
+  readonly record: FaultRecord;
+  readonly healAt: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  healing: Promise<void> | null;
+}
+
+/**
+ * `locked demo`'s run: a throwaway 3-member etcd, N candidate processes behind
+ * cuttable proxies, a fault on the leader every few seconds, every sample of
+ * every candidate recorded, and the history judged by checkHistory at the end.
+ */
+export class Demo {
+  readonly recorder = new LeadershipRecorder();
+  readonly #config: DemoConfig;
+  readonly #view: LiveView;
+  readonly #interrupt = new AbortController();
+  readonly #candidates: DemoCandidate[] = [];
+  readonly #links: Link[] = [];
+  readonly #faults: FaultRecord[] = [];
+  readonly #active = new Set<ActiveFault>();
+  #etcd: EtcdCluster | null = null;
+  #startMs = sharedNow();
+  #endAt = Infinity;
+  #nextFault: { label: string; at: number } | null = null;
+  #rejected = 0;
+  #phase: DemoPhase = 'starting';
+  #torn: Promise<void> | null = null;
+
+  constructor(config: DemoConfig, view: LiveView) {
+    this.#config = config;
+    this.#view = view;
+  }
+
+  /** Ctrl-C: stop injecting, restore, judge what was recorded. */
+  interrupt(): void {
+    this.#interrupt.abort();
+  }
+
+  get interrupted(): boolean {
+    return this.#interrupt.signal.aborted;
+  }
+
+  async run(): Promise<DemoReport> {
+    const { candidates, ttlSec, path } = this.#config;
+    this.#view.note('starting a throwaway 3-member etcd on loopback ports…');
+    this.#etcd = await EtcdCluster.start({ size: 3 });
+    const etcd = this.#etcd;
+    this.#view.note(`etcd up: ${etcd.endpoints}`);
+    const members = etcd.members.map((_, i) => etcd.endpoint(i));
+    for (let i = 1; i <= candidates; i++) {
+      const link = await Link.open(members);
+      this.#links.push(link);
+      const candidate = new DemoCandidate(`c${i}`, link, { path, ttlSec, sampleMs: 20, heartbeatMs: 500 }, (c, m) =>
+        this.#onMessage(c, m),
+      );
+      this.#candidates.push(candidate);
+    }
+    this.#startMs = sharedNow();
+    for (const c of this.#candidates) c.start();
+    this.#view.note(
+      `${candidates} candidates started in election ${path} (ttl ${ttlSec} s), each through its own proxies`,
+    );
+    const renderer = setInterval(() => this.#view.render(this.snapshot()), 100);
+    try {
+      const firstLeader = await this.#until(() => this.#leader() !== null, 30_000);
+      if (firstLeader) {
+        this.#endAt = sharedNow() + this.#config.durationMs;
+        this.#phase = 'faults';
+        await this.#faultLoop();
+      }
+      this.#phase = 'restoring';
+      await this.#healAll();
+      if (!this.interrupted) {
+        this.#view.note('faults over: every candidate restored; waiting for a leader, then stopping all');
+        await this.#until(() => this.#leader() !== null, 10_000);
+      }
+      this.#phase = 'stopping';
+      await this.#stopCandidates();
+      this.#phase = 'done';
+    } finally {
+      clearInterval(renderer);
+      this.#view.render(this.snapshot());
+    }
+    const endMs = sharedNow();
+    const intervals = this.recorder.intervals();
+    return {
+      startMs: this.#startMs,
+      endMs,
+      candidates: this.#candidates.map((c) => c.id),
+      intervals,
+      verdict: checkHistory(intervals),
+      faults: this.#faults,
+      samples: this.recorder.samples,
+      rejectedSamples: this.#rejected,
+      interrupted: this.interrupted,
+    };
+  }
+
+  async #faultLoop(): Promise<void> {
+    let at = sharedNow() + this.#config.firstFaultAfterMs;
+    for (let n = 0; !this.interrupted; n++) {
+      const kind = FAULT_CYCLE[n % FAULT_CYCLE.length] ?? 'stop';
+      const probe = makeFault(kind, this.#candidates[0] as DemoCandidate, this.#config.ttlSec);
+      if (at + probe.holdMs + 500 > this.#endAt) break;
+      this.#nextFault = { label: FAULT_LABEL[kind], at };
+      if (!(await this.#until(() => sharedNow() >= at, at - sharedNow() + 1000))) break;
+      const victim = await this.#until(() => this.#leader(), 3000);
+      this.#nextFault = null;
+      at += this.#config.faultEveryMs;
+      if (!victim) {
+        this.#view.note(`no leader to hit with a ${FAULT_LABEL[kind]}; skipped`);
+        continue;
+      }
+      await this.#inject(makeFault(kind, victim, this.#config.ttlSec));
+    }
+    this.#nextFault = null;
+    // Let the last faults run their course before restoring (unless interrupted).
+    const lastHeal = Math.max(0, ...[...this.#active].map((a) => a.healAt));
+    await this.#until(() => this.#active.size === 0 || sharedNow() >= lastHeal + 100, lastHeal - sharedNow() + 1000);
+  }
+
+  async #inject(fault: Fault): Promise<void> {
+    const record: FaultRecord = {
+      kind: fault.kind,
+      victim: fault.victim.id,
+      victimToken: fault.victim.selected ? fault.victim.token : null,
+      atMs: sharedNow(),
+      healedAtMs: null,
+      failover: null,
+    };
+    this.#faults.push(record);
+    const active: ActiveFault = { fault, record, healAt: record.atMs + fault.holdMs, timer: null, healing: null };
+    this.#active.add(active);
+    this.#view.event(
+      record.atMs - this.#startMs,
+      `fault: ${FAULT_LABEL[fault.kind]} of ${fault.victim.id}${record.victimToken ? ` (leader, token ${record.victimToken})` : ''}`,
+      'fault',
+    );
+    await fault.inject();
+    active.timer = setTimeout(() => void this.#heal(active), Math.max(0, active.healAt - sharedNow()));
+  }
+
+  #heal(active: ActiveFault): Promise<void> {
+    if (active.timer) clearTimeout(active.timer);
+    active.timer = null;
+    active.healing ??= active.fault.heal().then(() => {
+      active.record.healedAtMs = sharedNow();
+      this.#active.delete(active);
+      const verb = active.fault.kind === 'stop' || active.fault.kind === 'crash' ? 'restarted' : 'healed';
+      this.#view.event(active.record.healedAtMs - this.#startMs, `${active.fault.victim.id} ${verb}`, 'heal');
+    });
+    return active.healing;
+  }
+
+  async #healAll(): Promise<void> {
+    await Promise.all([...this.#active].map((a) => this.#heal(a)));
+  }
+
+  async #stopCandidates(): Promise<void> {
+    if (this.interrupted) {
+      for (const c of this.#candidates) c.killNow();
+      await Promise.all(this.#candidates.map((c) => c.crash()));
+    } else {
+      await Promise.all(this.#candidates.map((c) => c.stop()));
+    }
+  }
+
+  /** Restores and stops everything this demo started (idempotent): candidates, proxies, etcd. */
+  teardown(): Promise<void> {
+    this.#torn ??= (async () => {
+      for (const a of this.#active) if (a.timer) clearTimeout(a.timer);
+      for (const c of this.#candidates) c.resume();
+      for (const link of this.#links) link.heal();
+      await Promise.all(this.#candidates.map((c) => c.stop(2000)));
+      await Promise.all(this.#links.map((l) => l.close()));
+      await this.#etcd?.stop();
+    })();
+    return this.#torn;
+  }
+
+  /** Synchronous last resort (a second Ctrl-C, process exit): SIGKILL every candidate by PID. */
+  killNow(): void {
+    for (const c of this.#candidates) c.killNow();
+  }
+
+  #onMessage(candidate: DemoCandidate, message: CandidateMessage): void {
+    if (message.t !== 'sample') return;
+    const wasLeading = this.recorder.isOpen(candidate.id);
+    const sameProcess = this.#generation.get(candidate.id) === candidate.generation;
+    this.#generation.set(candidate.id, candidate.generation);
+    try {
+      this.recorder.sample(candidate.id, message.selected, message.token, message.at);
+    } catch {
+      this.#rejected++;
+      return;
+    }
+    const t = message.at - this.#startMs;
+    if (
+      message.selected &&
+      message.token !== null &&
+      (!wasLeading || this.#lastToken.get(candidate.id) !== message.token)
+    ) {
+      this.#lastToken.set(candidate.id, message.token);
+      this.#view.event(t, `${candidate.id} leads, token ${message.token}`, 'lead');
+      for (const record of this.#faults) {
+        if (record.failover || record.victimToken === null || record.victim === candidate.id) continue;
+        const afterMs = message.at - record.atMs;
+        record.failover = { by: candidate.id, token: message.token, afterMs };
+        this.#view.event(
+          t,
+          `failover: ${candidate.id} leads ${fmtMs(afterMs)} after the ${FAULT_LABEL[record.kind]} of ${record.victim}`,
+          'failover',
+        );
+      }
+    } else if (!message.selected && wasLeading && sameProcess) {
+      this.#view.event(t, `${candidate.id} steps down`, 'step-down');
+    }
+  }
+
+  readonly #lastToken = new Map<string, string>();
+  readonly #generation = new Map<string, number>();
+
+  /** The candidate that leads now as far as the view can tell: reported leading, running, not under a fault. */
+  #leader(): DemoCandidate | null {
+    let best: DemoCandidate | null = null;
+    for (const c of this.#candidates) {
+      if (!c.selected || c.presence !== 'running' || c.link.isCut || c.token === null) continue;
+      if (!best || BigInt(c.token) > BigInt(best.token ?? '0')) best = c;
+    }
+    return best;
+  }
+
+  /** Polls `check` every 50 ms until truthy, `timeoutMs` passes or the demo is interrupted; null when not met. */
+  async #until<T>(check: () => T, timeoutMs: number): Promise<NonNullable<T> | null> {
+    const deadline = sharedNow() + Math.max(0, timeoutMs);
+    for (;;) {
+      const value = check();
+      if (value) return value;
+      if (this.interrupted || sharedNow() >= deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  snapshot(): ViewSnapshot {
+    const now = sharedNow();
+    const leader = this.#leader();
+    const lastFailover = [...this.#faults].reverse().find((f) => f.failover !== null) ?? null;
+    const underFault = new Map([...this.#active].map((a) => [a.fault.victim.id, a]));
+    return {
+      phase: this.#phase,
+      elapsedMs: now - this.#startMs,
+      remainingMs: Number.isFinite(this.#endAt) ? Math.max(0, this.#endAt - now) : null,
+      path: this.#config.path,
+      ttlSec: this.#config.ttlSec,
+      leader: leader ? { id: leader.id, token: leader.token ?? '' } : null,
+      lastFailover: lastFailover?.failover
+        ? {
+            afterMs: lastFailover.failover.afterMs,
+            label: `${FAULT_LABEL[lastFailover.kind]} of ${lastFailover.victim}`,
+            atMs: lastFailover.atMs + lastFailover.failover.afterMs - this.#startMs,
+          }
+        : null,
+      candidates: this.#candidates.map((c) => {
+        const fault = underFault.get(c.id);
+        const state = fault
+          ? `${FAULT_STATE[fault.fault.kind]} in ${fmtMs(Math.max(0, fault.healAt - now))}${c.selected ? ' (last seen leading)' : ''}`
+          : c.presence === 'running'
+            ? c.selected
+              ? 'leader'
+              : 'follower'
+            : c.presence;
+        return {
+          id: c.id,
+          pid: c.pid,
+          state,
+          leading: c.selected && !fault && c.presence === 'running',
+          token: c.selected ? c.token : null,
+        };
+      }),
+      nextFault: this.#nextFault ? { label: this.#nextFault.label, inMs: Math.max(0, this.#nextFault.at - now) } : null,
+      faults: this.#faults.length,
+    };
+  }
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
