@@ -143,12 +143,12 @@ export class Lane {
    */
   async waitStable(timeoutMs: number, sinceMs = sharedNow()): Promise<{ ms: number | null; reason: string }> {
     const deadline = sinceMs + timeoutMs;
-    let last = this.stability();
+    let last: Stability = { stable: false, leader: null, reason: 'not checked yet' };
     for (;;) {
       const now = sharedNow();
+      if (now > deadline) return { ms: null, reason: last.reason };
       last = this.stability(now);
       if (last.stable) return { ms: Math.max(0, now - sinceMs), reason: last.reason };
-      if (now > deadline) return { ms: null, reason: last.reason };
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
