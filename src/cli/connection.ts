@@ -71,8 +71,11 @@ export function connectionFrom(flags: Flags, env: Env = process.env): Connection
   if (user !== undefined) {
     const at = user.indexOf(':');
     const username = at < 0 ? user : user.slice(0, at);
+    const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
     const password =
-      at < 0 ? (flags.string('password') ?? env.ETCDCTL_PASSWORD ?? env.LOCKED_PASSWORD) : user.slice(at + 1);
+      at < 0
+        ? (flags.string('password') ?? fromEnv('ETCDCTL_PASSWORD') ?? fromEnv('LOCKED_PASSWORD'))
+        : user.slice(at + 1);
     if (username === '') throw new UsageError(`${cmd}: --user needs a user name, as name[:password]`);
     if (password === undefined) {
       throw new UsageError(

@@ -11,6 +11,10 @@ import { UsageError } from './usage.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
 
+// grpc-js sets the TLS server name to the endpoint's IP, which node flags as deprecated (DEP0123) on
+// every TLS connection; an operator's stderr is for the CLI's own one-line messages.
+process.noDeprecation = true;
+
 const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run/command.js')).runCommand,
   observe: async () => (await import('./observe.js')).observeCommand,

@@ -95,10 +95,12 @@ function describeParseError(err: unknown): string {
       return `unknown flag ${quoted}`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${JSON.stringify(quoted)}`;
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(message)
-        ? `${quoted.replace(/ <value>$/, '')} needs a value`
-        : `${quoted.split(' ')[0] ?? quoted} takes no value`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = quoted.split(' ')[0] ?? quoted;
+      if (/argument missing/.test(message)) return `${flag} needs a value`;
+      if (/ambiguous/.test(message)) return `${flag} needs a value (write ${flag}=-… for a value that starts with -)`;
+      return `${flag} takes no value`;
+    }
     default:
       return message.split('\n')[0] ?? message;
   }
