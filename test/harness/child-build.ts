@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
 
 /**
  * Candidates run as plain `node` processes on the built library (dist/, what
  * the package ships): a tsx loader per process would cost twice the start-up
  * time and memory on a 2-core machine running 50 of them. This module builds
- * dist/ when it is older than src/, and transpiles candidate-main.ts alone to a
- * temp file.
+ * dist/ when it is older than src/, copies it to a temp dir (so a rebuild
+ * during a long soak cannot mix two versions of the library in one run), and
+ * transpiles candidate-main.ts alone next to it.
  */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -49,13 +50,16 @@ export function ensureBuilt(): string {
 }
 
 export function buildChild(): ChildBuild {
-  const libPath = ensureBuilt();
+  const built = ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'locked-chaos-child-'));
+  cpSync(dirname(built), join(dir, 'dist'), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const libPath = join(dir, 'dist', 'index.js');
   const source = readFileSync(join(__dirname, 'candidate-main.ts'), 'utf8');
   const out = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     fileName: 'candidate-main.ts',
   });
-  const dir = mkdtempSync(join(tmpdir(), 'locked-chaos-child-'));
   const entry = join(dir, 'candidate-main.js');
   writeFileSync(entry, out.outputText);
   return {

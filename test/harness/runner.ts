@@ -1,14 +1,7 @@
 import { sharedNow, type HistoryVerdict } from '../../src/testing/history.js';
-import {
-  CLUSTER_FAULTS,
-  LANE_FAULTS,
-  clusterFault,
-  isClusterFault,
-  laneFault,
-  type Fault,
-  type FaultKind,
-  type FaultParams,
-} from './faults.js';
+import { clusterFault } from './cluster-faults.js';
+import { CLUSTER_FAULTS, LANE_FAULTS, isClusterFault, type Fault, type FaultKind, type FaultParams } from './faults.js';
+import { laneFault } from './lane-faults.js';
 import { Gate } from './gate.js';
 import { Lane, type DeadEndpoints } from './lane.js';
 import type { CandidateMode } from './protocol.js';

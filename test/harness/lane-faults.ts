@@ -1,0 +1,240 @@
+import type { CandidateProcess } from './candidate-process.js';
+import type { FaultParams, Fault, LaneFaultKind } from './faults.js';
+import type { DeadEndpoints, Lane } from './lane.js';
+import type { Direction } from './proxy.js';
+import type { Rng } from './rng.js';
+import type { ChaosWorld } from './world.js';
+
+/**
+ * Faults that hit one election: its leader (as the lane saw it when the fault
+ * was injected) paused, cut off, slowed down, reset, crashed or resigned; a
+ * follower whose watch needs a compacted revision; candidates leaving and
+ * joining. Each is an object with `inject()` and its inverse `heal()`.
+ */
+export interface LaneContext {
+  readonly world: ChaosWorld;
+  readonly lane: Lane;
+  readonly rng: Rng;
+}
+
+/** The lane's leader, or (when it has none right now) any live candidate. */
+function target(lane: Lane, rng: Rng): CandidateProcess {
+  const leader = lane.leader() ?? lane.candidates().find((c) => c.selected);
+  if (leader) return leader;
+  return rng.pick(lane.candidates());
+}
+
+function pauseLeader(kind: LaneFaultKind, factor: number, { lane, rng }: LaneContext, p: FaultParams): Fault {
+  let victim: CandidateProcess | null = null;
+  return {
+    kind,
+    detail: '',
+    holdMs: p.holdMs ?? factor * lane.ttlMs,
+    async inject() {
+      victim = target(lane, rng);
+      this.detail = `SIGSTOP ${victim.id} (pid ${victim.pid}) for ${factor}×TTL`;
+      victim.pause();
+    },
+    async heal() {
+      victim?.resume();
+    },
+  };
+}
+
+function cutLeader(
+  kind: LaneFaultKind,
+  direction: Direction | 'both',
+  { lane, rng }: LaneContext,
+  p: FaultParams,
+): Fault {
+  let victim: CandidateProcess | null = null;
+  return {
+    kind,
+    detail: '',
+    holdMs: p.holdMs ?? rng.between(0.3, 2.5) * lane.ttlMs,
+    async inject() {
+      victim = target(lane, rng);
+      this.detail = `${victim.id} cut from every member (${direction})`;
+      for (const proxy of lane.proxies(victim)) proxy.cut(direction);
+    },
+    async heal() {
+      if (victim) for (const proxy of lane.proxies(victim)) proxy.uncut(direction);
+    },
+  };
+}
+
+function latencyLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
+  let victim: CandidateProcess | null = null;
+  const latencyMs = p.latencyMs ?? rng.between(0.3, 0.6) * lane.ttlMs;
+  return {
+    kind: 'latency-leader',
+    detail: '',
+    holdMs: p.holdMs ?? 2 * lane.ttlMs,
+    async inject() {
+      victim = target(lane, rng);
+      this.detail = `${victim.id}: +${Math.round(latencyMs)} ms each way (round trip ${((2 * latencyMs) / lane.ttlMs).toFixed(2)}×TTL)`;
+      for (const proxy of lane.proxies(victim)) proxy.setLatency(latencyMs);
+    },
+    async heal() {
+      if (victim) for (const proxy of lane.proxies(victim)) proxy.setLatency(0);
+    },
+  };
+}
+
+function resetLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
+  let victim: CandidateProcess | null = null;
+  return {
+    kind: 'reset-leader',
+    detail: '',
+    holdMs: p.holdMs ?? rng.between(0.5, 2) * lane.ttlMs,
+    async inject() {
+      victim = target(lane, rng);
+      this.detail = `${victim.id}: connections reset and refused`;
+      for (const proxy of lane.proxies(victim)) proxy.refuse();
+    },
+    async heal() {
+      if (victim) for (const proxy of lane.proxies(victim)) proxy.accept();
+    },
+  };
+}
+
+/** Waits until a new candidate reports (so its start-up is not counted as recovery). */
+async function addReady(lane: Lane, dead: DeadEndpoints): Promise<CandidateProcess> {
+  const c = await lane.addCandidate(dead);
+  const started = performance.now();
+  while (!c.isResponsive(lane.staleMs) && !c.exited && performance.now() - started < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return c;
+}
+
+/** A replacement's endpoint list includes a dead member: the lane's kind, or one that refuses. */
+function withDeadMember(lane: Lane): DeadEndpoints {
+  const dead = lane.options.deadEndpoints ?? 'none';
+  return dead === 'none' ? 'refusing' : dead;
+}
+
+function replaceLeader(kind: 'kill-leader' | 'stop-leader', { lane, rng }: LaneContext, p: FaultParams): Fault {
+  const how = kind === 'kill-leader' ? 'kill' : 'stop';
+  return {
+    kind,
+    detail: '',
+    holdMs: p.holdMs ?? 0,
+    async inject() {
+      const victim = target(lane, rng);
+      this.detail = `${how} ${victim.id}, then a new candidate`;
+      await lane.removeCandidate(victim, how);
+    },
+    async heal() {
+      await addReady(lane, withDeadMember(lane));
+    },
+  };
+}
+
+/**
+ * The revision a watch needs is compacted away: one follower's requests are
+ * delayed (so its re-read and its watch creation reach etcd late), its
+ * connections are reset (so its watches must be made again), the leader
+ * resigns, and etcd's history is compacted to the head every few ms while the
+ * follower catches up.
+ */
+function compactWatch({ world, lane, rng }: LaneContext, p: FaultParams): Fault {
+  let follower: CandidateProcess | null = null;
+  let storm: Promise<void> | null = null;
+  let stopStorm = false;
+  let compactions = 0;
+  const delayMs = 0.25 * lane.ttlMs;
+  return {
+    kind: 'compact-watch',
+    detail: '',
+    holdMs: p.holdMs ?? rng.between(1, 2) * lane.ttlMs,
+    async inject() {
+      const leader = target(lane, rng);
+      const followers = lane.candidates().filter((c) => c !== leader);
+      follower = followers.length > 0 ? rng.pick(followers) : leader;
+      const compactedBefore = follower.errors.get('COMPACTED') ?? 0;
+      const proxies = lane.proxies(follower);
+      for (const proxy of proxies) proxy.setLatency(delayMs);
+      for (const proxy of proxies) proxy.refuse();
+      for (const proxy of proxies) proxy.accept();
+      stopStorm = false;
+      storm = (async () => {
+        while (!stopStorm) {
+          await world.noise(`${lane.options.path}-noise`, 3).catch(() => undefined);
+          await world.compact().then(
+            () => compactions++,
+            () => undefined,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      if (leader !== follower) {
+        await lane.removeCandidate(leader, 'stop');
+        await addReady(lane, lane.options.deadEndpoints ?? 'none');
+      }
+      this.detail = `${follower.id}: requests +${delayMs} ms, connections reset, leader ${leader.id} resigned, compaction storm (COMPACTED errors before: ${compactedBefore})`;
+    },
+    async heal() {
+      stopStorm = true;
+      await storm;
+      if (follower) for (const proxy of lane.proxies(follower)) proxy.setLatency(0);
+      this.detail += `; ${compactions} compactions; COMPACTED errors seen by ${follower?.id}: ${follower?.errors.get('COMPACTED') ?? 0}`;
+    },
+  };
+}
+
+/** Candidates leave (resign or crash) and join while the leader is paused for a TTL. */
+function churn(ctx: LaneContext, p: FaultParams): Fault {
+  const { lane, rng } = ctx;
+  const pause = pauseLeader('churn', 1, ctx, p);
+  let leaving: { c: CandidateProcess; how: 'stop' | 'kill' }[] = [];
+  return {
+    kind: 'churn',
+    detail: '',
+    holdMs: pause.holdMs,
+    async inject() {
+      await pause.inject();
+      const others = lane.candidates().filter((c) => !c.paused);
+      const n = Math.min(others.length - 1, 1 + rng.int(Math.max(1, Math.ceil(others.length / 10))));
+      leaving = [];
+      for (let i = 0; i < n; i++) {
+        const c = others.splice(rng.int(others.length), 1)[0]!;
+        leaving.push({ c, how: rng.next() < 0.7 ? 'stop' : 'kill' });
+      }
+      this.detail = `${pause.detail}; ${leaving.map((l) => `${l.how} ${l.c.id}`).join(', ')}; as many join`;
+      await Promise.all(leaving.map((l) => lane.removeCandidate(l.c, l.how)));
+      await Promise.all(leaving.map(() => lane.addCandidate(rng.next() < 0.5 ? 'refusing' : 'none')));
+    },
+    async heal() {
+      await pause.heal();
+    },
+  };
+}
+
+export function laneFault(kind: LaneFaultKind, ctx: LaneContext, params: FaultParams = {}): Fault {
+  switch (kind) {
+    case 'pause-leader-0.5ttl':
+      return pauseLeader(kind, 0.5, ctx, params);
+    case 'pause-leader-1ttl':
+      return pauseLeader(kind, 1, ctx, params);
+    case 'pause-leader-3ttl':
+      return pauseLeader(kind, 3, ctx, params);
+    case 'cut-leader-both':
+      return cutLeader(kind, 'both', ctx, params);
+    case 'cut-leader-up':
+      return cutLeader(kind, 'up', ctx, params);
+    case 'cut-leader-down':
+      return cutLeader(kind, 'down', ctx, params);
+    case 'latency-leader':
+      return latencyLeader(ctx, params);
+    case 'reset-leader':
+      return resetLeader(ctx, params);
+    case 'kill-leader':
+    case 'stop-leader':
+      return replaceLeader(kind, ctx, params);
+    case 'compact-watch':
+      return compactWatch(ctx, params);
+    case 'churn':
+      return churn(ctx, params);
+  }
+}
