@@ -6,9 +6,13 @@
  */
 import type { Adapter, Connect, Contender } from './adapter.js';
 import { monoMs, type CandidateKind, type Command, type Report } from './protocol.js';
+import { countSocketBytes, socketBytes } from './socket-bytes.js';
+
+countSocketBytes();
 
 const loaders: Record<CandidateKind, () => Promise<{ connect: Connect }>> = {
   locked: () => import('./locked.js'),
+  'locked-core': () => import('./locked-core.js'),
   etcd3: () => import('./etcd3.js'),
   v3election: () => import('./v3election.js'),
   'locked-v2': () => import('./locked-v2.js'),
@@ -28,8 +32,15 @@ async function main(): Promise<void> {
   if (!load) throw new Error(`unknown candidate kind ${String(kind)}`);
   const { connect } = await load();
   let adapter: Adapter | null = null;
-  let contender: Contender | null = null;
+  let waiting: Contender[] = [];
+  let running: Contender[] = [];
   let queue: Promise<void> = Promise.resolve();
+  const hooks = {
+    elected: () => send({ ev: 'elected', t: monoMs() }),
+    renewed: () => send({ ev: 'renewed', t: monoMs() }),
+    deposed: () => send({ ev: 'deposed', t: monoMs() }),
+    error: (err: unknown) => send({ ev: 'error', t: monoMs(), message: errorMessage(err) }),
+  };
 
   const run = async (cmd: Command): Promise<void> => {
     switch (cmd.op) {
@@ -37,29 +48,45 @@ async function main(): Promise<void> {
         adapter = await connect(cmd.endpoints);
         send({ ev: 'connected', t: monoMs() });
         return;
-      case 'join':
+      case 'join': {
         if (!adapter) throw new Error('join before connect');
-        contender = adapter.join(cmd.config, {
-          elected: () => send({ ev: 'elected', t: monoMs() }),
-          renewed: () => send({ ev: 'renewed', t: monoMs() }),
-          deposed: () => send({ ev: 'deposed', t: monoMs() }),
-          error: (err) => send({ ev: 'error', t: monoMs(), message: errorMessage(err) }),
-        });
+        const count = cmd.count ?? 1;
+        for (let i = 0; i < count; i++) {
+          const name = count > 1 ? `${cmd.config.name}-${i}` : cmd.config.name;
+          waiting.push(adapter.join({ ...cmd.config, name }, hooks));
+        }
         send({ ev: 'joined', t: monoMs() });
         return;
+      }
       case 'start': {
-        if (!contender) throw new Error('start before join');
         const t = monoMs();
-        contender.start();
+        const starting = waiting;
+        waiting = [];
+        for (const c of starting) c.start();
+        running.push(...starting);
         send({ ev: 'started', t });
         return;
       }
       case 'stop': {
         const stopCalledAt = monoMs();
-        const current = contender;
-        contender = null;
-        await current?.stop();
+        const stopping = running;
+        running = [];
+        waiting = [];
+        await Promise.all(stopping.map((c) => c.stop()));
         send({ ev: 'stopped', t: monoMs(), stopCalledAt });
+        return;
+      }
+      case 'usage': {
+        const cpu = process.cpuUsage();
+        send({
+          ev: 'usage',
+          t: monoMs(),
+          usage: {
+            cpuMs: (cpu.user + cpu.system) / 1000,
+            rssBytes: process.memoryUsage().rss,
+            socketBytes: socketBytes(),
+          },
+        });
         return;
       }
       case 'exit':

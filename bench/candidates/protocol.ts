@@ -6,7 +6,8 @@
  */
 
 /** The implementations a candidate process can run. */
-export type CandidateKind = 'locked' | 'etcd3' | 'v3election' | 'locked-v2';
+/** `locked` is the seed facade; `locked-core` the core API (LockedClient, Election, Term). */
+export type CandidateKind = 'locked' | 'locked-core' | 'etcd3' | 'v3election' | 'locked-v2';
 
 export interface JoinConfig {
   /** Election name (locked: the seed's path; etcd3: the election name; v3election: the name). */
@@ -15,10 +16,22 @@ export interface JoinConfig {
   readonly value: string;
 }
 
+/** Resources of a candidate process so far. */
+export interface Usage {
+  /** CPU time used (user + system), ms. */
+  readonly cpuMs: number;
+  readonly rssBytes: number;
+  /** TCP payload bytes exchanged with etcd, both ways. */
+  readonly socketBytes: number;
+}
+
 /** Parent → child. */
 export type Command =
   | { readonly op: 'connect'; readonly endpoints: string }
-  | { readonly op: 'join'; readonly config: JoinConfig }
+  /** `count` > 1 makes that many candidacies, in elections `name-0`, `name-1`, …. */
+  | { readonly op: 'join'; readonly config: JoinConfig; readonly count?: number }
+  /** Asks for a `usage` report. */
+  | { readonly op: 'usage' }
   | { readonly op: 'start' }
   | { readonly op: 'stop' }
   | { readonly op: 'exit' };
@@ -36,6 +49,7 @@ export type Report =
   /** This candidate no longer leads. */
   | { readonly ev: 'deposed'; readonly t: number }
   | { readonly ev: 'stopped'; readonly t: number; readonly stopCalledAt: number }
+  | { readonly ev: 'usage'; readonly t: number; readonly usage: Usage }
   | { readonly ev: 'error'; readonly t: number; readonly message: string };
 
 export function monoMs(): number {

@@ -7,7 +7,8 @@ import type { Adapter, Connect } from './adapter.js';
 /**
  * etcd's own election, server side (the v3election gRPC service runs Go's
  * concurrency.Election inside etcd): the candidate grants a lease and keeps it
- * alive (etcd3's Lease: a keepalive every ttl/3, like Go's session), then calls
+ * alive (etcd3's Lease: a keepalive every ttl/3, like Go's session; one lease per
+ * TTL for all the process's candidacies), then calls
  * Campaign, which returns when it leads; graceful leave is Resign. This is what
  * Go programs and `etcdctl elect` run, with a TTL we choose.
  */
@@ -49,20 +50,40 @@ export const connect: Connect = async (endpoints) => {
   await new Promise<void>((resolve, reject) =>
     election.waitForReady(Date.now() + 5000, (err) => (err ? reject(err) : resolve())),
   );
+  // One lease per TTL shared by the process's candidacies, as a Go program shares one session.
+  const shared = new Map<number, { lease: Lease; users: number }>();
+  const acquire = (ttlSec: number): Lease => {
+    let entry = shared.get(ttlSec);
+    if (!entry) {
+      entry = { lease: etcd.lease(ttlSec), users: 0 };
+      entry.lease.setMaxListeners(0); // one listener pair per candidacy on the shared lease
+      shared.set(ttlSec, entry);
+    }
+    entry.users++;
+    return entry.lease;
+  };
+  const release = async (ttlSec: number): Promise<void> => {
+    const entry = shared.get(ttlSec);
+    if (!entry || --entry.users > 0) return;
+    shared.delete(ttlSec);
+    await entry.lease.revoke().catch(() => undefined);
+  };
   const adapter: Adapter = {
     join(config, hooks) {
       let lease: Lease | null = null;
       let call: grpc.ClientUnaryCall | null = null;
       let leader: LeaderKey | null = null;
+      const onRenewed = (): void => hooks.renewed();
+      const onLost = (err: unknown): void => {
+        hooks.error(err);
+        hooks.deposed();
+      };
       return {
         start() {
-          const l = etcd.lease(config.ttlSec);
+          const l = acquire(config.ttlSec);
           lease = l;
-          l.on('keepaliveSucceeded', () => hooks.renewed());
-          l.on('lost', (err) => {
-            hooks.error(err);
-            hooks.deposed();
-          });
+          l.on('keepaliveSucceeded', onRenewed);
+          l.on('lost', onLost);
           l.grant().then(
             (id) => {
               if (lease !== l) return;
@@ -91,7 +112,11 @@ export const connect: Connect = async (endpoints) => {
             leader = null;
             await new Promise<void>((resolve) => election.Resign({ leader: key }, () => resolve()));
           }
-          await l?.revoke().catch(() => undefined);
+          if (l) {
+            l.off('keepaliveSucceeded', onRenewed);
+            l.off('lost', onLost);
+            await release(config.ttlSec);
+          }
         },
       };
     },

@@ -87,6 +87,7 @@ export class Fleet {
 
   /** Records a report (children's arrive by IPC; candidates the parent drives itself, like etcdctl, add their own). */
   record(who: number, report: Report): void {
+    if (report.ev === 'error' && process.env.BENCH_VERBOSE) console.error(`  [candidate ${who}] ${report.message}`);
     this.log.push({ seq: this.log.length, who, report });
     for (const wake of [...this.#waiters]) wake();
   }

@@ -1,0 +1,46 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Where results go: `bench/results/<id>.md` and `<id>.svg` per scenario
+ * (committed), `bench/results/raw/<id>.json` (git-ignored) with the samples,
+ * from which the summary README is rebuilt after any partial run.
+ */
+export const RESULTS = join(__dirname, '..', 'results');
+const RAW = join(RESULTS, 'raw');
+
+export type Headline = Record<string, Record<string, string>>;
+
+export interface Section {
+  readonly id: string;
+  readonly title: string;
+  /** Markdown body: what was measured and how, the table, the chart link, notes. */
+  readonly body: string;
+  readonly svg?: string;
+  /** Headline numbers for the summary README: metric → implementation → cell text. */
+  readonly headline: Headline;
+  readonly raw: unknown;
+}
+
+export function writeSection(section: Section, footer: string): void {
+  mkdirSync(RAW, { recursive: true });
+  const chart = section.svg ? `\n![${section.title}](${section.id}.svg)\n` : '';
+  writeFileSync(join(RESULTS, `${section.id}.md`), `# ${section.title}\n\n${section.body}\n${chart}\n${footer}\n`);
+  if (section.svg) writeFileSync(join(RESULTS, `${section.id}.svg`), section.svg);
+  writeFileSync(
+    join(RAW, `${section.id}.json`),
+    JSON.stringify({ title: section.title, headline: section.headline, raw: section.raw }, null, 2),
+  );
+}
+
+/** The headline numbers of every scenario that has raw results, in id order. */
+export function storedHeadlines(ids: string[]): { id: string; title: string; headline: Headline }[] {
+  const out: { id: string; title: string; headline: Headline }[] = [];
+  for (const id of ids) {
+    const file = join(RAW, `${id}.json`);
+    if (!existsSync(file)) continue;
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { title: string; headline: Headline };
+    out.push({ id, title: data.title, headline: data.headline });
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench` (`-- --quick` for a short run): locked against the
+ * alternatives on one local 3-member etcd (started with the v2 API on, for
+ * locked 2.4.1), in one run. Writes bench/results/<scenario>.md and .svg and the
+ * summary bench/results/README.md. Options:
+ *   --quick              2 runs per case, short idle windows, smaller herds and scale
+ *   --runs=N             runs per case (default 10)
+ *   --only=a,b           scenarios: handover (1–4), idle (5), herd (6), scale (7), faults (8)
+ *   --kinds=a,b          implementations for 1–3 (locked, etcd3, v3election, locked-v2)
+ *   --no-etcdctl         skip the etcdctl rows; --etcdctl-crash adds two 60 s crash runs
+ *   --seed=N             seed of the random kill phases
+ */
+import { EtcdCluster } from '../src/testing/etcd-cluster.js';
+import type { CandidateKind } from './candidates/protocol.js';
+import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
+import { writeSection, type Section } from './lib/report.js';
+import { seededRandom } from './lib/stats.js';
+import { handoverSections, measureHandovers } from './scenarios/handovers.js';
+import { idleSection, measureIdle } from './scenarios/idle.js';
+import { writeSummary } from './scenarios/summary.js';
+
+export interface BenchArgs {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly only: Set<string>;
+  readonly kinds: CandidateKind[];
+  readonly etcdctl: boolean;
+  readonly etcdctlCrash: boolean;
+  readonly seed: number;
+}
+
+const ALL_KINDS: CandidateKind[] = ['locked', 'etcd3', 'v3election', 'locked-v2'];
+const SCENARIOS = ['handover', 'idle', 'herd', 'scale', 'faults'];
+
+function parseArgs(argv: string[]): BenchArgs {
+  const get = (name: string): string | undefined =>
+    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const quick = argv.includes('--quick');
+  const runs = Number(get('runs') ?? (quick ? 2 : 10));
+  const only = new Set((get('only') ?? SCENARIOS.join(',')).split(','));
+  const kinds = (get('kinds')?.split(',') ?? ALL_KINDS) as CandidateKind[];
+  for (const s of only) if (!SCENARIOS.includes(s)) throw new RangeError(`--only: unknown scenario ${s}`);
+  for (const k of kinds) if (!ALL_KINDS.includes(k)) throw new RangeError(`--kinds: unknown implementation ${k}`);
+  if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1, got ${get('runs')}`);
+  return {
+    quick,
+    runs,
+    only,
+    kinds,
+    etcdctl: !argv.includes('--no-etcdctl'),
+    etcdctlCrash: argv.includes('--etcdctl-crash'),
+    seed: Number(get('seed') ?? Date.now() % 100_000),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const log = (line: string): void => console.log(line);
+  log(`${command}: scenarios ${[...args.only].join(', ')}; ${args.runs} runs per case; seed ${args.seed}`);
+  const load = new LoadSampler();
+  const cluster = await EtcdCluster.start({ size: 3, extraArgs: ['--enable-v2=true'] });
+  const sections: Section[] = [];
+  try {
+    if (args.only.has('handover')) {
+      log('scenarios 1–4: first leader, graceful and crash handover, floors');
+      const data = await measureHandovers({
+        endpoints: cluster.endpoints,
+        kinds: args.kinds,
+        ttls: [2, 5],
+        runs: args.runs,
+        floorSamples: args.quick ? 20 : 40,
+        etcdctl: args.etcdctl,
+        etcdctlCrash: args.etcdctlCrash,
+        random: seededRandom(args.seed),
+        log,
+      });
+      sections.push(...handoverSections(data));
+    }
+    if (args.only.has('idle')) {
+      log('scenario 5: idle cost');
+      const many = [1, 10, 1000];
+      const data = await measureIdle({
+        endpoints: cluster.endpoints,
+        metricsUrls: cluster.members.map((_, i) => cluster.metricsUrl(i)),
+        kinds: args.kinds,
+        counts: { locked: many, etcd3: many, v3election: many, 'locked-v2': [1, 10, 100] },
+        windowMs: args.quick ? 10_000 : 30_000,
+        etcdctlWindowMs: args.quick ? 10_000 : 60_000,
+        ttlSec: 5,
+        etcdctl: args.etcdctl,
+        log,
+      });
+      sections.push(idleSection(data));
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const loadSummary = load.stop();
+  const footer = machineMarkdown(machine(), loadSummary, command);
+  for (const section of sections) {
+    writeSection(
+      section,
+      `${footer}\n- Cluster: 3 etcd members on loopback, \`--enable-v2=true\`, heartbeat 100 ms, election timeout 1000 ms; random kill-phase seed ${args.seed}`,
+    );
+    log(`wrote bench/results/${section.id}.md`);
+  }
+  writeSummary(footer);
+  log('wrote bench/results/README.md');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

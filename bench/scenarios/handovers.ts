@@ -1,0 +1,366 @@
+import type { CandidateKind } from '../candidates/protocol.js';
+import { Fleet, type Candidate } from '../lib/fleet.js';
+import { label } from '../lib/labels.js';
+import { table } from '../lib/markdown.js';
+import type { Section } from '../lib/report.js';
+import { fmt, summarize, type Summary } from '../lib/stats.js';
+import { barChart, type Bar } from '../lib/svg.js';
+import { etcdctlRun, etcdctlStartMs, type EtcdctlSample } from './etcdctl.js';
+import { failoverRun, fillPool, type FailoverSample } from './failover.js';
+import { leaseExpiryFloor, writeWatchFloor } from './floor.js';
+
+/**
+ * Scenarios 1–4: time to first leader, graceful handover, crash handover at
+ * each TTL, and the floors (write + watch; lease expiry), for every
+ * implementation, on one cluster, in one run.
+ */
+export interface HandoverOptions {
+  readonly endpoints: string;
+  readonly kinds: CandidateKind[];
+  readonly ttls: number[];
+  readonly runs: number;
+  readonly floorSamples: number;
+  readonly etcdctl: boolean;
+  readonly etcdctlCrash: boolean;
+  readonly random: () => number;
+  readonly log: (line: string) => void;
+}
+
+interface KindResult {
+  readonly kind: string;
+  readonly byTtl: { ttlSec: number; samples: FailoverSample[]; failures: string[] }[];
+}
+
+export interface HandoverData {
+  readonly kinds: KindResult[];
+  readonly etcdctl: { samples: EtcdctlSample[]; failures: string[]; startMs: number[] } | null;
+  readonly writeWatchMs: number[];
+  readonly plusLinearizableReadMs: number[];
+  readonly plusRevisionReadMs: number[];
+  readonly leaseExpiryExcessMs: number[];
+  readonly leaseExpiryTtlSec: number;
+}
+
+export async function measureHandovers(o: HandoverOptions): Promise<HandoverData> {
+  const writeWatchMs: number[] = [];
+  const plusLinearizableReadMs: number[] = [];
+  const plusRevisionReadMs: number[] = [];
+  const floorBatch = async (tag: string): Promise<void> => {
+    const samples = await writeWatchFloor(o.endpoints, Math.ceil(o.floorSamples / 2), `/bench/floor/${tag}/`);
+    writeWatchMs.push(...samples.writeWatchMs);
+    plusLinearizableReadMs.push(...samples.plusLinearizableReadMs);
+    plusRevisionReadMs.push(...samples.plusRevisionReadMs);
+    o.log(
+      `  floor (write + watch), ${samples.writeWatchMs.length} samples: median ${fmt(summarize(samples.writeWatchMs).median)} ms`,
+    );
+  };
+  await floorBatch('before');
+  const kinds: KindResult[] = [];
+  for (const kind of o.kinds) {
+    const fleet = new Fleet();
+    const result: KindResult = { kind, byTtl: [] };
+    kinds.push(result);
+    let pool: Candidate[] = [];
+    try {
+      for (const ttlSec of o.ttls) {
+        const entry = { ttlSec, samples: [] as FailoverSample[], failures: [] as string[] };
+        result.byTtl.push(entry);
+        for (let run = 0; run < o.runs; run++) {
+          pool = await fillPool(fleet, pool, kind, o.endpoints);
+          const name = `/bench/${kind}/${ttlSec}/${run}/${process.pid}`;
+          try {
+            const s = await failoverRun(pool, { fleet, kind, endpoints: o.endpoints, ttlSec, name, random: o.random });
+            entry.samples.push(s);
+            o.log(
+              `  ${kind} TTL ${ttlSec} s run ${run + 1}/${o.runs}: first ${fmt(s.firstLeaderMs)} ms, graceful ${fmt(s.gracefulMs)} ms, crash ${fmt(s.crashMs)} ms (floor ${fmt(s.crashFloorMs)})`,
+            );
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            entry.failures.push(message);
+            o.log(`  ${kind} TTL ${ttlSec} s run ${run + 1}: FAILED ${message}`);
+            await Promise.all(pool.map((c) => c.exit()));
+            pool = [];
+          }
+        }
+      }
+    } finally {
+      await fleet.close();
+    }
+  }
+  let etcdctl: HandoverData['etcdctl'] = null;
+  if (o.etcdctl) {
+    etcdctl = { samples: [], failures: [], startMs: [] };
+    const fleet = new Fleet();
+    for (let i = 0; i < Math.min(o.runs, 5); i++) etcdctl.startMs.push(await etcdctlStartMs(o.endpoints));
+    for (let run = 0; run < o.runs; run++) {
+      try {
+        const crash = o.etcdctlCrash && run < 2;
+        const s = await etcdctlRun(fleet, o.endpoints, `/bench/etcdctl/${run}/${process.pid}`, { crash });
+        etcdctl.samples.push(s);
+        o.log(
+          `  etcdctl run ${run + 1}/${o.runs}: first ${fmt(s.firstLeaderMs)} ms, graceful ${fmt(s.gracefulMs)} ms${s.crashMs ? `, crash ${fmt(s.crashMs)} ms` : ''}`,
+        );
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        etcdctl.failures.push(message);
+        o.log(`  etcdctl run ${run + 1}: FAILED ${message}`);
+      }
+    }
+  }
+  await floorBatch('after');
+  const leaseExpiryTtlSec = 2;
+  const leaseExpiryExcessMs = await leaseExpiryFloor(
+    o.endpoints,
+    o.floorSamples,
+    leaseExpiryTtlSec,
+    `/bench/floor/lease-${process.pid}/`,
+  );
+  o.log(`  floor (lease expiry beyond TTL): median ${fmt(summarize(leaseExpiryExcessMs).median)} ms`);
+  return {
+    kinds,
+    etcdctl,
+    writeWatchMs,
+    plusLinearizableReadMs,
+    plusRevisionReadMs,
+    leaseExpiryExcessMs,
+    leaseExpiryTtlSec,
+  };
+}
+
+const cells = (s: Summary): string[] => [String(s.n), fmt(s.median), fmt(s.p90), fmt(s.max)];
+const bar = (name: string, s: Summary, accent: boolean, note?: string): Bar => ({
+  label: name,
+  value: s.median,
+  p90: s.p90,
+  max: s.max,
+  accent,
+  ...(note ? { note } : {}),
+});
+const pooled = (k: KindResult, pick: (s: FailoverSample) => number): Summary =>
+  summarize(k.byTtl.flatMap((t) => t.samples.map(pick)));
+const failures = (d: HandoverData): string[] => [
+  ...d.kinds.flatMap((k) => k.byTtl.flatMap((t) => t.failures.map((f) => `${label(k.kind)}, TTL ${t.ttlSec} s: ${f}`))),
+  ...(d.etcdctl?.failures.map((f) => `etcdctl: ${f}`) ?? []),
+];
+
+export function handoverSections(d: HandoverData): Section[] {
+  const header = ['implementation', 'runs', 'median ms', 'p90 ms', 'max ms'];
+  const floor = summarize(d.writeWatchMs);
+  const expiry = summarize(d.leaseExpiryExcessMs);
+  const failed = failures(d);
+  const failNote = failed.length
+    ? `\n\nFailed runs (not in the statistics):\n${failed.map((f) => `- ${f}`).join('\n')}`
+    : '';
+  const ctlStart = d.etcdctl ? summarize(d.etcdctl.startMs) : null;
+
+  // 1. first leader
+  const firstRows = d.kinds.map((k) => [label(k.kind), ...cells(pooled(k, (s) => s.firstLeaderMs))]);
+  const firstBars = d.kinds.map((k) =>
+    bar(
+      label(k.kind),
+      pooled(k, (s) => s.firstLeaderMs),
+      k.kind === 'locked',
+    ),
+  );
+  if (d.etcdctl && ctlStart) {
+    const s = summarize(d.etcdctl.samples.map((x) => x.firstLeaderMs));
+    firstRows.push([`${label('etcdctl')} ¹`, ...cells(s)]);
+    firstBars.push(bar(`${label('etcdctl')} ¹`, s, false));
+  }
+  const first: Section = {
+    id: '1-first-leader',
+    title: '1. Time to first leader, 3 candidates',
+    body: [
+      'Three candidate processes, each already connected to etcd, are told to start at the same moment; the time is from that moment to the first "you lead" signal of the library (`select`, `elected`, the Campaign reply), on CLOCK_MONOTONIC shared by all processes. Pooled over the runs at every TTL.',
+      '',
+      table(header, firstRows),
+      '',
+      ctlStart
+        ? `¹ etcdctl is a new process per candidate: its time includes starting the binary and connecting (one \`etcdctl get\` takes ${fmt(ctlStart.median)} ms median here).`
+        : '',
+      failNote,
+    ].join('\n'),
+    svg: barChart({
+      title: '1. Time to first leader (3 candidates)',
+      unit: 'ms',
+      groups: [{ bars: firstBars }],
+      log: true,
+    }),
+    headline: {
+      'first leader, 3 candidates (median)': Object.fromEntries([
+        ...d.kinds.map((k) => [k.kind, `${fmt(pooled(k, (s) => s.firstLeaderMs).median)} ms`]),
+        ...(d.etcdctl
+          ? [['etcdctl', `${fmt(summarize(d.etcdctl.samples.map((x) => x.firstLeaderMs)).median)} ms ¹`]]
+          : []),
+      ]),
+    },
+    raw: d,
+  };
+
+  // 2. graceful handover, beside the floor
+  const gracefulRows = d.kinds.map((k) => {
+    const s = pooled(k, (x) => x.gracefulMs);
+    return [label(k.kind), ...cells(s), `${fmt(s.median / floor.median, 1)}×`];
+  });
+  const gracefulBars = d.kinds.map((k) =>
+    bar(
+      label(k.kind),
+      pooled(k, (s) => s.gracefulMs),
+      k.kind === 'locked',
+    ),
+  );
+  if (d.etcdctl) {
+    const s = summarize(d.etcdctl.samples.map((x) => x.gracefulMs));
+    gracefulRows.push([label('etcdctl'), ...cells(s), `${fmt(s.median / floor.median, 1)}×`]);
+    gracefulBars.push(bar(label('etcdctl'), s, false));
+  }
+  gracefulRows.push(['floor: one write + one watch delivery (4)', ...cells(floor), '1.0×']);
+  gracefulBars.push(bar('floor: write + watch', floor, false));
+  const lockedGraceful = d.kinds.find((k) => k.kind === 'locked');
+  const lockedRatio = lockedGraceful ? pooled(lockedGraceful, (s) => s.gracefulMs).median / floor.median : NaN;
+  const graceful: Section = {
+    id: '2-graceful-handover',
+    title: '2. Graceful handover',
+    body: [
+      "The leader leaves the library's graceful way (locked: `stop()`; etcd3: `campaign.resign()`; v3election: `Resign`; etcdctl: SIGINT, on which it resigns; locked 2.4.1: `stop()`, which releases nothing, so the key stays until its TTL runs out). Time from that call to the next candidate's \"you lead\". The last column is the median over the floor's median (scenario 4), measured in the same run.",
+      '',
+      table([...header, '÷ floor'], gracefulRows),
+      '',
+      `Target: locked's median within 1.5× the floor, and no slower than any alternative. Measured: ${fmt(lockedRatio, 2)}×.`,
+      failNote,
+    ].join('\n'),
+    svg: barChart({
+      title: '2. Graceful handover (leave → next leader)',
+      unit: 'ms',
+      groups: [{ bars: gracefulBars }],
+      log: true,
+    }),
+    headline: {
+      'graceful handover (median)': Object.fromEntries([
+        ...d.kinds.map((k) => [k.kind, `${fmt(pooled(k, (s) => s.gracefulMs).median)} ms`]),
+        ...(d.etcdctl ? [['etcdctl', `${fmt(summarize(d.etcdctl.samples.map((x) => x.gracefulMs)).median)} ms`]] : []),
+        ['floor', `${fmt(floor.median)} ms`],
+      ]),
+    },
+    raw: { floor, writeWatchMs: d.writeWatchMs },
+  };
+
+  // 3. crash handover at each TTL
+  const crashRows: string[][] = [];
+  const crashGroups = [...new Set(d.kinds.flatMap((k) => k.byTtl.map((t) => t.ttlSec)))].map((ttlSec) => {
+    const bars: Bar[] = [];
+    for (const k of d.kinds) {
+      const t = k.byTtl.find((x) => x.ttlSec === ttlSec);
+      if (!t) continue;
+      const crash = summarize(t.samples.map((s) => s.crashMs));
+      const floorS = summarize(t.samples.map((s) => s.crashFloorMs));
+      const excess = summarize(t.samples.map((s) => s.crashExcessMs));
+      const target = ttlSec * 1000 + 600;
+      crashRows.push([
+        label(k.kind),
+        `${ttlSec} s`,
+        ...cells(crash),
+        fmt(floorS.median),
+        fmt(excess.median),
+        fmt(excess.p90),
+        crash.p90 <= target ? 'yes' : 'no',
+      ]);
+      bars.push(bar(label(k.kind), crash, k.kind === 'locked'));
+    }
+    return { title: `TTL ${ttlSec} s`, bars };
+  });
+  const ctlCrash = d.etcdctl?.samples.flatMap((s) => (s.crashMs === undefined ? [] : [s.crashMs])) ?? [];
+  if (ctlCrash.length) {
+    const s = summarize(ctlCrash);
+    crashRows.push([label('etcdctl'), '60 s', ...cells(s), '–', '–', '–', s.p90 <= 60_600 ? 'yes' : 'no']);
+  }
+  const crash: Section = {
+    id: '3-crash-handover',
+    title: '3. Crash handover (SIGKILL of the leader)',
+    body: [
+      "The leader's process is killed with SIGKILL at a random phase of its keepalive cycle (after one of its renewals, plus a random wait of up to TTL/3); the time is from the kill to the next candidate's \"you lead\". The **floor** is the earliest moment etcd may expire the dead leader's lease — its last acknowledged renewal + TTL − the kill (for locked 2.4.1, whose refresh never succeeds, its key's last write + TTL). The **excess** is everything after that floor: etcd's lease-expiry check (every 500 ms in etcd 3.4), the revoke through Raft, one watch delivery and the library's reaction.",
+      '',
+      table(
+        [
+          'implementation',
+          'TTL',
+          'runs',
+          'median ms',
+          'p90 ms',
+          'max ms',
+          'floor median',
+          'excess median',
+          'excess p90',
+          'p90 ≤ TTL + 600 ms',
+        ],
+        crashRows,
+      ),
+      '',
+      `etcd's own part, measured alone (4): a lease of ${d.leaseExpiryTtlSec} s never kept alive is seen deleted ${fmt(expiry.median)} ms (median), ${fmt(expiry.p90)} ms (p90), ${fmt(expiry.max)} ms (max) after its grant request + TTL.`,
+      d.etcdctl && !ctlCrash.length
+        ? '\n`etcdctl elect` has no TTL flag (its session is 60 s): its crash handover is not run by default (`--etcdctl-crash` runs two); the v3election rows are the same algorithm with a TTL we choose.'
+        : '',
+      failNote,
+    ].join('\n'),
+    svg: barChart({
+      title: '3. Crash handover (SIGKILL → next leader)',
+      unit: 'ms',
+      groups: crashGroups,
+    }),
+    headline: Object.fromEntries(
+      [...new Set(d.kinds.flatMap((k) => k.byTtl.map((t) => t.ttlSec)))].map((ttlSec) => [
+        `crash handover, TTL ${ttlSec} s (median / p90)`,
+        Object.fromEntries(
+          d.kinds.flatMap((k) => {
+            const t = k.byTtl.find((x) => x.ttlSec === ttlSec);
+            if (!t) return [];
+            const s = summarize(t.samples.map((x) => x.crashMs));
+            return [[k.kind, `${fmt(s.median)} / ${fmt(s.p90)} ms`]];
+          }),
+        ),
+      ]),
+    ),
+    raw: null,
+  };
+
+  // 4. floors
+  const floorSection: Section = {
+    id: '4-floor',
+    title: '4. The physical floor of a handover on this cluster',
+    body: [
+      'Measured in the same run as 1–3, with plain etcd3 clients, each on its own connections (like two candidate processes; etcd3 sends each request to a random member).',
+      '',
+      table(header, [
+        ['one write (delete) + one watch delivery to another client', ...cells(floor)],
+        [
+          '… + one linearizable read (a re-check as locked and etcd3 do it)',
+          ...cells(summarize(d.plusLinearizableReadMs)),
+        ],
+        ["… + one serializable read at the event's revision instead", ...cells(summarize(d.plusRevisionReadMs))],
+        [
+          `lease expiry: grant (TTL ${d.leaseExpiryTtlSec} s, never kept alive) + TTL → its key's delete delivered`,
+          ...cells(expiry),
+        ],
+      ]),
+      '',
+      'The first row is the least any graceful handover can cost (the resign is one write; the successor learns of it from one watch event). The next two add the successor\'s re-check "am I first now?" (DESIGN.md §2: never assume leadership from one delete event): a linearizable read costs a Raft ReadIndex round and waits for the apply, on the order of the write itself; a member-local read *at the revision of the delete event* answers the same question for that revision (create revisions only grow, so no older key can appear later) without the round. The lease-expiry row is what etcd adds to any crash handover beyond the lease TTL: the expiry check runs every 500 ms, then the revoke goes through Raft and the delete through the watch.',
+    ].join('\n'),
+    svg: barChart({
+      title: '4. Floors: write + watch, and lease expiry beyond TTL',
+      unit: 'ms',
+      groups: [{ bars: [bar('write + watch delivery', floor, true), bar('lease expiry beyond TTL', expiry, false)] }],
+      log: true,
+    }),
+    headline: {
+      'floor: one write + one watch (median)': { locked: `${fmt(floor.median)} ms` },
+      'floor: lease expiry beyond TTL (median / p90)': { locked: `${fmt(expiry.median)} / ${fmt(expiry.p90)} ms` },
+    },
+    raw: {
+      writeWatchMs: d.writeWatchMs,
+      plusLinearizableReadMs: d.plusLinearizableReadMs,
+      plusRevisionReadMs: d.plusRevisionReadMs,
+      leaseExpiryExcessMs: d.leaseExpiryExcessMs,
+    },
+  };
+  return [first, graceful, crash, floorSection];
+}

@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LABELS } from '../lib/labels.js';
+import { table } from '../lib/markdown.js';
+import { RESULTS, storedHeadlines } from '../lib/report.js';
+
+/** Scenario files in order, for the summary and its links. */
+export const SECTION_IDS = [
+  '1-first-leader',
+  '2-graceful-handover',
+  '3-crash-handover',
+  '4-floor',
+  '5-idle',
+  '6-herd',
+  '7-scale',
+  '8-faults',
+];
+
+/**
+ * bench/results/README.md: one table of headline numbers (metric ×
+ * implementation) from every scenario that has results, and links to them.
+ */
+export function writeSummary(footer: string): void {
+  const stored = storedHeadlines(SECTION_IDS);
+  const kinds = [...new Set(stored.flatMap((s) => Object.values(s.headline).flatMap((h) => Object.keys(h))))];
+  const order = [...Object.keys(LABELS), 'floor'];
+  kinds.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const rows = stored.flatMap((s) =>
+    Object.entries(s.headline).map(([metric, byKind]) => [metric, ...kinds.map((k) => byKind[k] ?? '')]),
+  );
+  const header = ['', ...kinds.map((k) => (k === 'floor' ? 'floor (4)' : (LABELS[k] ?? k)))];
+  const links = stored.map((s) => `- [${s.title}](${s.id}.md)`).join('\n');
+  writeFileSync(
+    join(RESULTS, 'README.md'),
+    [
+      '# Benchmarks: locked against the alternatives',
+      '',
+      'All on one local 3-member etcd, in one run of `npm run bench`. Each scenario file has the method, the full table (median, p90, max), a chart and notes.',
+      '',
+      table(header, rows),
+      '',
+      links,
+      '',
+      footer,
+      '',
+    ].join('\n'),
+  );
+}
