@@ -190,3 +190,35 @@ export function checkHistory(intervals: LeadershipInterval[]): HistoryVerdict {
     malformed,
   };
 }
+
+/** Leadership seen after etcd had deleted the term's key. */
+export interface LateLeadership {
+  interval: LeadershipInterval;
+  /** When the deletion of the term's key was observed (shared clock). */
+  deletedAtMs: number;
+  /** How long after the observed deletion the candidate still reported leadership. */
+  lateMs: number;
+}
+
+/**
+ * Judges a history against etcd: a term must end before its key is deleted on
+ * etcd (lease expiry, revocation or resignation), which is what "the signal
+ * aborts before the lease can expire on etcd" means. `deletedAtMs` maps a
+ * term's token (the key's create revision, decimal) to the time a watcher
+ * connected straight to etcd saw the key deleted. That time is an upper bound
+ * of the real deletion, so every interval ending after it is a proven
+ * violation (the check can miss late leaders, never invent them).
+ */
+export function checkAgainstDeletions(
+  intervals: LeadershipInterval[],
+  deletedAtMs: ReadonlyMap<string, number>,
+): LateLeadership[] {
+  const late: LateLeadership[] = [];
+  for (const interval of intervals) {
+    const deleted = deletedAtMs.get(interval.token);
+    if (deleted !== undefined && interval.endMs >= deleted) {
+      late.push({ interval, deletedAtMs: deleted, lateMs: interval.endMs - deleted });
+    }
+  }
+  return late;
+}

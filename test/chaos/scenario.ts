@@ -62,13 +62,14 @@ export async function scenario(
   return { result, summary };
 }
 
-/** No split brain, tokens only grow, every leader has a token. */
+/** No split brain, tokens only grow, every leader has a token, no term outlives its key on etcd. */
 export function expectSafe(result: ChaosResult): void {
   for (const lane of result.lanes) {
     expect(lane.verdict.overlaps, `overlaps in lane ${lane.name} (${lane.mode})`).toEqual([]);
     expect(lane.verdict.tokenRegressions, `token regressions in lane ${lane.name}`).toEqual([]);
     expect(lane.verdict.malformed, `leaders without a token in lane ${lane.name}`).toEqual([]);
     expect(lane.verdict.terms, `lane ${lane.name} never had a leader`).toBeGreaterThan(0);
+    expect(lane.lateLeaders, `leaders after etcd deleted their key in lane ${lane.name}`).toEqual([]);
   }
 }
 

@@ -1,5 +1,13 @@
-import { LeadershipRecorder, checkHistory, sharedNow, type HistoryVerdict } from '../../src/testing/history.js';
+import {
+  LeadershipRecorder,
+  checkAgainstDeletions,
+  checkHistory,
+  sharedNow,
+  type HistoryVerdict,
+  type LateLeadership,
+} from '../../src/testing/history.js';
 import { CandidateProcess } from './candidate-process.js';
+import { KeyObserver } from './key-observer.js';
 import type { CandidateMode } from './protocol.js';
 import type { LinkProxy } from './proxy.js';
 import type { ChaosWorld } from './world.js';
@@ -46,6 +54,7 @@ export class Lane {
   readonly #world: ChaosWorld;
   readonly #members = new Map<string, Member>();
   readonly #gone: CandidateProcess[] = [];
+  #observer: KeyObserver | null = null;
   #next = 0;
 
   constructor(world: ChaosWorld, options: LaneOptions) {
@@ -56,6 +65,9 @@ export class Lane {
 
   static async start(world: ChaosWorld, options: LaneOptions): Promise<Lane> {
     const lane = new Lane(world, options);
+    // etcd3's Election keeps its keys under `election/<name>/`; ours (and Go's) under `<name>/`.
+    const prefix = options.mode === 'etcd3' ? `election/${options.path}/` : `${options.path}/`;
+    lane.#observer = await KeyObserver.start(world.admin, prefix);
     await Promise.all(Array.from({ length: options.candidates }, () => lane.addCandidate()));
     return lane;
   }
@@ -168,6 +180,11 @@ export class Lane {
     return checkHistory(this.recorder.intervals());
   }
 
+  /** Terms still reported after etcd deleted their key (the lease expired or was revoked under them). */
+  lateLeaders(): LateLeadership[] {
+    return checkAgainstDeletions(this.recorder.intervals(), this.#observer?.deletedAt ?? new Map<string, number>());
+  }
+
   /** Error counts of every candidate the lane ever had, by code. */
   errorCounts(): Record<string, number> {
     const counts: Record<string, number> = {};
@@ -177,6 +194,7 @@ export class Lane {
   }
 
   async close(): Promise<void> {
+    await this.#observer?.close();
     const members = [...this.#members.values()];
     this.#members.clear();
     await Promise.all(members.map((m) => m.process.kill()));

@@ -24,6 +24,9 @@ export interface ChaosSummary {
   readonly maxOverlapMs: number;
   readonly tokenRegressions: number;
   readonly malformed: number;
+  /** Terms still reported after etcd had deleted their key, and the worst delay. */
+  readonly lateLeaders: number;
+  readonly maxLateMs: number;
   readonly recovery: RecoveryStats;
   readonly byKind: Record<string, RecoveryStats>;
 }
@@ -58,8 +61,14 @@ export function summarize(result: ChaosResult): ChaosSummary {
   const recovery = recoveryStats(result.faults);
   const tokenRegressions = verdicts.reduce((n, v) => n + v.tokenRegressions.length, 0);
   const malformed = verdicts.reduce((n, v) => n + v.malformed.length, 0);
+  const late = result.lanes.flatMap((l) => l.lateLeaders);
   return {
-    ok: overlaps.length === 0 && tokenRegressions === 0 && malformed === 0 && recovery.recovered === recovery.count,
+    ok:
+      overlaps.length === 0 &&
+      tokenRegressions === 0 &&
+      malformed === 0 &&
+      late.length === 0 &&
+      recovery.recovered === recovery.count,
     faults: result.faults.length,
     recovered: recovery.recovered,
     unrecovered: recovery.count - recovery.recovered,
@@ -69,6 +78,8 @@ export function summarize(result: ChaosResult): ChaosSummary {
     maxOverlapMs: overlaps.reduce((m, o) => Math.max(m, o.overlapMs), 0),
     tokenRegressions,
     malformed,
+    lateLeaders: late.length,
+    maxLateMs: late.reduce((m, l) => Math.max(m, l.lateMs), 0),
     recovery,
     byKind,
   };
@@ -103,6 +114,9 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push(`| token regressions | ${summary.tokenRegressions} |`);
   lines.push(`| leaders without a token | ${summary.malformed} |`);
   lines.push(
+    `| leading after etcd deleted the key | ${summary.lateLeaders}${summary.lateLeaders ? ` (longest ${ms(summary.maxLateMs)} ms)` : ''} |`,
+  );
+  lines.push(
     `| recovery p50 / p99 / max (ms) | ${ms(summary.recovery.p50)} / ${ms(summary.recovery.p99)} / ${ms(summary.recovery.max)} |`,
   );
   lines.push('');
@@ -116,14 +130,14 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push('## Lanes');
   lines.push('');
-  lines.push('| lane | mode | terms | overlaps | token regressions | errors seen by candidates |');
-  lines.push('|---|---|---:|---:|---:|---|');
+  lines.push('| lane | mode | terms | overlaps | token regressions | late leaders | errors seen by candidates |');
+  lines.push('|---|---|---:|---:|---:|---:|---|');
   for (const lane of result.lanes) {
     const errors = Object.entries(lane.errors)
       .map(([code, n]) => `${code} ${n}`)
       .join(', ');
     lines.push(
-      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${errors || '–'} |`,
+      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${lane.lateLeaders.length} | ${errors || '–'} |`,
     );
   }
   const overlaps = result.lanes.flatMap((l) => l.verdict.overlaps.map((o) => ({ lane: l.name, ...o })));
@@ -148,6 +162,20 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
     for (const r of regressions.slice(0, 20)) {
       lines.push(
         `- ${r.lane}: ${r.previous.candidate} (${r.previous.token}) then ${r.next.candidate} (${r.next.token})`,
+      );
+    }
+  }
+  const lateLeaders = result.lanes.flatMap((l) => l.lateLeaders.map((x) => ({ lane: l.name, ...x })));
+  if (lateLeaders.length > 0) {
+    lines.push('');
+    lines.push('## Leading after etcd deleted the key (first 20)');
+    lines.push('');
+    lines.push('| lane | leader (token) | ms after the deletion was seen | during fault |');
+    lines.push('|---|---|---:|---|');
+    for (const l of lateLeaders.slice(0, 20)) {
+      const fault = faultAt(result.faults, l.lane, l.interval.endMs);
+      lines.push(
+        `| ${l.lane} | ${l.interval.candidate} (${l.interval.token}) | ${ms(l.lateMs)} | ${fault ? `#${fault.index} ${fault.kind}` : '–'} |`,
       );
     }
   }

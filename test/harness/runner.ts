@@ -1,4 +1,4 @@
-import { sharedNow, type HistoryVerdict } from '../../src/testing/history.js';
+import { sharedNow, type HistoryVerdict, type LateLeadership } from '../../src/testing/history.js';
 import { clusterFault } from './cluster-faults.js';
 import { CLUSTER_FAULTS, LANE_FAULTS, isClusterFault, type Fault, type FaultKind, type FaultParams } from './faults.js';
 import { laneFault } from './lane-faults.js';
@@ -70,6 +70,8 @@ export interface LaneResult {
   readonly mode: CandidateMode;
   readonly path: string;
   readonly verdict: HistoryVerdict;
+  /** Terms reported after etcd had deleted their key. */
+  readonly lateLeaders: LateLeadership[];
   readonly errors: Record<string, number>;
 }
 
@@ -223,6 +225,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       mode: lane.options.mode,
       path: lane.options.path,
       verdict: lane.verdict(),
+      lateLeaders: lane.lateLeaders(),
       errors: lane.errorCounts(),
     })),
   };

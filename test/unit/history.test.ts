@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   LeadershipRecorder,
+  checkAgainstDeletions,
   MISSING_TOKEN,
   checkHistory,
   sharedNow,
@@ -158,5 +159,24 @@ describe('checkHistory', () => {
     for (let t = 1; t <= 101; t += 5) r.sample('b', t > 60, t > 60 ? '4' : null, t);
     const verdict = checkHistory(r.intervals());
     expect(verdict).toMatchObject({ ok: true, intervals: 2, terms: 2 });
+  });
+});
+
+describe('checkAgainstDeletions', () => {
+  it('accepts terms that ended before their key was deleted', () => {
+    const deleted = new Map([
+      ['5', 101],
+      ['8', 300],
+    ]);
+    expect(
+      checkAgainstDeletions([iv('a', '5', 0, 100), iv('b', '8', 150, 200), iv('c', '9', 310, 400)], deleted),
+    ).toEqual([]);
+  });
+
+  it('finds a leader that still led after etcd deleted its key', () => {
+    const deleted = new Map([['5', 100]]);
+    expect(checkAgainstDeletions([iv('a', '5', 0, 160)], deleted)).toEqual([
+      { interval: iv('a', '5', 0, 160), deletedAtMs: 100, lateMs: 60 },
+    ]);
   });
 });
