@@ -9,8 +9,9 @@ const sockets = new Set<net.Socket>();
 let closedBytes = 0;
 
 export function countSocketBytes(): void {
-  const original = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+  const proto = net.Socket.prototype as unknown as { connect: (this: net.Socket, ...args: unknown[]) => net.Socket };
+  const original = proto.connect;
+  proto.connect = function (this: net.Socket, ...args: unknown[]): net.Socket {
     if (!sockets.has(this)) {
       sockets.add(this);
       this.once('close', () => {
@@ -18,8 +19,8 @@ export function countSocketBytes(): void {
         sockets.delete(this);
       });
     }
-    return (original as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof original;
+    return original.apply(this, args);
+  };
 }
 
 export function socketBytes(): number {
