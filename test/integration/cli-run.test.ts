@@ -3,11 +3,12 @@
  * commands append timestamps of one shared monotonic clock
  * (process.hrtime.bigint(), CLOCK_MONOTONIC, the same in every process) to one
  * file. Through a graceful stop, a network cut of the leading runner (a TCP
- * proxy) and SIGKILL of the leading runner's process group, no two terms'
+ * proxy), SIGKILL of the leading runner's process group and a stalled
+ * (SIGSTOPped) runner whose guard enforces the deadline, no two terms'
  * commands ever write at overlapping times, tokens grow from term to term, and
  * the command's exit code is passed on.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,10 +173,34 @@ describe('locked run', () => {
     await waitFor("A's command and grandchild to be gone", () => [...aPids].every(gone) || null, { timeoutMs: 5000 });
     await leads('C');
 
-    // 4. The command exits by itself with 7: the runner resigns and exits 7.
+    // 4. The leading runner C stalls (SIGSTOP to the runner alone): its guard holds the deadline and
+    //    SIGKILLs the command's group by itself; D takes over only after.
+    const d = runner('D', etcd.endpoints);
+    await queued(2);
+    const cTerm = lines()
+      .filter((l) => l.id === 'C')
+      .at(-1)!.token;
+    const cPids = new Set(
+      lines()
+        .filter((l) => l.token === cTerm)
+        .map((l) => l.pid),
+    );
+    process.kill(c.pid, 'SIGSTOP');
+    try {
+      await waitFor("C's command to be killed by its guard", () => [...cPids].every(gone) || null, {
+        timeoutMs: 10_000,
+      });
+      await leads('D');
+    } finally {
+      process.kill(c.pid, 'SIGCONT');
+    }
+    await queued(2); // C finds its term over and campaigns again
+    process.kill(c.pid, 'SIGTERM');
+    expect(await c.exited).toEqual({ code: 143, signal: null });
+
+    // 5. The command exits by itself with 7: the runner resigns and exits 7.
     writeFileSync(join(dir, 'exit-now'), '');
-    expect(await c.exited).toEqual({ code: 7, signal: null });
-    expect(existsSync(join(dir, 'exit-now'))).toBe(true);
+    expect(await d.exited).toEqual({ code: 7, signal: null });
     expect((await observer.election('/cli-run').candidates()).length).toBe(0);
 
     // The whole history: one span per term (command and grandchild lines), in time order.
@@ -188,7 +213,7 @@ describe('locked run', () => {
       spans.set(l.token, span);
     }
     const ordered = [...spans.values()].sort((x, y) => (x.start < y.start ? -1 : 1));
-    expect(ordered.map((s) => s.id)).toEqual(['A', 'B', 'A', 'C']);
+    expect(ordered.map((s) => s.id)).toEqual(['A', 'B', 'A', 'C', 'D']);
     for (const s of ordered) expect(s.pids.size).toBe(2); // command + grandchild
     for (let i = 1; i < ordered.length; i++) {
       const [prev, next] = [ordered[i - 1]!, ordered[i]!];
@@ -200,7 +225,8 @@ describe('locked run', () => {
     }
     const gaps = ordered.slice(1).map((s, i) => Number(s.start - ordered[i]!.end) / 1e6);
     console.log(
-      `handover gaps (ms): cut ${gaps[0]?.toFixed(0)}, graceful stop ${gaps[1]?.toFixed(0)}, group SIGKILL ${gaps[2]?.toFixed(0)}`,
+      `handover gaps (ms): cut ${gaps[0]?.toFixed(0)}, graceful stop ${gaps[1]?.toFixed(0)}, ` +
+        `group SIGKILL ${gaps[2]?.toFixed(0)}, stalled runner ${gaps[3]?.toFixed(0)}`,
     );
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { GuardMessage } from './guard-protocol.js';
+import { isDeadlineMessage, sharedClockMs, type GuardMessage } from './guard-protocol.js';
 
 /**
  * The guard: a tiny process between `locked run` and its command. The runner
@@ -7,13 +7,17 @@ import type { GuardMessage } from './guard-protocol.js';
  * and everything it starts inherit that group, so one SIGKILL to the group
  * reaches grandchildren too.
  *
- * The guard's one duty is a dead man's switch: it holds an IPC channel to the
- * runner, and when that channel closes — the runner exited, crashed or was
+ * The guard is a dead man's switch, twice over. It holds an IPC channel to the
+ * runner: when that channel closes — the runner exited, crashed or was
  * SIGKILLed, so nobody is watching the term any more — it SIGKILLs the whole
- * group at once, itself included. When the command exits by itself, the guard
- * reports the status and also kills the group, so no grandchild outlives the
- * term. Signals sent to the guard are ignored: the runner signals the command
- * by its PID, and kills the group at the end of the grace.
+ * group at once, itself included. And it holds the term's deadline, which the
+ * runner sends at the start and after each renewal (on the machine-wide
+ * monotonic clock): if the runner stalls (SIGSTOP, a blocked event loop) and
+ * the deadline passes, the guard SIGKILLs the group by itself. When the
+ * command exits by itself, the guard reports the status and also kills the
+ * group, so no grandchild outlives the term. Signals sent to the guard are
+ * ignored: the runner signals the command by its PID (SIGTERM first), and
+ * kills the group at the end of the grace.
  */
 const [command, ...args] = process.argv.slice(2);
 
@@ -40,6 +44,12 @@ if (!process.send || command === undefined) {
 }
 
 process.on('disconnect', killGroup);
+let deadline: ReturnType<typeof setTimeout> | null = null;
+process.on('message', (message: unknown) => {
+  if (!isDeadlineMessage(message)) return;
+  if (deadline) clearTimeout(deadline);
+  deadline = setTimeout(killGroup, Math.max(0, message.killAtMs - sharedClockMs()));
+});
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGQUIT'] as const) {
   process.on(signal, () => undefined);
 }

@@ -125,6 +125,7 @@ export class Runner {
     const { path, id, value, graceMs, command } = this.#config;
     const clock = this.#client.clock;
     const window = new StopWindow(term, session, graceMs, clock);
+    let offRenewed = (): void => undefined;
     this.#metrics?.isLeader.set(1);
     this.#metrics?.terms.inc();
     this.#metrics?.transitions.inc({ to: 'leader' });
@@ -142,6 +143,10 @@ export class Runner {
         LOCKED_KEY: term.key,
       });
       this.#command = child;
+      child.setDeadline(term.validUntil, clock);
+      offRenewed = session.renewed.add((lease) => {
+        if (lease === term.lease && !window.signal.aborted) child.setDeadline(term.validUntil, clock);
+      });
       const first = await Promise.race([
         child.ended.then((end) => ({ kind: 'command' as const, end })),
         whenAborted(window.signal).then(() => ({ kind: 'window' as const })),
@@ -159,6 +164,7 @@ export class Runner {
       await child.stop(killAt, clock, this.#hurry.signal);
       return first.kind === 'stop' ? { kind: 'stopped' } : { kind: 'lost', reason };
     } finally {
+      offRenewed();
       this.#command = null;
       window.dispose();
       this.#metrics?.isLeader.set(0);

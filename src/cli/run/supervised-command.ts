@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isGuardMessage } from './guard-protocol.js';
+import { isGuardMessage, sharedClockMs, type DeadlineMessage } from './guard-protocol.js';
 
 /** How a command's run ended. */
 export type CommandEnd =
@@ -29,11 +29,13 @@ export class SupervisedCommand {
   readonly pgid: number;
   /** Resolves once the guard is gone and the group was given up to a bounded wait to empty. */
   readonly ended: Promise<CommandEnd>;
+  readonly #guard: ChildProcess;
   #pid: number | null = null;
   #report: CommandEnd | null = null;
   #done = false;
 
   private constructor(guard: ChildProcess, pgid: number) {
+    this.#guard = guard;
     this.pgid = pgid;
     guard.on('message', (message: unknown) => {
       if (!isGuardMessage(message)) return;
@@ -79,6 +81,18 @@ export class SupervisedCommand {
     return tryKill(this.#pid, signal);
   }
 
+  /**
+   * Tells the guard to SIGKILL the group at `killAt` (ms on `clock`) unless a
+   * later deadline follows: the term's end is enforced even if the runner stalls.
+   */
+  setDeadline(killAt: number, clock: StopClock): void {
+    if (this.#done || !this.#guard.connected) return;
+    const message: DeadlineMessage = { type: 'deadline', killAtMs: killAt - clock.now() + sharedClockMs() };
+    this.#guard.send(message, (err) => {
+      if (err) this.killGroup(); // the guard cannot hold the deadline: end the term's processes now
+    });
+  }
+
   /** SIGKILL to the whole group: the guard, the command and whatever it started. Synchronous. */
   killGroup(): void {
     if (!this.#done) tryKill(-this.pgid, 'SIGKILL');
@@ -90,6 +104,7 @@ export class SupervisedCommand {
    * as `hurry` aborts, whichever comes first. Resolves when the guard is gone.
    */
   async stop(killAt: number, clock: StopClock, hurry?: AbortSignal): Promise<CommandEnd> {
+    this.setDeadline(killAt, clock);
     if (!this.signal('SIGTERM') && !this.#done) tryKill(-this.pgid, 'SIGTERM');
     const kill = (): void => this.killGroup();
     const timer = setTimeout(kill, Math.max(0, killAt - clock.now()));
