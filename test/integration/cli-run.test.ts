@@ -229,4 +229,61 @@ describe('locked run', () => {
         `group SIGKILL ${gaps[2]?.toFixed(0)}, stalled runner ${gaps[3]?.toFixed(0)}`,
     );
   }, 120_000);
+
+  it('--restart campaigns again after the command exits; SIGHUP/SIGUSR1/SIGUSR2 reach the command', async () => {
+    const out = join(dir, 'restart.txt');
+    appendFileSync(out, '');
+    // Each run: note the token, report forwarded signals, exit 3 when told to (a file per token).
+    const cmd = [
+      'const fs = require("fs"); const t = process.env.LOCKED_TOKEN;',
+      `const note = (s) => fs.appendFileSync(${JSON.stringify(out)}, t + " " + s + "\\n");`,
+      'for (const s of ["SIGHUP", "SIGUSR1", "SIGUSR2"]) process.on(s, () => note(s));',
+      'note("start");',
+      `setInterval(() => { if (fs.existsSync(${JSON.stringify(dir)} + "/exit-" + t)) process.exit(3); }, 20);`,
+    ].join(' ');
+    const r = startCli(
+      [
+        'run',
+        '--endpoints',
+        etcd.endpoints,
+        '--path',
+        '/cli-restart',
+        '--ttl',
+        '2',
+        '--restart',
+        '--',
+        process.execPath,
+        '-e',
+        cmd,
+      ],
+      {
+        group: true,
+      },
+    );
+    const notes = (): string[][] =>
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split(' '));
+    const started = (n: number): Promise<string> =>
+      waitFor(`run ${n} to start`, () => notes().filter((l) => l[1] === 'start')[n - 1]?.[0], { timeoutMs: 20_000 });
+
+    const first = await started(1);
+    for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
+      process.kill(r.pid, signal);
+      await waitFor(
+        `${signal} to reach the command`,
+        () => notes().some((l) => l[0] === first && l[1] === signal) || null,
+        {
+          timeoutMs: 5000,
+        },
+      );
+    }
+    writeFileSync(join(dir, `exit-${first}`), '');
+    const second = await started(2);
+    expect(BigInt(second)).toBeGreaterThan(BigInt(first));
+    expect(r.out.stderr).toContain('command exited with code 3; --restart: campaigning again');
+    process.kill(r.pid, 'SIGTERM');
+    expect(await r.exited).toEqual({ code: 143, signal: null });
+  }, 60_000);
 });
