@@ -29,6 +29,8 @@ export interface ChaosSummary {
   readonly maxLateMs: number;
   readonly recovery: RecoveryStats;
   readonly byKind: Record<string, RecoveryStats>;
+  /** Overlaps and late leaders by the kind of fault in progress when they happened ('-': none). */
+  readonly safetyByKind: Record<string, { overlaps: number; lateLeaders: number }>;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -82,7 +84,21 @@ export function summarize(result: ChaosResult): ChaosSummary {
     maxLateMs: late.reduce((m, l) => Math.max(m, l.lateMs), 0),
     recovery,
     byKind,
+    safetyByKind: safetyByKind(result),
   };
+}
+
+export function safetyByKind(result: ChaosResult): Record<string, { overlaps: number; lateLeaders: number }> {
+  const out: Record<string, { overlaps: number; lateLeaders: number }> = {};
+  const entry = (kind: string): { overlaps: number; lateLeaders: number } =>
+    (out[kind] ??= { overlaps: 0, lateLeaders: 0 });
+  for (const lane of result.lanes) {
+    for (const o of lane.verdict.overlaps)
+      entry(faultAt(result.faults, lane.name, o.b.startMs)?.kind ?? '-').overlaps++;
+    for (const l of lane.lateLeaders)
+      entry(faultAt(result.faults, lane.name, l.interval.endMs)?.kind ?? '-').lateLeaders++;
+  }
+  return out;
 }
 
 const ms = (v: number | null): string => (v === null ? '–' : `${Math.round(v)}`);
@@ -122,10 +138,13 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push('## Faults by kind');
   lines.push('');
-  lines.push('| kind | faults | recovered | p50 ms | p99 ms | max ms |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
+  lines.push('| kind | faults | overlaps | late leaders | recovered | p50 ms | p99 ms | max ms |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const [kind, s] of Object.entries(summary.byKind)) {
-    lines.push(`| ${kind} | ${s.count} | ${s.recovered} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
+    const safety = summary.safetyByKind[kind] ?? { overlaps: 0, lateLeaders: 0 };
+    lines.push(
+      `| ${kind} | ${s.count} | ${safety.overlaps} | ${safety.lateLeaders} | ${s.recovered} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`,
+    );
   }
   lines.push('');
   lines.push('## Lanes');
