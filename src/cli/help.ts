@@ -124,20 +124,23 @@ export const DEMO_HELP = `Usage: locked demo [--duration S] [--candidates N] [--
 Starts a throwaway 3-member etcd on free loopback ports (installing Debian's
 etcd-server when missing and root), runs N candidate processes in one election
 (each through its own cuttable TCP proxy), and injects a fault on the leader
-every few seconds: a graceful stop, a crash (SIGKILL), a pause (SIGSTOP longer
-than the TTL, then SIGCONT) and a network cut (then healed). A live view shows
-who leads, the token, each candidate's state and the last failover. At the end
-it prints a summary and the verdict of a split-brain check over the whole run
-(every candidate's isSelected() sampled, intervals checked for overlap and
-tokens for order). Everything it started is stopped, even on Ctrl-C.
+every few seconds, in this order: a graceful stop, a crash (SIGKILL), a pause
+(SIGSTOP longer than the TTL, then SIGCONT) and a network cut (then healed).
+A live view shows who leads, the token, each candidate's state and the last
+failover. At the end it prints a summary and the verdict of a split-brain
+check over the whole run (every candidate's isSelected() sampled, intervals
+checked for overlap and tokens for order). Everything it started is stopped,
+even on Ctrl-C.
 
 Flags:
   --duration S         seconds of faults (default 30)
   --candidates N       candidate processes, 2 to 9 (default 5)
   --ttl S              lease TTL of the candidates (default 2)
   --timeline FILE.svg  draw who led when, with the faults marked
-  --seed N             seed of the fault schedule (default: random, printed)
   -h, --help           this help
 
-Exit codes: 0 the check passed; 1 it found a split brain or a token regression, or etcd failed; 2 bad flags.
+Output: a live view redrawn in place on a terminal, plain event lines otherwise.
+
+Exit codes: 0 the check passed; 1 it found a split brain or a token regression, or etcd failed;
+2 bad flags; 130 interrupted by Ctrl-C (after restoring everything and judging what was recorded).
 `;
