@@ -1,7 +1,9 @@
 /**
  * `npm run chaos -- --faults N --seed S [--out FILE] [--target locked|etcd3]
  *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]
- *   [--dead none,refusing,hanging]` (modes and dead members are cycled over the lanes)
+ *   [--dead none,refusing,hanging] [--experiment no-breaker]`
+ * (modes and dead members are cycled over the lanes; an experiment is a
+ * workaround the candidates apply from outside the library)
  *
  * Runs N seeded faults against a fresh 3-member etcd on loopback and writes
  * the report: FILE (JSON, default /tmp/locked-chaos-<target>-<seed>.json) and
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       kinds: { type: 'string' },
       modes: { type: 'string' },
       dead: { type: 'string' },
+      experiment: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -59,6 +62,10 @@ async function main(): Promise<void> {
     if (!['none', 'refusing', 'hanging', 'both'].includes(d))
       fail(`--dead takes none, refusing, hanging or both, got ${d}`);
   }
+  if (values.experiment !== undefined && values.experiment !== 'no-breaker') {
+    fail(`--experiment takes no-breaker, got ${values.experiment}`);
+  }
+  const experiment = values.experiment;
   const ttlSec = values.ttl === undefined ? 2 : Number(values.ttl);
   if (!(ttlSec >= 1)) fail(`--ttl must be a number of seconds ≥ 1, got ${values.ttl}`);
   const out = values.out ?? `/tmp/locked-chaos-${target}-${seed}.json`;
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
     ...(kinds ? { kinds: kinds as FaultKind[] } : {}),
     ...(modes ? { modes } : {}),
     ...(dead ? { deadEndpoints: dead } : {}),
+    ...(experiment ? { experiment } : {}),
     log: values.quiet ? () => undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const summary = summarize(result);

@@ -85,8 +85,30 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * The endpoints as locked gets them: the list itself, or (experiment
+ * `no-breaker`) an etcd3 client whose per-host policy passes every call
+ * through, with locked's gRPC options. Returns what to close after the library.
+ */
+function connection(): { endpoints: string[] | Etcd3.Etcd3; close: () => void } {
+  if (cfg.experiment !== 'no-breaker') return { endpoints: cfg.endpoints, close: () => undefined };
+  const etcd3 = load(cfg.etcd3Path) as Etcd3Module;
+  const passThrough = { execute: (fn: (context: unknown) => unknown) => fn({ signal: new AbortController().signal }) };
+  const client = new etcd3.Etcd3({
+    hosts: cfg.endpoints,
+    grpcOptions: {
+      'grpc.keepalive_time_ms': 6_000,
+      'grpc.keepalive_timeout_ms': 3_000,
+      'grpc.keepalive_permit_without_calls': 0,
+    },
+    faultHandling: { host: () => passThrough } as unknown as NonNullable<Etcd3.IOptions['faultHandling']>,
+  });
+  return { endpoints: client, close: () => client.close() };
+}
+
 function runNode(lib: LibModule): Running {
-  const locker = lib.locked(cfg.endpoints, {});
+  const conn = connection();
+  const locker = lib.locked(conn.endpoints, {});
   const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
   const sampler = new Sampler(
     () => {
@@ -105,12 +127,14 @@ function runNode(lib: LibModule): Running {
     stop: async () => {
       await node.stop();
       await locker.close();
+      conn.close();
     },
   };
 }
 
 function runWithLeadership(lib: LibModule): Running {
-  const client = new lib.LockedClient({ endpoints: cfg.endpoints, ttl: cfg.ttlSec });
+  const conn = connection();
+  const client = new lib.LockedClient({ endpoints: conn.endpoints, ttl: cfg.ttlSec });
   const election = client.election(cfg.path);
   const stopping = new AbortController();
   let active: { signal: AbortSignal; token: string } | null = null;
@@ -159,6 +183,7 @@ function runWithLeadership(lib: LibModule): Running {
       await loop;
       tracker.close();
       await client.close();
+      conn.close();
     },
   };
 }

@@ -35,6 +35,7 @@ export interface CandidateOptions {
   readonly ttlSec: number;
   readonly sampleMs?: number;
   readonly heartbeatMs?: number;
+  readonly experiment?: CandidateConfig['experiment'];
 }
 
 export class CandidateProcess {
@@ -73,6 +74,7 @@ export class CandidateProcess {
       heartbeatMs: options.heartbeatMs ?? 100,
       libPath: build.libPath,
       etcd3Path: build.etcd3Path,
+      ...(options.experiment ? { experiment: options.experiment } : {}),
     };
     installExitHook();
     this.#child = spawn(process.execPath, [build.entry], {

@@ -8,7 +8,7 @@ import {
 } from '../../src/testing/history.js';
 import { CandidateProcess } from './candidate-process.js';
 import { KeyObserver } from './key-observer.js';
-import type { CandidateMode } from './protocol.js';
+import type { CandidateConfig, CandidateMode } from './protocol.js';
 import type { LinkProxy } from './proxy.js';
 import type { ChaosWorld } from './world.js';
 
@@ -34,6 +34,8 @@ export interface LaneOptions {
   readonly deadEndpoints?: DeadEndpoints;
   readonly sampleMs?: number;
   readonly staleMs?: number;
+  /** A workaround applied by the candidates (see CandidateConfig.experiment). */
+  readonly experiment?: CandidateConfig['experiment'];
 }
 
 export interface Stability {
@@ -97,6 +99,7 @@ export class Lane {
         path: this.options.path,
         ttlSec: this.options.ttlSec,
         ...(this.options.sampleMs === undefined ? {} : { sampleMs: this.options.sampleMs }),
+        ...(this.options.experiment ? { experiment: this.options.experiment } : {}),
       },
       this.recorder,
     );

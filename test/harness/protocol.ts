@@ -29,6 +29,12 @@ export interface CandidateConfig {
   readonly libPath: string;
   /** Absolute path of the etcd3 package. */
   readonly etcd3Path: string;
+  /**
+   * A workaround under test, applied from outside the library: `no-breaker`
+   * hands locked an etcd3 client without etcd3's per-host circuit breaker
+   * (same gRPC options as locked's own client).
+   */
+  readonly experiment?: 'no-breaker';
 }
 
 /** Candidate → harness. Times are `sharedNow()` ms (CLOCK_MONOTONIC). */

@@ -111,7 +111,9 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push(
     `Started ${result.startedAt}, ran ${(result.durationMs / 60000).toFixed(1)} min. TTL ${result.ttlSec} s; ` +
-      `recovery bound (ttl + 2 s) ${result.recoveryBoundMs} ms. Lanes: ` +
+      `recovery bound (ttl + 2 s) ${result.recoveryBoundMs} ms. ` +
+      (result.experiment ? `Experiment: ${result.experiment}. ` : '') +
+      'Lanes: ' +
       result.lanes.map((l) => `${l.name} (${l.mode})`).join(', ') +
       '.',
   );

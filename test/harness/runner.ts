@@ -4,7 +4,7 @@ import { CLUSTER_FAULTS, LANE_FAULTS, isClusterFault, type Fault, type FaultKind
 import { laneFault } from './lane-faults.js';
 import { Gate } from './gate.js';
 import { Lane, type DeadEndpoints } from './lane.js';
-import type { CandidateMode } from './protocol.js';
+import type { CandidateConfig, CandidateMode } from './protocol.js';
 import { Rng } from './rng.js';
 import { ChaosWorld } from './world.js';
 
@@ -42,6 +42,8 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
   /** A short name for the run's election paths. */
   readonly runName?: string;
+  /** A workaround the candidates apply from outside the library (see CandidateConfig.experiment). */
+  readonly experiment?: CandidateConfig['experiment'];
 }
 
 export interface FaultRecord {
@@ -79,6 +81,7 @@ export interface ChaosResult {
   readonly seed: number;
   readonly target: Target;
   readonly ttlSec: number;
+  readonly experiment?: string;
   readonly recoveryBoundMs: number;
   readonly startedAt: string;
   readonly durationMs: number;
@@ -130,6 +133,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           ttlSec,
           candidates: options.candidatesPerLane ?? 3,
           deadEndpoints: deadCycle[i % deadCycle.length]!,
+          ...(options.experiment ? { experiment: options.experiment } : {}),
         }),
       );
     }
@@ -216,6 +220,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     seed: options.seed,
     target,
     ttlSec,
+    ...(options.experiment ? { experiment: options.experiment } : {}),
     recoveryBoundMs: boundMs,
     startedAt,
     durationMs: Math.round(sharedNow() - started),
