@@ -1,3 +1,4 @@
+import { noop } from 'cockatiel';
 import * as etcd from 'etcd3';
 import { systemClock, type Clock } from './core/clock.js';
 import { parseEndpoints } from './core/endpoints.js';
@@ -68,6 +69,10 @@ export function connect(
   const client = new etcd.Etcd3({
     hosts: parsed.hosts.map((h) => (useTls ? `https://${h}` : h)),
     grpcOptions: GRPC_OPTIONS,
+    // etcd3's default per-host circuit breaker (3 failures → 5 s open) keeps failing every call
+    // for seconds after a restarted cluster is back; locked retries with its own backoff instead.
+    // The default global policy (retry recoverable errors on another host) stays.
+    faultHandling: { host: () => noop },
     ...(useTls
       ? {
           credentials: {
@@ -115,14 +120,24 @@ export class LockedClient {
   /** A new session (one lease) with this client's timing, or another TTL. */
   session(ttlSec: number = this.timing.ttlSec): Session {
     const timing = ttlSec === this.timing.ttlSec ? this.timing : resolveTiming({ ...this.timing, ttl: ttlSec });
-    const session = new Session(this.transport, { ...timing, clock: this.clock });
+    const session = new Session(this.#transportFor(ttlSec), { ...timing, clock: this.clock });
     this.#sessions.add(session);
     return session;
   }
 
   /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
   election(name: string, session: Session = this.#defaultSession()): Election {
-    return new Election({ transport: this.transport, hub: this.hub }, session, name);
+    return new Election({ transport: this.#transportFor(session.ttlSec), hub: this.hub }, session, name);
+  }
+
+  /**
+   * Requests made for a session of `ttlSec` time out after a third of the TTL
+   * (at least 1 s, at most requestTimeoutMs): a call stuck on a hung member is
+   * abandoned and retried (on another member) well before the lease needs renewing.
+   */
+  #transportFor(ttlSec: number): Transport {
+    const timeoutMs = Math.min(this.timing.requestTimeoutMs, Math.max(1000, (ttlSec * 1000) / 3));
+    return timeoutMs === this.transport.requestTimeoutMs ? this.transport : this.transport.withTimeout(timeoutMs);
   }
 
   #shared: Session | null = null;

@@ -7,6 +7,12 @@ import type { Transport } from '../transport/transport.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
 import type { CandidateReads } from './candidates.js';
 
+/* eslint-disable @typescript-eslint/unbound-method -- the native accessors are called with an explicit receiver */
+const NATIVE_ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const NATIVE_REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
+const NATIVE_THROW_IF_ABORTED = AbortSignal.prototype.throwIfAborted;
+/* eslint-enable @typescript-eslint/unbound-method */
+
 /**
  * One term of leadership. `signal` aborts, once, the moment leadership can no
  * longer be proven: at the lease's validity deadline (a timer, whatever the
@@ -51,6 +57,7 @@ export class Term {
       lease.signal.removeEventListener('abort', onLeaseEnd);
       this.#watch?.cancel();
     });
+    this.#makeSignalCheckDeadline();
     if (lease.signal.aborted) this.end(lease.signal.reason);
     else this.#watchKey(watchFromRevision, new Backoff(50, 2000));
   }
@@ -64,9 +71,54 @@ export class Term {
     return this.#value;
   }
 
-  /** Synchronous: leadership is provable right now. */
+  /** Synchronous: leadership is provable right now. Ends the term if its deadline has passed. */
   isValid(): boolean {
-    return !this.#controller.signal.aborted && this.lease.isLive();
+    this.#checkDeadline();
+    return !this.#ended();
+  }
+
+  /** Whether the term has ended, without the deadline check (the native getter; no recursion). */
+  #ended(): boolean {
+    return NATIVE_ABORTED.call(this.#controller.signal) as boolean;
+  }
+
+  #checkDeadline(): void {
+    if (!this.#ended() && !this.lease.isLive()) {
+      this.end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
+    }
+  }
+
+  /**
+   * After a pause (SIGSTOP, GC) Node runs due timers in order, so user code may
+   * run before the deadline timer. Reading the signal therefore checks the
+   * deadline first: `signal.aborted`, `signal.reason` and `throwIfAborted()`
+   * answer for this instant, and aborting here fires 'abort' listeners at once.
+   */
+  #makeSignalCheckDeadline(): void {
+    const signal = this.#controller.signal;
+    Object.defineProperties(signal, {
+      aborted: {
+        configurable: true,
+        get: () => {
+          this.#checkDeadline();
+          return this.#ended();
+        },
+      },
+      reason: {
+        configurable: true,
+        get: (): unknown => {
+          this.#checkDeadline();
+          return NATIVE_REASON.call(signal);
+        },
+      },
+      throwIfAborted: {
+        configurable: true,
+        value: () => {
+          this.#checkDeadline();
+          NATIVE_THROW_IF_ABORTED.call(signal);
+        },
+      },
+    });
   }
 
   /** Monotonic-ms deadline of the term as currently proven. */
@@ -76,7 +128,7 @@ export class Term {
 
   /** Ends the term locally (idempotent). Steps down first; etcd is told separately. */
   end(reason: unknown): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#ended()) return;
     const error =
       reason instanceof LockedError
         ? new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${reason.message}`, { cause: reason })
@@ -128,7 +180,7 @@ export class Term {
    * a failed delete leaves the key to expire with the lease.
    */
   async resign(): Promise<void> {
-    const wasLive = !this.#controller.signal.aborted;
+    const wasLive = !this.#ended();
     this.end('resigned');
     if (!wasLive && !this.lease.isLive()) return;
     await this.#transport.txn(
@@ -149,7 +201,7 @@ export class Term {
 
   /** Watches the leader key: deleted or re-created by anyone means the term is over. */
   #watchKey(fromRevision: bigint, backoff: Backoff): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#ended()) return;
     this.#watch = this.#hub.watch(
       { key: Buffer.from(this.key), startRevision: fromRevision },
       {
@@ -169,7 +221,7 @@ export class Term {
 
   /** After a watch failure: re-read the key, then watch again from that read. */
   #rewatch(err: LockedError, backoff: Backoff): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#ended()) return;
     if (!err.transient) {
       this.end(err);
       return;

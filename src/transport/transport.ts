@@ -80,8 +80,21 @@ export class Transport {
     return this.#call('watch stream', () => this.#client.watchClient.watch());
   }
 
+  /** The same connection with another request deadline (e.g. a fraction of a session's TTL). Closing it closes nothing. */
+  withTimeout(requestTimeoutMs: number): Transport {
+    const view = new Transport(this.#client, false, { requestTimeoutMs });
+    view.#parent = this;
+    return view;
+  }
+
+  #parent: Transport | null = null;
+
+  get requestTimeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || (this.#parent?.closed ?? false);
   }
 
   /** Closes the etcd3 client if this transport created it; a client the user passed stays theirs. */

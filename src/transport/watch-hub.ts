@@ -46,11 +46,14 @@ export class WatchHub {
   #opening = false;
   #pending: Sub[] = [];
   readonly #active = new Map<string, Sub>();
+  readonly #createTimeoutMs: number;
+  #createTimer: ReturnType<typeof setTimeout> | null = null;
   /** Watch responses delivered to subscribers; read by benchmarks and tests. */
   eventsDelivered = 0;
 
   constructor(transport: Transport) {
     this.#transport = transport;
+    this.#createTimeoutMs = Math.min(transport.requestTimeoutMs, 2000);
   }
 
   get size(): number {
@@ -98,7 +101,31 @@ export class WatchHub {
     );
   }
 
+  /**
+   * A create that etcd does not acknowledge in time means the stream sits on a
+   * hung member: fail every watch (callers re-read and watch again) and drop the
+   * stream, so the next one is opened to a member drawn anew.
+   */
+  #armCreateTimer(stream: WatchStream): void {
+    if (this.#createTimer) return;
+    this.#createTimer = setTimeout(() => {
+      this.#createTimer = null;
+      if (stream === this.#stream && this.#pending.length > 0) {
+        this.#failAll(
+          new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
+        );
+      }
+    }, this.#createTimeoutMs);
+    this.#createTimer.unref();
+  }
+
+  #clearCreateTimer(): void {
+    if (this.#createTimer) clearTimeout(this.#createTimer);
+    this.#createTimer = null;
+  }
+
   #sendCreate(stream: WatchStream, sub: Sub): void {
+    this.#armCreateTimer(stream);
     const { key, rangeEnd, startRevision, deletesOnly } = sub.target;
     stream.write({
       create_request: {
@@ -115,6 +142,8 @@ export class WatchHub {
     let sub: Sub | undefined;
     if (res.created) {
       sub = this.#pending.shift();
+      this.#clearCreateTimer();
+      if (this.#pending.length > 0) this.#armCreateTimer(stream);
       if (!sub) return;
       sub.id = res.watch_id;
       if (sub.done) {
@@ -168,6 +197,7 @@ export class WatchHub {
   }
 
   #failAll(err: LockedError): void {
+    this.#clearCreateTimer();
     const stream = this.#stream;
     this.#stream = null;
     const subs = [...this.#pending, ...this.#active.values()];

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Term } from '../../src/election/term.js';
+import { Lease } from '../../src/session/lease.js';
+import type { CandidateReads } from '../../src/election/candidates.js';
+import type { Transport } from '../../src/transport/transport.js';
+import type { WatchHub } from '../../src/transport/watch-hub.js';
+import { isLockedError } from '../../src/errors.js';
+import { FakeClock } from './fake-clock.js';
+
+// The term's signal is the contract of withLeadership: it must never read as
+// "still leading" after the deadline, even when user code runs before the
+// deadline timer (a resumed process runs due timers in order). Pure logic:
+// the etcd parts are inert stand-ins; nothing here talks to etcd.
+function term(clock: FakeClock): { term: Term; lease: Lease } {
+  const lease = new Lease(0xabcn, 2, clock.now(), clock, 0.01, 50);
+  const hub = { watch: () => ({ cancel: () => undefined }) } as unknown as WatchHub;
+  const deps = { transport: {} as Transport, hub, reads: {} as CandidateReads };
+  return { term: new Term(deps, '/e/abc', 7n, 'v', lease, 8n), lease };
+}
+
+describe('Term signal', () => {
+  it('reads as aborted after a pause past the deadline, before any timer has run', () => {
+    const clock = new FakeClock();
+    const { term: t } = term(clock);
+    const fired: string[] = [];
+    t.signal.addEventListener('abort', () => fired.push('abort'));
+    expect(t.signal.aborted).toBe(false);
+    clock.jump(3_000); // paused; the deadline timer has not run
+    expect(fired).toEqual([]);
+    expect(t.signal.aborted).toBe(true); // reading it checks the deadline...
+    expect(fired).toEqual(['abort']); // ...and fires the listeners at once
+    expect(isLockedError(t.signal.reason, 'LEADERSHIP_LOST')).toBe(true);
+    expect(() => t.signal.throwIfAborted()).toThrow(/term 7 ended/);
+  });
+
+  it('isValid() ends the term the same way, and the deadline timer does it when the process runs', () => {
+    const clock = new FakeClock();
+    const paused = term(clock).term;
+    clock.jump(3_000);
+    expect(paused.isValid()).toBe(false);
+    expect(paused.signal.aborted).toBe(true);
+
+    const running = term(clock).term;
+    clock.advance(1_929);
+    expect(running.isValid()).toBe(true);
+    clock.advance(1);
+    expect(running.signal.aborted).toBe(true);
+  });
+
+  it('ends with the lease and stays ended', () => {
+    const clock = new FakeClock();
+    const { term: t, lease } = term(clock);
+    lease.end('revoked');
+    expect(t.signal.aborted).toBe(true);
+    lease.renewed(clock.now(), 60);
+    expect(t.isValid()).toBe(false);
+  });
+});
