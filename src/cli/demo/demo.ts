@@ -7,7 +7,8 @@ import {
   type LeadershipInterval,
 } from '../../testing/history.js';
 import { DemoCandidate } from './candidate-process.js';
-import { FAULT_CYCLE, FAULT_LABEL, FAULT_STATE, makeFault, type Fault, type FaultRecord } from './faults.js';
+import { FaultInjector } from './fault-injector.js';
+import { FAULT_CYCLE, FAULT_LABEL, FAULT_STATE, holdMsOf, makeFault, type FaultRecord } from './faults.js';
 import { Link } from './link.js';
 import type { CandidateMessage } from './protocol.js';
 import type { DemoPhase, LiveView, ViewSnapshot } from './view.js';
@@ -35,14 +36,6 @@ export interface DemoReport {
   readonly interrupted: boolean;
 }
 
-interface ActiveFault {
-  readonly fault: Fault;
-  readonly record: FaultRecord;
-  readonly healAt: number;
-  timer: ReturnType<typeof setTimeout> | null;
-  healing: Promise<void> | null;
-}
-
 /**
  * `locked demo`'s run: a throwaway 3-member etcd, N candidate processes behind
  * cuttable proxies, a fault on the leader every few seconds, every sample of
@@ -55,8 +48,7 @@ export class Demo {
   readonly #interrupt = new AbortController();
   readonly #candidates: DemoCandidate[] = [];
   readonly #links: Link[] = [];
-  readonly #faults: FaultRecord[] = [];
-  readonly #active = new Set<ActiveFault>();
+  readonly #faults: FaultInjector;
   #etcd: EtcdCluster | null = null;
   #startMs = sharedNow();
   #endAt = Infinity;
@@ -68,6 +60,7 @@ export class Demo {
   constructor(config: DemoConfig, view: LiveView) {
     this.#config = config;
     this.#view = view;
+    this.#faults = new FaultInjector(view, () => this.#startMs);
   }
 
   /** Ctrl-C: stop injecting, restore, judge what was recorded. */
@@ -108,7 +101,7 @@ export class Demo {
         await this.#faultLoop();
       }
       this.#phase = 'restoring';
-      await this.#healAll();
+      await this.#faults.healAll();
       if (!this.interrupted) {
         this.#view.note('faults over: every candidate restored; waiting for a leader, then stopping all');
         await this.#until(() => this.#leader() !== null, 10_000);
@@ -128,7 +121,7 @@ export class Demo {
       candidates: this.#candidates.map((c) => c.id),
       intervals,
       verdict: checkHistory(intervals),
-      faults: this.#faults,
+      faults: this.#faults.records,
       samples: this.recorder.samples,
       rejectedSamples: this.#rejected,
       interrupted: this.interrupted,
@@ -136,63 +129,25 @@ export class Demo {
   }
 
   async #faultLoop(): Promise<void> {
+    const { ttlSec, faultEveryMs } = this.#config;
     let at = sharedNow() + this.#config.firstFaultAfterMs;
     for (let n = 0; !this.interrupted; n++) {
       const kind = FAULT_CYCLE[n % FAULT_CYCLE.length] ?? 'stop';
-      const probe = makeFault(kind, this.#candidates[0] as DemoCandidate, this.#config.ttlSec);
-      if (at + probe.holdMs + 500 > this.#endAt) break;
+      if (at + holdMsOf(kind, ttlSec) + 500 > this.#endAt) break;
       this.#nextFault = { label: FAULT_LABEL[kind], at };
       if (!(await this.#until(() => sharedNow() >= at, at - sharedNow() + 1000))) break;
       const victim = await this.#until(() => this.#leader(), 3000);
       this.#nextFault = null;
-      at += this.#config.faultEveryMs;
+      at += faultEveryMs;
       if (!victim) {
         this.#view.note(`no leader to hit with a ${FAULT_LABEL[kind]}; skipped`);
         continue;
       }
-      await this.#inject(makeFault(kind, victim, this.#config.ttlSec));
+      await this.#faults.inject(makeFault(kind, victim, ttlSec));
     }
     this.#nextFault = null;
-    // Let the last faults run their course before restoring (unless interrupted).
-    const lastHeal = Math.max(0, ...[...this.#active].map((a) => a.healAt));
-    await this.#until(() => this.#active.size === 0 || sharedNow() >= lastHeal + 100, lastHeal - sharedNow() + 1000);
-  }
-
-  async #inject(fault: Fault): Promise<void> {
-    const record: FaultRecord = {
-      kind: fault.kind,
-      victim: fault.victim.id,
-      victimToken: fault.victim.selected ? fault.victim.token : null,
-      atMs: sharedNow(),
-      healedAtMs: null,
-      failover: null,
-    };
-    this.#faults.push(record);
-    const active: ActiveFault = { fault, record, healAt: record.atMs + fault.holdMs, timer: null, healing: null };
-    this.#active.add(active);
-    this.#view.event(
-      record.atMs - this.#startMs,
-      `fault: ${FAULT_LABEL[fault.kind]} of ${fault.victim.id}${record.victimToken ? ` (leader, token ${record.victimToken})` : ''}`,
-      'fault',
-    );
-    await fault.inject();
-    active.timer = setTimeout(() => void this.#heal(active), Math.max(0, active.healAt - sharedNow()));
-  }
-
-  #heal(active: ActiveFault): Promise<void> {
-    if (active.timer) clearTimeout(active.timer);
-    active.timer = null;
-    active.healing ??= active.fault.heal().then(() => {
-      active.record.healedAtMs = sharedNow();
-      this.#active.delete(active);
-      const verb = active.fault.kind === 'stop' || active.fault.kind === 'crash' ? 'restarted' : 'healed';
-      this.#view.event(active.record.healedAtMs - this.#startMs, `${active.fault.victim.id} ${verb}`, 'heal');
-    });
-    return active.healing;
-  }
-
-  async #healAll(): Promise<void> {
-    await Promise.all([...this.#active].map((a) => this.#heal(a)));
+    // Every fault heals before the end by construction; the run lasts its whole duration.
+    await this.#until(() => sharedNow() >= this.#endAt, this.#endAt - sharedNow() + 1000);
   }
 
   async #stopCandidates(): Promise<void> {
@@ -207,7 +162,7 @@ export class Demo {
   /** Restores and stops everything this demo started (idempotent): candidates, proxies, etcd. */
   teardown(): Promise<void> {
     this.#torn ??= (async () => {
-      for (const a of this.#active) if (a.timer) clearTimeout(a.timer);
+      this.#faults.dispose();
       for (const c of this.#candidates) c.resume();
       for (const link of this.#links) link.heal();
       await Promise.all(this.#candidates.map((c) => c.stop(2000)));
@@ -241,7 +196,7 @@ export class Demo {
     ) {
       this.#lastToken.set(candidate.id, message.token);
       this.#view.event(t, `${candidate.id} leads, token ${message.token}`, 'lead');
-      for (const record of this.#faults) {
+      for (const record of this.#faults.records) {
         if (record.failover || record.victimToken === null || record.victim === candidate.id) continue;
         const afterMs = message.at - record.atMs;
         record.failover = { by: candidate.id, token: message.token, afterMs };
@@ -283,8 +238,7 @@ export class Demo {
   snapshot(): ViewSnapshot {
     const now = sharedNow();
     const leader = this.#leader();
-    const lastFailover = [...this.#faults].reverse().find((f) => f.failover !== null) ?? null;
-    const underFault = new Map([...this.#active].map((a) => [a.fault.victim.id, a]));
+    const lastFailover = [...this.#faults.records].reverse().find((f) => f.failover !== null) ?? null;
     return {
       phase: this.#phase,
       elapsedMs: now - this.#startMs,
@@ -300,9 +254,9 @@ export class Demo {
           }
         : null,
       candidates: this.#candidates.map((c) => {
-        const fault = underFault.get(c.id);
+        const fault = this.#faults.underFault(c.id);
         const state = fault
-          ? `${FAULT_STATE[fault.fault.kind]} in ${fmtMs(Math.max(0, fault.healAt - now))}${c.selected ? ' (last seen leading)' : ''}`
+          ? `${FAULT_STATE[fault.kind]} in ${fmtMs(Math.max(0, fault.healAt - now))}${c.selected ? ' (last seen leading)' : ''}`
           : c.presence === 'running'
             ? c.selected
               ? 'leader'
@@ -317,7 +271,7 @@ export class Demo {
         };
       }),
       nextFault: this.#nextFault ? { label: this.#nextFault.label, inMs: Math.max(0, this.#nextFault.at - now) } : null,
-      faults: this.#faults.length,
+      faults: this.#faults.records.length,
     };
   }
 }

@@ -33,18 +33,22 @@ export interface Fault {
 }
 
 /** Hold times: a stopped node comes back soon; the others outlast the TTL so the lease really expires. */
+export function holdMsOf(kind: FaultKind, ttlSec: number): number {
+  return kind === 'stop' ? 1000 : ttlSec * 1000 + 1500;
+}
+
 export function makeFault(kind: FaultKind, victim: DemoCandidate, ttlSec: number): Fault {
-  const beyondTtl = ttlSec * 1000 + 1500;
+  const holdMs = holdMsOf(kind, ttlSec);
   switch (kind) {
     case 'stop':
-      return { kind, victim, holdMs: 1000, inject: () => victim.stop(), heal: async () => victim.start() };
+      return { kind, victim, holdMs, inject: () => victim.stop(), heal: async () => victim.start() };
     case 'crash':
-      return { kind, victim, holdMs: beyondTtl, inject: () => victim.crash(), heal: async () => victim.start() };
+      return { kind, victim, holdMs, inject: () => victim.crash(), heal: async () => victim.start() };
     case 'pause':
       return {
         kind,
         victim,
-        holdMs: beyondTtl,
+        holdMs,
         inject: async () => victim.pause(),
         heal: async () => victim.resume(),
       };
@@ -52,7 +56,7 @@ export function makeFault(kind: FaultKind, victim: DemoCandidate, ttlSec: number
       return {
         kind,
         victim,
-        holdMs: beyondTtl,
+        holdMs,
         inject: async () => victim.link.cut(),
         heal: async () => victim.link.heal(),
       };
