@@ -41,8 +41,8 @@ export function summaryLines(report: DemoReport): string[] {
     for (const f of faults) if (f.failover) byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f.failover.afterMs]);
     const stats = [...byKind].map(([kind, ms]) => {
       const sorted = [...ms].sort((a, b) => a - b);
-      const mid = sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-      return `${FAULT_LABEL[kind]} ${fmtMs(mid)}${sorted.length > 1 ? ` (median of ${sorted.length})` : ''}`;
+      const [low = 0, high = 0] = [sorted[0], sorted.at(-1)];
+      return `${FAULT_LABEL[kind]} ${sorted.length > 1 ? `${fmtMs(low)} to ${fmtMs(high)} (${sorted.length})` : fmtMs(low)}`;
     });
     if (stats.length > 0) lines.push(`  failover time by fault: ${stats.join(' · ')}`, '');
   }
