@@ -45,6 +45,8 @@ export class SupervisedCommand {
     });
     this.ended = new Promise<CommandEnd>((resolve) => {
       guard.once('exit', () => {
+        // Whatever is left of the group (the guard itself died some other way) goes with it.
+        tryKill(-pgid, 'SIGKILL');
         this.#done = true;
         this.#pid = null;
         void waitGroupGone(pgid, GROUP_GONE_WAIT_MS).then(() => resolve(this.#report ?? { kind: 'killed' }));
