@@ -58,7 +58,7 @@ export class RunMetrics {
     });
     this.transitions.inc({ to: 'leader' }, 0);
     this.transitions.inc({ to: 'follower' }, 0);
-    collectDefaultMetrics({ register: this.registry, prefix: 'locked_process_' });
+    collectDefaultMetrics({ register: this.registry });
   }
 }
 
