@@ -19,7 +19,7 @@ export interface RunConfig {
 
 type TermEnd =
   | { readonly kind: 'command'; readonly end: CommandEnd; readonly ranMs: number }
-  | { readonly kind: 'lost'; readonly reason: string }
+  | { readonly kind: 'lost'; readonly reason: string; readonly heldMs: number }
   | { readonly kind: 'stopped' };
 
 /** A child that ran this long before exiting resets the --restart backoff. */
@@ -76,6 +76,7 @@ export class Runner {
     const election = this.#client.election(path);
     const data = encodeData(id, value);
     const retry = new Backoff(200, Math.min(5000, election.session.ttlSec * 1000));
+    const renewMs = (election.session.ttlSec * 1000) / 3;
     const restartBackoff = new Backoff(500, 10_000);
     let lastError = '';
     for (;;) {
@@ -85,7 +86,6 @@ export class Runner {
         this.#log.info(`campaigning for ${path} as ${JSON.stringify(id)}`);
         term = await election.campaign(data, { signal: this.#stop.signal });
         lastError = '';
-        retry.reset();
       } catch (err) {
         if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
         if (isLockedError(err) && !err.transient) throw err;
@@ -101,9 +101,14 @@ export class Runner {
         .catch((err: unknown) => this.#log.warn(`resign failed (the lease expiry will do): ${oneLine(err)}`));
       if (end.kind === 'stopped') return signalExitCode(this.#stopSignal);
       if (end.kind === 'lost') {
-        this.#log.info(`leadership lost (${end.reason}); campaigning again`);
+        // A term lost at once (renewals late, etcd flapping) must not turn into a tight campaign loop.
+        if (end.heldMs >= renewMs) retry.reset();
+        const wait = retry.next();
+        this.#log.info(`leadership lost (${end.reason}); campaigning again in ${Math.round(wait)} ms`);
+        await delay(wait, this.#stop.signal).catch(() => undefined);
         continue;
       }
+      retry.reset();
       const code = exitCodeOf(end.end);
       if (end.end.kind === 'spawn-failed') {
         this.#log.warn(`cannot start ${this.#config.command[0] ?? ''}: ${end.end.message}`);
@@ -125,12 +130,13 @@ export class Runner {
     const { path, id, value, graceMs, command } = this.#config;
     const clock = this.#client.clock;
     const window = new StopWindow(term, session, graceMs, clock);
+    const elected = clock.now();
     let offRenewed = (): void => undefined;
     this.#metrics?.isLeader.set(1);
     this.#metrics?.terms.inc();
     this.#metrics?.transitions.inc({ to: 'leader' });
     try {
-      if (window.signal.aborted) return { kind: 'lost', reason: window.reason };
+      if (window.signal.aborted) return { kind: 'lost', reason: window.reason, heldMs: 0 };
       if (this.#stop.signal.aborted) return { kind: 'stopped' };
       this.#log.info(`elected: leading ${path} with token ${term.token}; starting ${command.join(' ')}`);
       const started = clock.now();
@@ -162,7 +168,7 @@ export class Runner {
       );
       this.#metrics?.isLeader.set(0);
       await child.stop(killAt, clock, this.#hurry.signal);
-      return first.kind === 'stop' ? { kind: 'stopped' } : { kind: 'lost', reason };
+      return first.kind === 'stop' ? { kind: 'stopped' } : { kind: 'lost', reason, heldMs: clock.now() - elected };
     } finally {
       offRenewed();
       this.#command = null;
