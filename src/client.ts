@@ -53,6 +53,7 @@ export function isEtcd3Client(value: unknown): value is etcd.Etcd3 {
 export function connect(
   endpoints: unknown,
   options: ConnectionOptions,
+  requestTimeoutMs: number,
   field = 'endpoints',
 ): { client: etcd.Etcd3; owned: boolean } {
   if (isEtcd3Client(endpoints)) return { client: endpoints, owned: false };
@@ -82,7 +83,16 @@ export function connect(
           },
         }
       : {}),
-    ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
+    ...(auth
+      ? {
+          auth: {
+            username: auth.username,
+            password: auth.password,
+            // etcd3 fetches the token before every call; without a deadline a hung member would stall them all.
+            callOptions: () => ({ deadline: new Date(Date.now() + requestTimeoutMs) }),
+          },
+        }
+      : {}),
   });
   return { client, owned: true };
 }
@@ -112,7 +122,7 @@ export class LockedClient {
     knownKeys('LockedClient options', options, KNOWN);
     this.timing = resolveTiming(options);
     this.clock = options.clock ?? systemClock;
-    const { client, owned } = connect(options.endpoints, options);
+    const { client, owned } = connect(options.endpoints, options, this.timing.requestTimeoutMs);
     this.transport = new Transport(client, owned, { requestTimeoutMs: this.timing.requestTimeoutMs });
     this.hub = new WatchHub(this.transport);
   }

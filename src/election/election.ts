@@ -46,6 +46,25 @@ export class Election {
    */
   async campaign(value: string, options: { signal?: AbortSignal } = {}): Promise<Term> {
     const { signal } = options;
+    const claims = this.#session.elections;
+    if (claims.has(this.name)) {
+      throw new LockedError(
+        'INVALID_ARGUMENT',
+        `this session already campaigns in or leads ${JSON.stringify(this.name)}; a second candidate needs its own session`,
+      );
+    }
+    claims.add(this.name);
+    let term: Term | undefined;
+    try {
+      term = await this.#campaignWithRetry(value, signal);
+      return term;
+    } finally {
+      if (!term || term.signal.aborted) claims.delete(this.name);
+      else term.signal.addEventListener('abort', () => claims.delete(this.name), { once: true });
+    }
+  }
+
+  async #campaignWithRetry(value: string, signal: AbortSignal | undefined): Promise<Term> {
     for (let attempt = 1; ; attempt++) {
       const lease = await this.#session.lease(signal);
       try {
@@ -86,32 +105,28 @@ export class Election {
     }
   }
 
-  /** Creates the candidate key, or finds it from an earlier campaign on the same lease. Returns its create revision. */
+  /**
+   * Creates the candidate key and returns its create revision. A key left by
+   * an earlier campaign on the same lease is deleted and created anew (where
+   * Go's Campaign would resume it), so that every term gets a token strictly
+   * greater than the last.
+   */
   async #join(key: string, value: string, leaseId: bigint): Promise<bigint> {
     const keyBuf = Buffer.from(key);
-    const res = await this.#deps.transport.txn(
-      {
-        compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: '0' }],
-        success: [{ request_put: { key: keyBuf, value: Buffer.from(value), lease: leaseId.toString() } }],
-        failure: [{ request_range: { key: keyBuf } }],
-      },
-      'create candidate key',
-    );
-    if (res.succeeded) return toBigInt(res.header.revision);
-    const kv = res.responses[0]?.response_range.kvs[0];
-    if (!kv) throw new LockedError('ETCD', `candidate key ${key} neither created nor found`);
-    const existing = decodeCandidate(kv);
-    if (existing.value !== value) {
-      await this.#deps.transport.txn(
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.#deps.transport.txn(
         {
-          compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: existing.token.toString() }],
+          compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: '0' }],
           success: [{ request_put: { key: keyBuf, value: Buffer.from(value), lease: leaseId.toString() } }],
-          failure: [],
+          failure: [{ request_range: { key: keyBuf } }],
         },
-        'update candidate value',
+        'create candidate key',
       );
+      if (res.succeeded) return toBigInt(res.header.revision);
+      const kv = res.responses[0]?.response_range.kvs[0];
+      if (!kv || attempt >= 3) throw new LockedError('ETCD', `candidate key ${key} could not be created`);
+      await this.#leave(key, decodeCandidate(kv).token);
     }
-    return existing.token;
   }
 
   async #leave(key: string, token: bigint): Promise<void> {

@@ -118,6 +118,10 @@ export class LeaderTracker {
   #retry(err: LockedError): void {
     if (this.#closed) return;
     this.#watch = null;
+    if (err.code === 'CLOSED') {
+      this.close(); // the client is gone: nothing to retry on
+      return;
+    }
     this.#onError(err);
     const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
     this.#timer = setTimeout(() => {

@@ -30,7 +30,7 @@ export type Locker = {
   (path: string, opts?: NodeOptions): LockedNode;
   /** The core client under this locker (elections, observe, fenced writes). */
   readonly client: LockedClient;
-  /** Revokes the leases of this locker's nodes (they step down) and closes the connection if locked opened it. */
+  /** Stops this locker's nodes (each resigns), revokes their leases, and closes the connection if locked opened it. */
   close(): Promise<void>;
 };
 
@@ -62,6 +62,7 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
   if (!isEtcd3Client(hosts)) parseEndpoints(hosts, 'hosts'); // report errors under the seed's name for the field
   const client = new LockedClient({ ...options, endpoints: hosts });
   const pool = new Map<number, PooledSession[]>();
+  const nodes = new Set<LockedNode>();
 
   const bind = (path: string, ttlSec: number) => (): NodeBinding => {
     const sessions = pool.get(ttlSec) ?? [];
@@ -114,10 +115,33 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
     const ttlSec = opts.ttl === undefined ? DEFAULT_TTL_SEC : positiveSeconds('ttl', opts.ttl);
     resolveTiming({ ...client.timing, ttl: ttlSec }, 'node options'); // the ttl must leave room for the margin
     const stopOnError = optionalBoolean('stopOnError', opts.stopOnError, false);
-    return new LockedNode({ id, path: name, value, ttlSec, stopOnError, bind: bind(name, ttlSec) });
+    const bindSession = bind(name, ttlSec);
+    const node: LockedNode = new LockedNode({
+      id,
+      path: name,
+      value,
+      ttlSec,
+      stopOnError,
+      bind: () => {
+        const binding = bindSession();
+        nodes.add(node); // running nodes, so that close() can stop them
+        return {
+          election: binding.election,
+          release: async () => {
+            nodes.delete(node);
+            await binding.release();
+          },
+        };
+      },
+    });
+    return node;
   }) as Locker;
 
   Object.defineProperty(locker, 'client', { value: client, enumerable: true });
-  Object.defineProperty(locker, 'close', { value: () => client.close(), enumerable: true });
+  const close = async (): Promise<void> => {
+    await Promise.all([...nodes].map((n) => n.stop()));
+    await client.close();
+  };
+  Object.defineProperty(locker, 'close', { value: close, enumerable: true });
   return locker;
 }

@@ -184,16 +184,27 @@ export class LockedNode extends EventEmitter {
   }
 
   async #campaignLoop(election: Election, stop: AbortSignal): Promise<void> {
-    const backoff = new Backoff(100, Math.min(5000, this.#config.ttlSec * 1000));
+    const ttlMs = this.#config.ttlSec * 1000;
+    const backoff = new Backoff(100, Math.min(5000, ttlMs));
     while (!stop.aborted) {
       try {
         const term = await election.campaign(this.localdata(), { signal: stop });
-        backoff.reset();
+        const wonAt = performance.now();
         await this.#lead(term, stop);
+        // Every term ends by leaving the queue (a key kept would give the next term the same token; a
+        // no-op if stop() already resigned), and a term that ended quickly is a fault repeating itself:
+        // back off before campaigning again.
+        await term.resign().catch(() => undefined);
+        if (performance.now() - wonAt >= ttlMs) backoff.reset();
+        else await delay(backoff.next(), stop).catch(() => undefined);
       } catch (err) {
         if (stop.aborted) return;
         const error = classify(err, 'campaign');
         if (!isLockedError(error, 'LEASE_LOST') && !isLockedError(error, 'LEADERSHIP_LOST')) this.#fail(error);
+        if (isLockedError(error, 'CLOSED')) {
+          void this.stop(); // the locker was closed under the node: nothing left to retry on
+          return;
+        }
         if (this.#state.kind !== 'running') return;
         await delay(backoff.next(), stop).catch(() => undefined);
       }
@@ -203,19 +214,14 @@ export class LockedNode extends EventEmitter {
   /** Holds one term: `select` now, `deselect` once when it ends (unless `stop()` already emitted it). */
   async #lead(term: Term, stop: AbortSignal): Promise<void> {
     const state = this.#state;
-    if (state.kind !== 'running' || state.stop.signal !== stop) {
-      await term.resign().catch(() => undefined);
-      return;
-    }
+    const stillOurs = (): boolean => this.#state === state && !stop.aborted && term.isValid();
+    if (state.kind !== 'running' || state.stop.signal !== stop) return;
     if (term.value !== this.localdata()) await term.proclaim(this.localdata()).catch(() => undefined);
-    if (this.#state !== state || stop.aborted) {
-      await term.resign().catch(() => undefined); // stopped while the value was being written
-      return;
-    }
-    if (!term.isValid()) return;
-    state.term = term;
+    if (!stillOurs()) return;
     const value = valueToString('value', this.#value);
-    this.#setLeader({ id: this.#config.id, value, token: term.token });
+    this.#setLeader({ id: this.#config.id, value, token: term.token }); // `change` first, as the seed did
+    if (!stillOurs()) return; // a `change` listener may have stopped the node
+    state.term = term;
     this.#emit('select', value, this.#config.id);
     await whenAborted(anySignal([term.signal, stop]));
     if (state.term === term) {
@@ -228,7 +234,8 @@ export class LockedNode extends EventEmitter {
     const state = this.#state;
     if (state.kind !== 'running') return;
     const term = state.term;
-    if (term && revision >= term.confirmedAt && (!candidate || candidate.key !== term.key)) {
+    if (term && revision < term.confirmedAt) return; // a view older than our own term's proof
+    if (term && (!candidate || candidate.key !== term.key)) {
       term.end('the election shows another leader'); // when in doubt, step down
     }
     if (candidate) {

@@ -20,17 +20,25 @@ export interface SessionOptions {
  * whatever the number of elections using the lease. When the lease is lost the
  * session grants a fresh one on the next `lease()` call; elections re-campaign
  * on it. A lost lease is revoked (best effort) so that its keys go at once.
+ * A keepalive unanswered for half an interval, or a failed stream, is resent
+ * on a new stream (to a member drawn anew) after a short jittered pause, again
+ * and again until a reply comes or the lease's deadline passes.
  */
 export class Session {
   readonly ttlSec: number;
   readonly #transport: Transport;
   readonly #options: SessionOptions;
   readonly #renewMs: number;
+  readonly #replyTimeoutMs: number;
   #lease: Lease | null = null;
   #granting: Promise<Lease> | null = null;
   #stream: KeepAliveStream | null = null;
   #outstanding: number[] = [];
   #cancelTick: () => void = () => undefined;
+  #cancelWatchdog: (() => void) | null = null;
+  #cancelRetry: () => void = () => undefined;
+  #retryPending = false;
+  #opening = false;
   #closed = false;
 
   /** Each successful keepalive of the current lease. */
@@ -39,12 +47,15 @@ export class Session {
   readonly errors = new Listeners<[LockedError]>();
   /** Keepalive requests sent; read by benchmarks. */
   keepalivesSent = 0;
+  /** Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
+  readonly elections = new Set<string>();
 
   constructor(transport: Transport, options: SessionOptions) {
     this.#transport = transport;
     this.#options = options;
     this.ttlSec = options.ttlSec;
     this.#renewMs = renewIntervalMs(options.ttlSec);
+    this.#replyTimeoutMs = this.#renewMs / 2;
   }
 
   /** The current lease if it is still provably live. */
@@ -94,6 +105,8 @@ export class Session {
     if (this.#lease !== lease) return;
     this.#lease = null;
     this.#cancelTick();
+    this.#cancelRetry();
+    this.#retryPending = false;
     this.#dropStream();
     this.#revoke(lease);
   }
@@ -111,25 +124,66 @@ export class Session {
     const lease = this.#lease;
     if (!lease || !lease.isLive()) return;
     this.#scheduleTick();
-    const now = this.#options.clock.now();
-    const oldest = this.#outstanding[0];
-    if (oldest !== undefined && now - oldest >= this.#renewMs) {
-      // A whole interval without a reply: the stream is suspect; open a new one (maybe to another member).
-      this.#dropStream();
-    }
     if (this.#stream) this.#send(this.#stream, lease);
-    else this.#openStream(lease);
+    else if (!this.#opening && !this.#retryPending) this.#openStream(lease);
   }
 
   #send(stream: KeepAliveStream, lease: Lease): void {
     this.#outstanding.push(this.#options.clock.now());
     this.keepalivesSent++;
     stream.write({ ID: lease.id.toString() });
+    this.#armWatchdog(stream, lease);
+  }
+
+  /**
+   * A keepalive unanswered for half a renew interval means the stream is stuck
+   * (a hung member, a silently dead connection): drop it and resend on a new
+   * one, drawn to a random member, instead of waiting for the next tick.
+   */
+  #armWatchdog(stream: KeepAliveStream, lease: Lease): void {
+    if (this.#cancelWatchdog) return;
+    const oldest = this.#outstanding[0];
+    if (oldest === undefined) return;
+    const dueIn = oldest + this.#replyTimeoutMs - this.#options.clock.now();
+    this.#cancelWatchdog = this.#options.clock.setTimer(() => {
+      this.#cancelWatchdog = null;
+      if (this.#stream !== stream) return;
+      const first = this.#outstanding[0];
+      if (first === undefined) return;
+      if (this.#options.clock.now() - first >= this.#replyTimeoutMs) {
+        this.#recover(
+          lease,
+          new LockedError('UNAVAILABLE', `no keepalive reply within ${Math.round(this.#replyTimeoutMs)} ms`),
+        );
+      } else {
+        this.#armWatchdog(stream, lease);
+      }
+    }, dueIn);
+  }
+
+  #clearWatchdog(): void {
+    this.#cancelWatchdog?.();
+    this.#cancelWatchdog = null;
+  }
+
+  /** After a stream failure: report it, then reopen and resend after a short jittered pause, until the lease ends. */
+  #recover(lease: Lease, error: LockedError): void {
+    this.#dropStream();
+    this.errors.emit(error);
+    if (this.#retryPending || this.#lease !== lease) return;
+    this.#retryPending = true;
+    const pauseMs = 50 + Math.random() * 200;
+    this.#cancelRetry = this.#options.clock.setTimer(() => {
+      this.#retryPending = false;
+      if (this.#lease === lease && lease.isLive() && !this.#stream && !this.#opening) this.#openStream(lease);
+    }, pauseMs);
   }
 
   #openStream(lease: Lease): void {
+    this.#opening = true;
     this.#transport.openKeepAlive().then(
       (stream) => {
+        this.#opening = false;
         if (this.#lease !== lease || this.#stream || !lease.isLive()) {
           stream.cancel();
           return;
@@ -140,6 +194,8 @@ export class Session {
           if (this.#stream !== stream) return;
           const sentAt = this.#outstanding.shift();
           if (sentAt === undefined) return;
+          this.#clearWatchdog();
+          this.#armWatchdog(stream, lease);
           const ttl = Number(res.TTL);
           if (!(ttl > 0)) {
             lease.end('etcd reports the lease expired (keepalive TTL 0)');
@@ -149,15 +205,16 @@ export class Session {
           this.renewed.emit(lease);
         });
         const onFail = (err: unknown): void => {
-          if (this.#stream !== stream) return;
-          this.#dropStream();
-          this.errors.emit(classify(err, 'lease keepalive'));
+          if (this.#stream === stream) this.#recover(lease, classify(err, 'lease keepalive'));
         };
         stream.on('error', onFail);
         stream.on('end', () => onFail(new Error('keepalive stream ended')));
         this.#send(stream, lease);
       },
-      (err: unknown) => this.errors.emit(classify(err, 'lease keepalive stream')),
+      (err: unknown) => {
+        this.#opening = false;
+        this.#recover(lease, classify(err, 'lease keepalive stream'));
+      },
     );
   }
 
@@ -165,6 +222,7 @@ export class Session {
     const stream = this.#stream;
     this.#stream = null;
     this.#outstanding = [];
+    this.#clearWatchdog();
     stream?.cancel();
   }
 
@@ -175,6 +233,7 @@ export class Session {
     const lease = this.#lease;
     this.#lease = null;
     this.#cancelTick();
+    this.#cancelRetry();
     this.#dropStream();
     if (lease) {
       lease.end('session closed');

@@ -16,11 +16,15 @@ export function classify(err: unknown, what: string): LockedError {
   if (/required revision has been compacted/.test(message)) {
     return new LockedError('COMPACTED', text, { cause: err });
   }
+  if (err instanceof etcd.EtcdInvalidAuthTokenError || /invalid auth token/i.test(message)) {
+    // Tokens expire (etcd's --auth-token-ttl); the client fetches a new one on the next unary call.
+    return new LockedError('UNAVAILABLE', text, { cause: err });
+  }
   if (
     err instanceof etcd.EtcdPermissionDeniedError ||
     err instanceof etcd.EtcdAuthenticationFailedError ||
     err instanceof etcd.GRPCUnauthenticatedError ||
-    /permission denied|authentication failed|invalid auth token|user name is empty/i.test(message)
+    /permission denied|authentication failed|user name is empty/i.test(message)
   ) {
     return new LockedError('PERMISSION', text, { cause: err });
   }

@@ -166,6 +166,11 @@ export class WatchHub {
               `watch from revision ${sub.target.startRevision} needs compacted revision ${compactRevision}`,
             )
           : classify(new Error(res.cancel_reason || 'watch canceled by etcd'), 'watch');
+      if (/invalid auth token/.test(res.cancel_reason)) {
+        // The stream carries the token it was opened with; a new stream gets a fresh one.
+        this.#failAll(err);
+        return;
+      }
       this.#end(sub, err);
       this.#maybeIdle();
       return;
@@ -213,6 +218,6 @@ export class WatchHub {
     if (this.#pending.length > 0) return; // wait for the outstanding `created` replies first
     const stream = this.#stream;
     this.#stream = null;
-    stream?.end();
+    stream?.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
   }
 }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { LockedClient, isLockedError, locked } from '../../src/api.js';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { freePort } from '../../src/testing/free-port.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { ChildCandidate } from './processes.js';
+
+// Regressions found by review and the chaos suite: each test fails on the
+// code before its fix.
+let cluster: EtcdCluster;
+const clients: LockedClient[] = [];
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await cluster?.stop();
+});
+
+describe('recovery and resources', () => {
+  it('keeps a lease alive when half the endpoints are dead (keepalive streams are retried, not left to the next tick)', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const sessions = Array.from({ length: 4 }, () => {
+      const c = new LockedClient({ endpoints: [dead, cluster.endpoint(0)], ttl: 2 });
+      clients.push(c);
+      return c.session();
+    });
+    const leases = await Promise.all(sessions.map((s) => s.lease()));
+    const started = performance.now();
+    // Six renew intervals: with one try per tick, a stream drawn to the dead endpoint twice loses the lease.
+    await waitFor('4 s of renewals', () => performance.now() - started >= 4_000, { timeoutMs: 6_000, intervalMs: 100 });
+    expect(leases.map((l) => l.isLive())).toEqual([true, true, true, true]);
+    expect(sessions.every((s) => s.current() === leases[sessions.indexOf(s)])).toBe(true);
+  });
+
+  it('a seed app that stops its node exits by itself (no watch stream or timer left behind)', async () => {
+    // The fixture runs the built package (dist/): `npm test` builds first.
+    const app = new ChildCandidate(process.execPath, [
+      join(__dirname, 'fixtures', 'seed-app.cjs'),
+      cluster.endpoints,
+      '/exit-test',
+    ]);
+    try {
+      await waitFor('the app to stop its node', () => app.events('stopped').length === 1, { timeoutMs: 15_000 });
+      await waitFor('the app to exit by itself', () => !app.alive, { timeoutMs: 5_000 });
+      expect(app.process.exitCode).toBe(0);
+    } finally {
+      await app.kill();
+    }
+  });
+
+  it('locker.close() stops running nodes (deselect, resign) and settles', async () => {
+    const l = locked(cluster.endpoints);
+    const node = l({ id: 'closing', path: '/close-test', value: 1, ttl: 2 });
+    let deselects = 0;
+    node.on('deselect', () => deselects++);
+    await node.start();
+    await waitFor('leading', () => node.isSelected());
+    await l.close();
+    expect(node.isSelected()).toBe(false);
+    expect(deselects).toBe(1);
+    const observer = new LockedClient({ endpoints: cluster.endpoints });
+    clients.push(observer);
+    expect(await observer.election('/close-test').leader()).toBeNull();
+  });
+});
+
+describe('terms and tokens', () => {
+  it('a new term on the same lease gets a strictly larger token (the old key is not resumed)', async () => {
+    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    clients.push(c);
+    const election = c.election('/strict');
+    const first = await election.campaign('v');
+    first.end('ended locally, key and lease still there');
+    const second = await election.campaign('v');
+    expect(second.lease.id).toBe(first.lease.id);
+    expect(second.token).toBeGreaterThan(first.token);
+    await second.resign();
+  });
+
+  it('one session cannot campaign twice in one election at once (it would be one key, one token)', async () => {
+    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    clients.push(c);
+    const session = c.session();
+    const term = await c.election('/twice', session).campaign('a');
+    const err: unknown = await c
+      .election('/twice', session)
+      .campaign('b')
+      .catch((e: unknown) => e);
+    expect(isLockedError(err, 'INVALID_ARGUMENT')).toBe(true);
+    await term.resign();
+    const again = await c.election('/twice', session).campaign('c'); // free again once the term is over
+    expect(again.token).toBeGreaterThan(term.token);
+    await again.resign();
+  });
+});
