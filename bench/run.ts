@@ -17,6 +17,7 @@ import { writeSection, type Section } from './lib/report.js';
 import { seededRandom } from './lib/stats.js';
 import { handoverSections, measureHandovers } from './scenarios/handovers.js';
 import { idleSection, measureIdle } from './scenarios/idle.js';
+import { herdSection, measureHerd } from './scenarios/herd.js';
 import { writeSummary } from './scenarios/summary.js';
 
 export interface BenchArgs {
@@ -92,6 +93,19 @@ async function main(): Promise<void> {
         log,
       });
       sections.push(idleSection(data));
+    }
+    if (args.only.has('herd')) {
+      log('scenario 6: herd');
+      const sizes = args.quick ? [10, 1000] : [10, 100, 1000];
+      const ttlSec = 10;
+      const rows = await measureHerd({
+        endpoints: cluster.endpoints,
+        metricsUrls: cluster.members.map((_, i) => cluster.metricsUrl(i)),
+        sizes: { 'locked-core': sizes, locked: sizes, etcd3: sizes, 'locked-v2': [10, 100] },
+        ttlSec,
+        log,
+      });
+      sections.push(herdSection(rows, ttlSec));
     }
   } finally {
     await cluster.stop();

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { candidateEntry } from './build.js';
 import type { CandidateKind, Command, JoinConfig, Report } from '../candidates/protocol.js';
 import { monoMs } from '../candidates/protocol.js';
 
@@ -15,7 +15,6 @@ export interface Entry {
   readonly report: Report;
 }
 
-const CHILD = join(__dirname, '..', 'candidates', 'child.ts');
 const live = new Set<ChildProcess>();
 let hooked = false;
 
@@ -103,8 +102,8 @@ export class Fleet {
     const made: Candidate[] = [];
     for (let i = 0; i < count; i++) {
       const who = this.#nextWho++;
-      const child = fork(CHILD, [kind], {
-        execArgv: ['--import', 'tsx'],
+      const child = fork(candidateEntry(), [kind], {
+        execArgv: [],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       live.add(child);
