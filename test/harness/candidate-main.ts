@@ -112,8 +112,11 @@ function runNode(lib: LibModule): Running {
   const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
   const sampler = new Sampler(
     () => {
+      // Term first: isSelected() and token() each check the deadline, which may pass between two calls.
+      const term = node.term();
       const selected = node.isSelected();
-      return { selected, token: node.token()?.toString() ?? null };
+      const token = term?.token ?? (selected ? node.token() : null);
+      return { selected, token: selected ? (token?.toString() ?? null) : null };
     },
     () => node.id(),
   );
