@@ -1,7 +1,7 @@
 /**
  * `npm run chaos -- --faults N --seed S [--out FILE] [--target locked|etcd3]
  *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]
- *   [--dead none,refusing,hanging] [--experiment no-breaker]`
+ *   [--dead none,refusing,hanging] [--experiment no-breaker] [--diagnose]`
  * (modes and dead members are cycled over the lanes; an experiment is a
  * workaround the candidates apply from outside the library)
  *
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       modes: { type: 'string' },
       dead: { type: 'string' },
       experiment: { type: 'string' },
+      diagnose: { type: 'boolean' },
       quiet: { type: 'boolean' },
     },
   });
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     ...(modes ? { modes } : {}),
     ...(dead ? { deadEndpoints: dead } : {}),
     ...(experiment ? { experiment } : {}),
+    ...(values.diagnose ? { diagnose: true } : {}),
     log: values.quiet ? () => undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const summary = summarize(result);

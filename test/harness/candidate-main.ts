@@ -80,6 +80,46 @@ class Sampler {
   }
 }
 
+/**
+ * With `diagnose`: every second, a fresh read of the leader is compared with
+ * the candidate's view; a disagreement that lasts more than 2 s is reported
+ * once as STALE_VIEW with the watch hub's counters.
+ */
+function diagnoseStaleness(
+  view: () => string | null,
+  freshLeader: () => Promise<string | null>,
+  hub: { readonly size: number; readonly eventsDelivered: number },
+): void {
+  if (!cfg.diagnose) return;
+  let since: number | null = null;
+  let eventsAtStart = 0;
+  let reported = false;
+  setInterval(() => {
+    freshLeader().then(
+      (leader) => {
+        const seen = view();
+        if (seen === leader) {
+          since = null;
+          reported = false;
+          return;
+        }
+        if (since === null) {
+          since = now();
+          eventsAtStart = hub.eventsDelivered;
+        }
+        if (!reported && now() - since > 2000) {
+          reported = true;
+          reportError({
+            code: 'STALE_VIEW',
+            message: `view ${seen} but a fresh read says ${leader} for ${Math.round(now() - since)} ms; hub: ${hub.size} watches, ${hub.eventsDelivered - eventsAtStart} events delivered meanwhile`,
+          });
+        }
+      },
+      () => undefined,
+    );
+  }, 1000).unref();
+}
+
 interface Running {
   readonly sampler: Sampler;
   stop(): Promise<void>;
@@ -125,6 +165,15 @@ function runNode(lib: LibModule): Running {
   node.on('change', () => sampler.sample());
   node.on('error', reportError);
   node.start().catch(reportError);
+  const reads = locker.client.election(cfg.path);
+  diagnoseStaleness(
+    () => node.id(),
+    async () => {
+      const leader = await reads.leader();
+      return leader ? lib.decodeData(leader.value, '').id : null;
+    },
+    locker.client.hub,
+  );
   return {
     sampler,
     stop: async () => {
@@ -153,6 +202,11 @@ function runWithLeadership(lib: LibModule): Running {
     view = leader?.value ?? null;
     sampler.sample();
   }, reportError);
+  diagnoseStaleness(
+    () => view,
+    async () => (await election.leader())?.value ?? null,
+    client.hub,
+  );
   const loop = (async (): Promise<void> => {
     while (!stopping.signal.aborted) {
       try {

@@ -36,6 +36,7 @@ export interface CandidateOptions {
   readonly sampleMs?: number;
   readonly heartbeatMs?: number;
   readonly experiment?: CandidateConfig['experiment'];
+  readonly diagnose?: boolean;
 }
 
 export class CandidateProcess {
@@ -75,6 +76,7 @@ export class CandidateProcess {
       libPath: build.libPath,
       etcd3Path: build.etcd3Path,
       ...(options.experiment ? { experiment: options.experiment } : {}),
+      ...(options.diagnose ? { diagnose: true } : {}),
     };
     installExitHook();
     this.#child = spawn(process.execPath, [build.entry], {

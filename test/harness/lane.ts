@@ -36,6 +36,8 @@ export interface LaneOptions {
   readonly staleMs?: number;
   /** A workaround applied by the candidates (see CandidateConfig.experiment). */
   readonly experiment?: CandidateConfig['experiment'];
+  /** Candidates report views that stay stale (see CandidateConfig.diagnose). */
+  readonly diagnose?: boolean;
 }
 
 export interface Stability {
@@ -100,6 +102,7 @@ export class Lane {
         ttlSec: this.options.ttlSec,
         ...(this.options.sampleMs === undefined ? {} : { sampleMs: this.options.sampleMs }),
         ...(this.options.experiment ? { experiment: this.options.experiment } : {}),
+        ...(this.options.diagnose ? { diagnose: true } : {}),
       },
       this.recorder,
     );

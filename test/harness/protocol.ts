@@ -35,6 +35,12 @@ export interface CandidateConfig {
    * (same gRPC options as locked's own client).
    */
   readonly experiment?: 'no-breaker';
+  /**
+   * Compare the view with a fresh read of the leader every second and report
+   * a view that disagrees for more than 2 s (error code STALE_VIEW, with the
+   * watch hub's counters): a diagnosis aid, one extra read per second.
+   */
+  readonly diagnose?: boolean;
 }
 
 /** Candidate → harness. Times are `sharedNow()` ms (CLOCK_MONOTONIC). */

@@ -44,6 +44,8 @@ export interface ChaosOptions {
   readonly runName?: string;
   /** A workaround the candidates apply from outside the library (see CandidateConfig.experiment). */
   readonly experiment?: CandidateConfig['experiment'];
+  /** Candidates report views that stay stale (see CandidateConfig.diagnose). */
+  readonly diagnose?: boolean;
 }
 
 export interface FaultRecord {
@@ -134,6 +136,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           candidates: options.candidatesPerLane ?? 3,
           deadEndpoints: deadCycle[i % deadCycle.length]!,
           ...(options.experiment ? { experiment: options.experiment } : {}),
+          ...(options.diagnose ? { diagnose: true } : {}),
         }),
       );
     }
