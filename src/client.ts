@@ -59,7 +59,7 @@ export function connect(
   if (isEtcd3Client(endpoints)) return { client: endpoints, owned: false };
   const parsed = parseEndpoints(endpoints, field);
   const { tls, auth } = options;
-  const useTls = parsed.tls || tls?.ca !== undefined;
+  const useTls = parsed.tls || tls?.ca !== undefined || tls?.cert !== undefined || tls?.key !== undefined;
   const pem = (v: Buffer | string | undefined): Buffer | undefined => (v === undefined ? undefined : Buffer.from(v));
   if (
     auth !== undefined &&
@@ -77,7 +77,8 @@ export function connect(
     ...(useTls
       ? {
           credentials: {
-            rootCertificate: pem(tls?.ca) ?? Buffer.alloc(0),
+            // No CA given: undefined makes gRPC use the system's root certificates.
+            rootCertificate: pem(tls?.ca) as Buffer,
             ...(tls?.key ? { privateKey: pem(tls.key) as Buffer } : {}),
             ...(tls?.cert ? { certChain: pem(tls.cert) as Buffer } : {}),
           },

@@ -6,14 +6,30 @@
 export interface Clock {
   /** Monotonic milliseconds; only differences are meaningful. */
   now(): number;
+  /**
+   * Wall-clock milliseconds. Used only as a second, conservative bound: the
+   * monotonic clock may not advance while a machine or VM is suspended.
+   */
+  wallNow(): number;
   /** Runs `fn` after `ms`; returns a function that cancels it. */
   setTimer(fn: () => void, ms: number): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => performance.now(),
+  wallNow: () => Date.now(),
   setTimer(fn, ms) {
     const handle = setTimeout(fn, Math.max(0, ms));
     return () => clearTimeout(handle);
   },
 };
+
+/** A moment read on both clocks (a request's send time). */
+export interface Instant {
+  readonly mono: number;
+  readonly wall: number;
+}
+
+export function instant(clock: Clock): Instant {
+  return { mono: clock.now(), wall: clock.wallNow() };
+}

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock, Instant } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import { leaseHex } from '../transport/keys.js';
 import { deadlineFrom } from './deadline.js';
@@ -18,16 +18,19 @@ export class Lease {
   readonly #marginMs: number;
   readonly #controller = new AbortController();
   #validUntil: number;
+  /** The same deadline on the wall clock, fixed when it was computed. */
+  #wallValidUntil: number;
   #cancelTimer: () => void = () => undefined;
 
-  constructor(id: bigint, ttlSec: number, grantSentAt: number, clock: Clock, driftRate: number, marginMs: number) {
+  constructor(id: bigint, ttlSec: number, grantSentAt: Instant, clock: Clock, driftRate: number, marginMs: number) {
     this.id = id;
     this.hex = leaseHex(id);
     this.ttlSec = ttlSec;
     this.#clock = clock;
     this.#driftRate = driftRate;
     this.#marginMs = marginMs;
-    this.#validUntil = deadlineFrom(grantSentAt, ttlSec, driftRate, marginMs);
+    this.#validUntil = deadlineFrom(grantSentAt.mono, ttlSec, driftRate, marginMs);
+    this.#wallValidUntil = deadlineFrom(grantSentAt.wall, ttlSec, driftRate, marginMs);
     this.#armTimer();
   }
 
@@ -39,17 +42,26 @@ export class Lease {
     return this.#validUntil;
   }
 
-  /** Synchronous: true only while the deadline has not passed and the lease was not ended. */
+  /**
+   * Synchronous: true only while the deadline has not passed and the lease was
+   * not ended. The deadline is checked on the monotonic clock and, as a second
+   * bound, on the wall clock (which keeps counting through a suspend); either
+   * one having passed ends the lease. A wall clock stepped forward only ends it early.
+   */
   isLive(): boolean {
-    return !this.#controller.signal.aborted && this.#clock.now() < this.#validUntil;
+    if (this.#controller.signal.aborted) return false;
+    if (this.#clock.now() < this.#validUntil && this.#clock.wallNow() < this.#wallValidUntil) return true;
+    this.end('validity deadline passed');
+    return false;
   }
 
   /** A keepalive sent at `sentAt` was answered with `ttlSec` > 0. Never shortens the deadline. */
-  renewed(sentAt: number, ttlSec: number): void {
+  renewed(sentAt: Instant, ttlSec: number): void {
     if (this.#controller.signal.aborted) return;
-    const next = deadlineFrom(sentAt, ttlSec, this.#driftRate, this.#marginMs);
+    const next = deadlineFrom(sentAt.mono, ttlSec, this.#driftRate, this.#marginMs);
     if (next > this.#validUntil) {
       this.#validUntil = next;
+      this.#wallValidUntil = deadlineFrom(sentAt.wall, ttlSec, this.#driftRate, this.#marginMs);
       this.#armTimer();
     }
   }

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import { instant, type Clock, type Instant } from '../core/clock.js';
 import { Listeners } from '../core/listeners.js';
 import { raceAbort } from '../core/abort.js';
 import { LockedError } from '../errors.js';
@@ -33,7 +33,7 @@ export class Session {
   #lease: Lease | null = null;
   #granting: Promise<Lease> | null = null;
   #stream: KeepAliveStream | null = null;
-  #outstanding: number[] = [];
+  #outstanding: Instant[] = [];
   #cancelTick: () => void = () => undefined;
   #cancelWatchdog: (() => void) | null = null;
   #cancelRetry: () => void = () => undefined;
@@ -41,8 +41,8 @@ export class Session {
   #opening = false;
   #closed = false;
 
-  /** Each successful keepalive of the current lease. */
-  readonly renewed = new Listeners<[Lease]>();
+  /** Each successful keepalive of the current lease, with when it was sent and its round trip. */
+  readonly renewed = new Listeners<[Lease, { sentAt: Instant; rttMs: number }]>();
   /** Failures of keepalive or grant (the session recovers by itself). */
   readonly errors = new Listeners<[LockedError]>();
   /** Keepalive requests sent; read by benchmarks. */
@@ -76,7 +76,7 @@ export class Session {
 
   async #grant(): Promise<Lease> {
     const { clock, driftRate, marginMs } = this.#options;
-    const sentAt = clock.now();
+    const sentAt = instant(clock);
     let grant;
     try {
       grant = await this.#transport.grant(Math.ceil(this.ttlSec));
@@ -99,6 +99,7 @@ export class Session {
     this.#lease = lease;
     lease.signal.addEventListener('abort', () => this.#onLeaseEnded(lease), { once: true });
     this.#scheduleTick();
+    this.#openStream(lease); // open (and renew) now, so the first renewal does not pay for the stream set-up
   }
 
   #onLeaseEnded(lease: Lease): void {
@@ -129,7 +130,7 @@ export class Session {
   }
 
   #send(stream: KeepAliveStream, lease: Lease): void {
-    this.#outstanding.push(this.#options.clock.now());
+    this.#outstanding.push(instant(this.#options.clock));
     this.keepalivesSent++;
     stream.write({ ID: lease.id.toString() });
     this.#armWatchdog(stream, lease);
@@ -144,13 +145,13 @@ export class Session {
     if (this.#cancelWatchdog) return;
     const oldest = this.#outstanding[0];
     if (oldest === undefined) return;
-    const dueIn = oldest + this.#replyTimeoutMs - this.#options.clock.now();
+    const dueIn = oldest.mono + this.#replyTimeoutMs - this.#options.clock.now();
     this.#cancelWatchdog = this.#options.clock.setTimer(() => {
       this.#cancelWatchdog = null;
       if (this.#stream !== stream) return;
       const first = this.#outstanding[0];
       if (first === undefined) return;
-      if (this.#options.clock.now() - first >= this.#replyTimeoutMs) {
+      if (this.#options.clock.now() - first.mono >= this.#replyTimeoutMs) {
         this.#recover(
           lease,
           new LockedError('UNAVAILABLE', `no keepalive reply within ${Math.round(this.#replyTimeoutMs)} ms`),
@@ -202,7 +203,7 @@ export class Session {
             return;
           }
           lease.renewed(sentAt, ttl);
-          this.renewed.emit(lease);
+          this.renewed.emit(lease, { sentAt, rttMs: this.#options.clock.now() - sentAt.mono });
         });
         const onFail = (err: unknown): void => {
           if (this.#stream === stream) this.#recover(lease, classify(err, 'lease keepalive'));

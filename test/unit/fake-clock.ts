@@ -10,6 +10,18 @@ export class FakeClock implements Clock {
     return this.#now;
   }
 
+  /** Wall time moves with the monotonic time, unless `suspend` moved it alone. */
+  wallNow(): number {
+    return this.#now + this.#wallOffset;
+  }
+
+  /** The machine was suspended: wall time went on, the monotonic clock did not. */
+  suspend(ms: number): void {
+    this.#wallOffset += ms;
+  }
+
+  #wallOffset = 1_700_000_000_000;
+
   setTimer(fn: () => void, ms: number): () => void {
     const id = this.#nextId++;
     this.#timers.push({ at: this.#now + Math.max(0, ms), fn, id });

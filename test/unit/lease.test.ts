@@ -2,9 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { Lease } from '../../src/session/lease.js';
 import { isLockedError } from '../../src/errors.js';
 import { FakeClock } from './fake-clock.js';
+import { instant, type Instant } from '../../src/core/clock.js';
 
-function lease(clock: FakeClock, ttlSec = 2, sentAt = clock.now()): Lease {
-  return new Lease(0x1234abn, ttlSec, sentAt, clock, 0.01, 50);
+function lease(clock: FakeClock, ttlSec = 2): Lease {
+  return new Lease(0x1234abn, ttlSec, instant(clock), clock, 0.01, 50);
+}
+
+/** The instant `offsetMs` after now, on both clocks. */
+function at(clock: FakeClock, offsetMs: number): Instant {
+  return { mono: clock.now() + offsetMs, wall: clock.wallNow() + offsetMs };
 }
 
 describe('Lease', () => {
@@ -36,22 +42,31 @@ describe('Lease', () => {
   it('a renewal extends from the keepalive send time, not from the reply', () => {
     const clock = new FakeClock();
     const l = lease(clock);
-    const sentAt = clock.now() + 600;
+    const sentAt = at(clock, 600);
     clock.advance(1_500); // the reply arrives 900 ms after the request was sent
     l.renewed(sentAt, 2);
-    expect(l.validUntil).toBe(sentAt + 1980 - 50);
-    clock.advance(sentAt + 1930 - clock.now() - 1);
+    expect(l.validUntil).toBe(sentAt.mono + 1980 - 50);
+    clock.advance(sentAt.mono + 1930 - clock.now() - 1);
     expect(l.isLive()).toBe(true);
     clock.advance(1);
     expect(l.isLive()).toBe(false);
   });
 
+  it('is not live after a suspend that stopped the monotonic clock but not the wall clock', () => {
+    const clock = new FakeClock();
+    const l = lease(clock);
+    clock.advance(500);
+    clock.suspend(10_000); // a VM or laptop suspend: performance.now() did not move
+    expect(l.isLive()).toBe(false);
+    expect(l.signal.aborted).toBe(true);
+  });
+
   it('an older reply never shortens the deadline', () => {
     const clock = new FakeClock();
     const l = lease(clock);
-    l.renewed(clock.now() + 500, 2);
+    l.renewed(at(clock, 500), 2);
     const extended = l.validUntil;
-    l.renewed(clock.now() + 100, 2);
+    l.renewed(at(clock, 100), 2);
     expect(l.validUntil).toBe(extended);
   });
 
@@ -59,7 +74,7 @@ describe('Lease', () => {
     const clock = new FakeClock();
     const l = lease(clock);
     l.end('test');
-    l.renewed(clock.now(), 60);
+    l.renewed(at(clock, 0), 60);
     expect(l.isLive()).toBe(false);
     expect(clock.pending).toBe(0);
   });

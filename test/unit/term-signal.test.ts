@@ -6,13 +6,14 @@ import type { Transport } from '../../src/transport/transport.js';
 import type { WatchHub } from '../../src/transport/watch-hub.js';
 import { isLockedError } from '../../src/errors.js';
 import { FakeClock } from './fake-clock.js';
+import { instant } from '../../src/core/clock.js';
 
 // The term's signal is the contract of withLeadership: it must never read as
 // "still leading" after the deadline, even when user code runs before the
 // deadline timer (a resumed process runs due timers in order). Pure logic:
 // the etcd parts are inert stand-ins; nothing here talks to etcd.
 function term(clock: FakeClock): { term: Term; lease: Lease } {
-  const lease = new Lease(0xabcn, 2, clock.now(), clock, 0.01, 50);
+  const lease = new Lease(0xabcn, 2, instant(clock), clock, 0.01, 50);
   const hub = { watch: () => ({ cancel: () => undefined }) } as unknown as WatchHub;
   const deps = { transport: {} as Transport, hub, reads: {} as CandidateReads };
   return { term: new Term(deps, '/e/abc', 7n, 'v', lease, 8n), lease };
@@ -52,7 +53,7 @@ describe('Term signal', () => {
     const { term: t, lease } = term(clock);
     lease.end('revoked');
     expect(t.signal.aborted).toBe(true);
-    lease.renewed(clock.now(), 60);
+    lease.renewed(instant(clock), 60);
     expect(t.isValid()).toBe(false);
   });
 });
