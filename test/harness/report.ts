@@ -209,8 +209,11 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
       const eventual =
         f.eventualRecoveryMs === null ? 'never (within the wait)' : `after ${ms(f.eventualRecoveryMs)} ms`;
       lines.push(
-        `- #${f.index} ${f.kind} [${f.lanes.join(',')}] ${f.detail}: recovered ${eventual}; at the bound: ${f.reason ?? '?'}`,
+        f.harnessError
+          ? `- #${f.index} ${f.kind} [${f.lanes.join(',')}]: harness error: ${f.harnessError}`
+          : `- #${f.index} ${f.kind} [${f.lanes.join(',')}] ${f.detail}: recovered ${eventual}; at the bound: ${f.reason ?? '?'}`,
       );
+      for (const state of f.stateAtBound ?? []) lines.push(`  - ${state}`);
     }
   }
   lines.push('');

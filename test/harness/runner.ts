@@ -67,6 +67,10 @@ export interface FaultRecord {
   readonly unstableBefore: boolean;
   /** Why a lane was not stable at the bound. */
   readonly reason?: string;
+  /** Every candidate of each lane not stable at the bound, as it was then. */
+  readonly stateAtBound?: string[];
+  /** The harness itself failed during this fault (e.g. etcd did not come back). */
+  readonly harnessError?: string;
 }
 
 export interface LaneResult {
@@ -154,6 +158,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let next = 0;
 
     const runOne = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
+      try {
+        await runFault(index, kind, affected, fault);
+      } catch (err) {
+        // Keep going: a soak's report is worth more than its abort. The fault counts as not recovered.
+        const message = err instanceof Error ? err.message : String(err);
+        log(`#${index} ${kind}: HARNESS ERROR ${message}`);
+        records.push({
+          index,
+          kind,
+          scope: isClusterFault(kind) ? 'cluster' : 'lane',
+          lanes: affected.map((l) => l.name),
+          detail: fault.detail,
+          holdMs: Math.round(fault.holdMs),
+          injectAt: sharedNow(),
+          healAt: sharedNow(),
+          recoveryMs: null,
+          eventualRecoveryMs: null,
+          recovered: false,
+          leaderBefore: [],
+          leaderAfter: [],
+          unstableBefore: false,
+          harnessError: message,
+        });
+        await fault.heal().catch(() => undefined);
+        await world.waitHealthy().catch(() => undefined);
+      }
+    };
+
+    const runFault = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
       const before = await Promise.all(affected.map((l) => l.waitStable(boundMs * 2)));
       const leaderBefore = affected.map((l) => l.leader()?.id ?? '-');
       await fault.inject();
@@ -161,7 +194,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (fault.holdMs > 0) await sleep(fault.holdMs);
       await fault.heal();
       const healAt = sharedNow();
-      const within = await Promise.all(affected.map((l) => l.waitStable(boundMs, healAt)));
+      const within = await Promise.all(
+        affected.map(async (l) => {
+          const w = await l.waitStable(boundMs, healAt);
+          return { ...w, state: w.ms === null ? `${l.name}: ${l.describe()}` : '' };
+        }),
+      );
       const late = await Promise.all(
         affected.map((l, i) =>
           within[i]!.ms !== null ? Promise.resolve(within[i]!) : l.waitStable(boundMs + lateMs, healAt),
@@ -187,6 +225,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         leaderAfter: affected.map((l) => l.leader()?.id ?? '-'),
         unstableBefore: before.some((b) => b.ms === null),
         ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+        ...(recovered ? {} : { stateAtBound: within.map((w) => w.state).filter(Boolean) }),
       };
       records.push(record);
       const rec =
@@ -194,7 +233,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           ? `NOT RECOVERED in ${boundMs} ms (${record.reason})`
           : `${Math.round(record.recoveryMs)} ms`;
       log(`#${index} ${kind} [${record.lanes.join(',')}] ${record.detail} → recovery ${rec}`);
-      if (!recovered) for (const lane of affected) log(`  ${lane.name} at the bound: ${lane.describe()}`);
+      for (const state of record.stateAtBound ?? []) log(`  at the bound: ${state}`);
     };
 
     const worker = async (laneIndex: number): Promise<void> => {
