@@ -18,6 +18,8 @@ import { seededRandom } from './lib/stats.js';
 import { handoverSections, measureHandovers } from './scenarios/handovers.js';
 import { idleSection, measureIdle } from './scenarios/idle.js';
 import { herdSection, measureHerd } from './scenarios/herd.js';
+import { measureScale, scaleSection } from './scenarios/scale.js';
+import { faultsSection, measureFaults } from './scenarios/faults.js';
 import { writeSummary } from './scenarios/summary.js';
 
 export interface BenchArgs {
@@ -107,8 +109,35 @@ async function main(): Promise<void> {
       });
       sections.push(herdSection(rows, ttlSec));
     }
+    if (args.only.has('scale')) {
+      log('scenario 7: scale');
+      const n = args.quick ? 2000 : 10_000;
+      const ttlSec = 10;
+      const rows = await measureScale({
+        endpoints: cluster.endpoints,
+        metricsUrls: cluster.members.map((_, i) => cluster.metricsUrl(i)),
+        cases: [
+          { kind: 'locked-core', count: n, window: 500 },
+          { kind: 'locked-core', count: n },
+          { kind: 'v3election', count: n, window: 500 },
+          { kind: 'etcd3', count: n, window: 500 },
+        ],
+        ttlSec,
+        windowMs: args.quick ? 10_000 : 30_000,
+        timeoutMs: args.quick ? 120_000 : 300_000,
+        log,
+      });
+      sections.push(scaleSection(rows, ttlSec));
+    }
   } finally {
     await cluster.stop();
+  }
+  if (args.only.has('faults')) {
+    // The chaos harness starts (and stops) a fresh cluster per target.
+    log('scenario 8: split-brain under pause and cut faults (chaos harness)');
+    const ttlSec = 2;
+    const rows = await measureFaults({ faults: args.quick ? 5 : 20, seed: args.seed, ttlSec, log });
+    sections.push(faultsSection(rows, ttlSec));
   }
   const loadSummary = load.stop();
   const footer = machineMarkdown(machine(), loadSummary, command);

@@ -35,11 +35,26 @@ async function main(): Promise<void> {
   let waiting: Contender[] = [];
   let running: Contender[] = [];
   let queue: Promise<void> = Promise.resolve();
+  // With a start window, each election won (or failed) lets the next queued candidacy start.
+  let queued: Contender[] = [];
+  let nextQueued = 0;
+  const startNext = (): void => {
+    const next = queued[nextQueued];
+    if (!next) return;
+    nextQueued++;
+    next.start();
+  };
   const hooks = {
-    elected: () => send({ ev: 'elected', t: monoMs() }),
+    elected: () => {
+      send({ ev: 'elected', t: monoMs() });
+      startNext();
+    },
     renewed: () => send({ ev: 'renewed', t: monoMs() }),
     deposed: () => send({ ev: 'deposed', t: monoMs() }),
-    error: (err: unknown) => send({ ev: 'error', t: monoMs(), message: errorMessage(err) }),
+    error: (err: unknown) => {
+      send({ ev: 'error', t: monoMs(), message: errorMessage(err) });
+      startNext();
+    },
   };
 
   const run = async (cmd: Command): Promise<void> => {
@@ -62,8 +77,11 @@ async function main(): Promise<void> {
         const t = monoMs();
         const starting = waiting;
         waiting = [];
-        for (const c of starting) c.start();
         running.push(...starting);
+        const now = cmd.window === undefined ? starting : starting.slice(0, cmd.window);
+        queued = starting.slice(now.length);
+        nextQueued = 0;
+        for (const c of now) c.start();
         send({ ev: 'started', t });
         return;
       }
@@ -72,6 +90,7 @@ async function main(): Promise<void> {
         const stopping = running;
         running = [];
         waiting = [];
+        queued = [];
         await Promise.all(stopping.map((c) => c.stop()));
         send({ ev: 'stopped', t: monoMs(), stopCalledAt });
         return;
@@ -84,6 +103,7 @@ async function main(): Promise<void> {
           usage: {
             cpuMs: (cpu.user + cpu.system) / 1000,
             rssBytes: process.memoryUsage().rss,
+            heapUsedBytes: process.memoryUsage().heapUsed,
             socketBytes: socketBytes(),
           },
         });

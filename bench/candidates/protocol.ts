@@ -21,6 +21,8 @@ export interface Usage {
   /** CPU time used (user + system), ms. */
   readonly cpuMs: number;
   readonly rssBytes: number;
+  /** V8 heap in use (live objects and garbage not yet collected). */
+  readonly heapUsedBytes: number;
   /** TCP payload bytes exchanged with etcd, both ways. */
   readonly socketBytes: number;
 }
@@ -32,7 +34,8 @@ export type Command =
   | { readonly op: 'join'; readonly config: JoinConfig; readonly count?: number }
   /** Asks for a `usage` report. */
   | { readonly op: 'usage' }
-  | { readonly op: 'start' }
+  /** Starts the joined candidacies; with `window`, at most that many campaigns in flight at once. */
+  | { readonly op: 'start'; readonly window?: number }
   | { readonly op: 'stop' }
   | { readonly op: 'exit' };
 

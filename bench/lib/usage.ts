@@ -10,7 +10,9 @@ export async function usageOf(fleet: Fleet, candidates: Candidate[]): Promise<Us
       fleet.next(`usage of candidate ${c.who}`, (e) => e.who === c.who && e.report.ev === 'usage', from, 10_000),
     ),
   );
-  return entries.map((e) => (e.report.ev === 'usage' ? e.report.usage : { cpuMs: 0, rssBytes: 0, socketBytes: 0 }));
+  return entries.map((e) =>
+    e.report.ev === 'usage' ? e.report.usage : { cpuMs: 0, rssBytes: 0, heapUsedBytes: 0, socketBytes: 0 },
+  );
 }
 
 export function pause(ms: number): Promise<void> {
