@@ -132,6 +132,8 @@ export class LockedClient {
   session(ttlSec: number = this.timing.ttlSec): Session {
     const timing = ttlSec === this.timing.ttlSec ? this.timing : resolveTiming({ ...this.timing, ttl: ttlSec });
     const session = new Session(this.#transportFor(ttlSec), { ...timing, clock: this.clock });
+    // A keepalive failure hints that connections are in trouble: make the watch stream prove itself.
+    session.errors.add(() => this.hub.probe());
     this.#sessions.add(session);
     return session;
   }

@@ -1,7 +1,8 @@
 import { instant, type Clock, type Instant } from '../core/clock.js';
 import { Listeners } from '../core/listeners.js';
 import { raceAbort } from '../core/abort.js';
-import { LockedError } from '../errors.js';
+import { LockedError, isLockedError } from '../errors.js';
+import { Backoff } from '../core/backoff.js';
 import type { KeepAliveStream, Transport } from '../transport/transport.js';
 import { classify } from '../transport/classify.js';
 import { Lease } from './lease.js';
@@ -112,8 +113,21 @@ export class Session {
     this.#revoke(lease);
   }
 
+  /**
+   * Revokes a lost lease so its keys go now rather than at expiry; retried with
+   * backoff while etcd is unreachable, for at most one TTL (after that etcd has
+   * expired it anyway). "Lease not found" means it is already gone.
+   */
   #revoke(lease: Lease): void {
-    this.#transport.revoke(lease.id).catch(() => undefined); // expiry does the same, later
+    const giveUpAt = this.#options.clock.now() + lease.ttlSec * 1000;
+    const backoff = new Backoff(100, 1000);
+    const attempt = (): void => {
+      this.#transport.revoke(lease.id).catch((err: unknown) => {
+        if (isLockedError(err, 'LEASE_LOST') || this.#options.clock.now() >= giveUpAt) return;
+        this.#options.clock.setTimer(attempt, backoff.next());
+      });
+    };
+    attempt();
   }
 
   #scheduleTick(): void {

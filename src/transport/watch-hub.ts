@@ -48,6 +48,7 @@ export class WatchHub {
   readonly #active = new Map<string, Sub>();
   readonly #createTimeoutMs: number;
   #createTimer: ReturnType<typeof setTimeout> | null = null;
+  #probeTimer: ReturnType<typeof setTimeout> | null = null;
   /** Watch responses delivered to subscribers; read by benchmarks and tests. */
   eventsDelivered = 0;
 
@@ -71,6 +72,36 @@ export class WatchHub {
   /** Ends every watch with `reason` and drops the stream (used when the connection is suspect). */
   reset(reason: LockedError): void {
     this.#failAll(reason);
+  }
+
+  /**
+   * Proves the stream alive after a connection problem seen elsewhere (a
+   * keepalive failure): a progress request must be answered within the
+   * create timeout, or every watch is failed so that its owner re-reads and
+   * watches again on a new stream. Never sent while all is well, so an idle
+   * process does not poll.
+   */
+  probe(): void {
+    const stream = this.#stream;
+    if (!stream || this.#probeTimer) return;
+    stream.write({ progress_request: {} });
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = null;
+      if (stream === this.#stream) {
+        this.#failAll(
+          new LockedError(
+            'UNAVAILABLE',
+            `watch stream silent for ${this.#createTimeoutMs} ms after a progress request`,
+          ),
+        );
+      }
+    }, this.#createTimeoutMs);
+    this.#probeTimer.unref();
+  }
+
+  #clearProbe(): void {
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer = null;
   }
 
   /** Ends every watch with CLOSED and closes the stream. */
@@ -139,6 +170,7 @@ export class WatchHub {
 
   #onResponse(stream: WatchStream, res: etcd.IWatchResponse): void {
     if (stream !== this.#stream) return;
+    this.#clearProbe(); // any response proves the stream alive
     let sub: Sub | undefined;
     if (res.created) {
       sub = this.#pending.shift();
@@ -203,6 +235,7 @@ export class WatchHub {
 
   #failAll(err: LockedError): void {
     this.#clearCreateTimer();
+    this.#clearProbe();
     const stream = this.#stream;
     this.#stream = null;
     const subs = [...this.#pending, ...this.#active.values()];

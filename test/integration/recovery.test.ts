@@ -67,6 +67,31 @@ describe('recovery and resources', () => {
   });
 });
 
+describe('watch stream liveness', () => {
+  it('a probe of a healthy stream is answered (etcd 3.4 progress request) and fails no watch', async () => {
+    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    clients.push(c);
+    const errors: unknown[] = [];
+    const leaders: unknown[] = [];
+    const tracker = c.election('/probe').track(
+      (leader) => leaders.push(leader),
+      (err) => errors.push(err),
+    );
+    await waitFor('first report', () => leaders.length === 1);
+    const delivered = c.hub.eventsDelivered;
+    c.hub.probe();
+    const started = performance.now();
+    // The probe fails the stream if etcd does not answer within 2 s: wait past that.
+    await waitFor('the probe window', () => performance.now() - started > 2_500, { timeoutMs: 4_000, intervalMs: 100 });
+    expect(errors).toEqual([]);
+    const term = await c.election('/probe').campaign('after the probe');
+    await waitFor('the watch still delivers', () => c.hub.eventsDelivered > delivered);
+    expect(errors).toEqual([]);
+    tracker.close();
+    await term.resign();
+  });
+});
+
 describe('terms and tokens', () => {
   it('a new term on the same lease gets a strictly larger token (the old key is not resumed)', async () => {
     const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
