@@ -48,21 +48,48 @@ export class CandidateReads {
     return { candidate: kv ? decodeCandidate(kv) : null, revision: toBigInt(res.header.revision) };
   }
 
-  /** The nearest older candidate: the largest create revision below `token` (port of waitDeletes' read). */
-  async nearestOlder(token: bigint): Promise<{ candidate: Candidate | null; revision: bigint }> {
-    const res = await this.#transport.range(
+  /**
+   * Where the candidate with `token` stands, in one read (a compare-free txn,
+   * so both ranges see one revision): its nearest older candidate — the largest
+   * create revision below `token`, the key to wait on (port of waitDeletes'
+   * read) — and the first candidate, which is the caller itself when nothing is older.
+   */
+  async position(token: bigint): Promise<{ older: Candidate | null; first: Candidate | null; revision: bigint }> {
+    const res = await this.#transport.txn(
       {
-        key: this.prefix,
-        range_end: this.rangeEnd,
-        sort_target: 'Create',
-        sort_order: 'Descend',
-        limit: 1,
-        max_create_revision: (token - 1n).toString(),
+        compare: [],
+        success: [
+          {
+            request_range: {
+              key: this.prefix,
+              range_end: this.rangeEnd,
+              sort_target: 'Create',
+              sort_order: 'Descend',
+              limit: 1,
+              max_create_revision: (token - 1n).toString(),
+            },
+          },
+          {
+            request_range: {
+              key: this.prefix,
+              range_end: this.rangeEnd,
+              sort_target: 'Create',
+              sort_order: 'Ascend',
+              limit: 1,
+            },
+          },
+        ],
+        failure: [],
       },
       'read predecessor',
     );
-    const kv = res.kvs[0];
-    return { candidate: kv ? decodeCandidate(kv) : null, revision: toBigInt(res.header.revision) };
+    const older = res.responses[0]?.response_range.kvs[0];
+    const first = res.responses[1]?.response_range.kvs[0];
+    return {
+      older: older ? decodeCandidate(older) : null,
+      first: first ? decodeCandidate(first) : null,
+      revision: toBigInt(res.header.revision),
+    };
   }
 
   /** Every candidate, oldest first (the queue). */

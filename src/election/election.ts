@@ -83,17 +83,18 @@ export class Election {
     const key = candidateKey(this.name, lease.id);
     const token = await this.#join(key, value, lease.id);
     try {
-      await waitForPredecessors(this.#reads, this.#deps.hub, token, scope);
-      const confirm = await this.#reads.first();
+      // The read that found no older candidate also shows whether our own key still stands first
+      // (it is gone if the lease expired or someone deleted it): never assume leadership from a delete event.
+      const confirm = await waitForPredecessors(this.#reads, this.#deps.hub, token, scope);
       if (scope.aborted) throw abortReason(scope);
-      if (!confirm.candidate || confirm.candidate.key !== key || confirm.candidate.token !== token) {
+      if (!confirm.first || confirm.first.key !== key || confirm.first.token !== token) {
         throw new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
       }
       const term = new Term(
         { ...this.#deps, reads: this.#reads },
         key,
         token,
-        confirm.candidate.value,
+        confirm.first.value,
         lease,
         confirm.revision + 1n,
       );

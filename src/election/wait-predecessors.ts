@@ -3,7 +3,7 @@ import { Backoff } from '../core/backoff.js';
 import { classify } from '../transport/classify.js';
 import type { LockedError } from '../errors.js';
 import type { WatchHub } from '../transport/watch-hub.js';
-import type { CandidateReads } from './candidates.js';
+import type { Candidate, CandidateReads } from './candidates.js';
 
 /**
  * Waits until no candidate older than `token` is left (port of
@@ -12,20 +12,21 @@ import type { CandidateReads } from './candidates.js';
  * event. Transient failures are retried with backoff; only an abort of `signal`
  * or a non-transient error ends the wait early.
  *
- * Resolves with the revision of the read that found no older candidate.
+ * Resolves with the read that found no older candidate: at its revision the
+ * first candidate is the caller's own key (or null if that key is gone).
  */
 export async function waitForPredecessors(
   reads: CandidateReads,
   hub: WatchHub,
   token: bigint,
   signal: AbortSignal,
-): Promise<bigint> {
+): Promise<{ first: Candidate | null; revision: bigint }> {
   const backoff = new Backoff(50, 2000);
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
     let older;
     try {
-      older = await raceAbort(reads.nearestOlder(token), signal);
+      older = await raceAbort(reads.position(token), signal);
     } catch (err) {
       if (signal.aborted) throw abortReason(signal);
       const error = classify(err, 'read predecessor');
@@ -33,8 +34,8 @@ export async function waitForPredecessors(
       await delay(backoff.next(), signal);
       continue;
     }
-    if (!older.candidate) return older.revision;
-    const ended = await waitForDelete(hub, older.candidate.key, older.revision + 1n, signal);
+    if (!older.older) return { first: older.first, revision: older.revision };
+    const ended = await waitForDelete(hub, older.older.key, older.revision + 1n, signal);
     if (ended) {
       if (!ended.transient) throw ended;
       await delay(backoff.next(), signal);
