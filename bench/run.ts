@@ -56,16 +56,41 @@ function parseArgs(argv: string[]): BenchArgs {
   };
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const log = (line: string): void => console.log(line);
-  log(`${command}: scenarios ${[...args.only].join(', ')}; ${args.runs} runs per case; seed ${args.seed}`);
-  const load = new LoadSampler();
-  const cluster = await EtcdCluster.start({ size: 3, extraArgs: ['--enable-v2=true'] });
-  const sections: Section[] = [];
+/**
+ * Runs one scenario; if it fails, its section says so (with the error) instead
+ * of leaving an older result in place, and the benchmark goes on.
+ */
+async function guarded(
+  id: string,
+  title: string,
+  sections: Section[],
+  log: (line: string) => void,
+  run: () => Promise<void>,
+): Promise<void> {
   try {
-    if (args.only.has('handover')) {
+    await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`  ${title} FAILED: ${message}`);
+    sections.push({
+      id,
+      title: `${title}: failed in this run`,
+      body: `The scenario did not complete: \`${message}\`. See the log of the command below.`,
+      headline: {},
+      raw: { error: message },
+    });
+  }
+}
+
+/** Scenarios 1–7, all on the one cluster. */
+async function runOnCluster(
+  cluster: EtcdCluster,
+  args: BenchArgs,
+  sections: Section[],
+  log: (line: string) => void,
+): Promise<void> {
+  if (args.only.has('handover'))
+    await guarded('1-first-leader', 'scenarios 1–4', sections, log, async () => {
       log('scenarios 1–4: first leader, graceful and crash handover, floors');
       const data = await measureHandovers({
         endpoints: cluster.endpoints,
@@ -79,8 +104,9 @@ async function main(): Promise<void> {
         log,
       });
       sections.push(...handoverSections(data));
-    }
-    if (args.only.has('idle')) {
+    });
+  if (args.only.has('idle'))
+    await guarded('5-idle', '5. Idle cost', sections, log, async () => {
       log('scenario 5: idle cost');
       const many = [1, 10, 1000];
       const data = await measureIdle({
@@ -95,8 +121,9 @@ async function main(): Promise<void> {
         log,
       });
       sections.push(idleSection(data));
-    }
-    if (args.only.has('herd')) {
+    });
+  if (args.only.has('herd'))
+    await guarded('6-herd', '6. Herd', sections, log, async () => {
       log('scenario 6: herd');
       const sizes = args.quick ? [10, 1000] : [10, 100, 1000];
       const ttlSec = 10;
@@ -108,8 +135,9 @@ async function main(): Promise<void> {
         log,
       });
       sections.push(herdSection(rows, ttlSec));
-    }
-    if (args.only.has('scale')) {
+    });
+  if (args.only.has('scale'))
+    await guarded('7-scale', '7. Scale', sections, log, async () => {
       log('scenario 7: scale');
       const n = args.quick ? 2000 : 10_000;
       const ttlSec = 10;
@@ -128,24 +156,39 @@ async function main(): Promise<void> {
         log,
       });
       sections.push(scaleSection(rows, ttlSec));
-    }
+    });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const log = (line: string): void => console.log(line);
+  log(`${command}: scenarios ${[...args.only].join(', ')}; ${args.runs} runs per case; seed ${args.seed}`);
+  const load = new LoadSampler();
+  const sections: Section[] = [];
+  const needsCluster = ['handover', 'idle', 'herd', 'scale'].some((s) => args.only.has(s));
+  const cluster = needsCluster ? await EtcdCluster.start({ size: 3, extraArgs: ['--enable-v2=true'] }) : null;
+  try {
+    if (cluster) await runOnCluster(cluster, args, sections, log);
   } finally {
-    await cluster.stop();
+    await cluster?.stop();
   }
-  if (args.only.has('faults')) {
-    // The chaos harness starts (and stops) a fresh cluster per target.
-    log('scenario 8: split-brain under pause and cut faults (chaos harness)');
-    const ttlSec = 2;
-    const rows = await measureFaults({ faults: args.quick ? 5 : 20, seed: args.seed, ttlSec, log });
-    sections.push(faultsSection(rows, ttlSec));
-  }
+  if (args.only.has('faults'))
+    await guarded('8-faults', '8. Split-brain under faults', sections, log, async () => {
+      // The chaos harness starts (and stops) a fresh cluster per target.
+      log('scenario 8: split-brain under pause and cut faults (chaos harness)');
+      const ttlSec = 2;
+      const rows = await measureFaults({ faults: args.quick ? 5 : 20, seed: args.seed, ttlSec, log });
+      sections.push(faultsSection(rows, ttlSec));
+    });
   const loadSummary = load.stop();
   const footer = machineMarkdown(machine(), loadSummary, command);
   for (const section of sections) {
-    writeSection(
-      section,
-      `${footer}\n- Cluster: 3 etcd members on loopback, \`--enable-v2=true\`, heartbeat 100 ms, election timeout 1000 ms; random kill-phase seed ${args.seed}`,
-    );
+    const cluster =
+      section.id === '8-faults'
+        ? "- Clusters: the chaos harness's own 3-member etcd per target"
+        : '- Cluster: 3 etcd members on loopback, `--enable-v2=true`, heartbeat 100 ms, election timeout 1000 ms';
+    writeSection(section, `${footer}\n${cluster}; random seed ${args.seed}`);
     log(`wrote bench/results/${section.id}.md`);
   }
   writeSummary(footer);

@@ -11,6 +11,13 @@ const RAW = join(RESULTS, 'raw');
 
 export type Headline = Record<string, Record<string, string>>;
 
+/** One of issue 5's targets, as this run measured it. */
+export interface Target {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
 export interface Section {
   readonly id: string;
   readonly title: string;
@@ -19,6 +26,7 @@ export interface Section {
   readonly svg?: string;
   /** Headline numbers for the summary README: metric → implementation → cell text. */
   readonly headline: Headline;
+  readonly targets?: Target[];
   readonly raw: unknown;
 }
 
@@ -29,18 +37,29 @@ export function writeSection(section: Section, footer: string): void {
   if (section.svg) writeFileSync(join(RESULTS, `${section.id}.svg`), section.svg);
   writeFileSync(
     join(RAW, `${section.id}.json`),
-    JSON.stringify({ title: section.title, headline: section.headline, raw: section.raw }, null, 2),
+    JSON.stringify(
+      { title: section.title, headline: section.headline, targets: section.targets ?? [], raw: section.raw },
+      null,
+      2,
+    ),
   );
 }
 
 /** The headline numbers of every scenario that has raw results, in id order. */
-export function storedHeadlines(ids: string[]): { id: string; title: string; headline: Headline }[] {
-  const out: { id: string; title: string; headline: Headline }[] = [];
+export interface Stored {
+  readonly id: string;
+  readonly title: string;
+  readonly headline: Headline;
+  readonly targets: Target[];
+}
+
+export function storedHeadlines(ids: string[]): Stored[] {
+  const out: Stored[] = [];
   for (const id of ids) {
     const file = join(RAW, `${id}.json`);
     if (!existsSync(file)) continue;
-    const data = JSON.parse(readFileSync(file, 'utf8')) as { title: string; headline: Headline };
-    out.push({ id, title: data.title, headline: data.headline });
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { title: string; headline: Headline; targets?: Target[] };
+    out.push({ id, title: data.title, headline: data.headline, targets: data.targets ?? [] });
   }
   return out;
 }

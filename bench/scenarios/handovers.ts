@@ -218,6 +218,16 @@ export function handoverSections(d: HandoverData): Section[] {
   gracefulBars.push(bar('floor: write + watch', floor, false));
   const lockedGraceful = d.kinds.find((k) => k.kind === 'locked');
   const lockedRatio = lockedGraceful ? pooled(lockedGraceful, (s) => s.gracefulMs).median / floor.median : NaN;
+  const lockedGracefulMedian = lockedGraceful ? pooled(lockedGraceful, (s) => s.gracefulMs).median : NaN;
+  const alternatives: [string, number][] = [
+    ...d.kinds
+      .filter((k) => k.kind !== 'locked')
+      .map((k): [string, number] => [k.kind, pooled(k, (s) => s.gracefulMs).median]),
+    ...(d.etcdctl
+      ? [['etcdctl', summarize(d.etcdctl.samples.map((x) => x.gracefulMs)).median] as [string, number]]
+      : []),
+  ];
+  const fastest = alternatives.reduce<[string, number] | null>((a, b) => (a === null || b[1] < a[1] ? b : a), null);
   const graceful: Section = {
     id: '2-graceful-handover',
     title: '2. Graceful handover',
@@ -235,6 +245,20 @@ export function handoverSections(d: HandoverData): Section[] {
       groups: [{ bars: gracefulBars }],
       log: true,
     }),
+    targets: [
+      {
+        target: 'graceful handover: median within 1.5× the floor (write + watch)',
+        measured: `${fmt(lockedGracefulMedian)} ms = ${fmt(lockedRatio, 2)}× the floor's ${fmt(floor.median)} ms`,
+        met: lockedRatio <= 1.5,
+      },
+      {
+        target: 'graceful handover: no slower than any alternative',
+        measured: fastest
+          ? `locked ${fmt(lockedGracefulMedian)} ms; fastest alternative ${label(fastest[0])} ${fmt(fastest[1])} ms`
+          : 'no alternative measured',
+        met: fastest === null || lockedGracefulMedian <= fastest[1],
+      },
+    ],
     headline: {
       'graceful handover (median)': Object.fromEntries([
         ...d.kinds.map((k) => [k.kind, `${fmt(pooled(k, (s) => s.gracefulMs).median)} ms`]),
@@ -302,6 +326,14 @@ export function handoverSections(d: HandoverData): Section[] {
         : '',
       failNote,
     ].join('\n'),
+    targets: (d.kinds.find((k) => k.kind === 'locked')?.byTtl ?? []).map((t) => {
+      const p90 = summarize(t.samples.map((s) => s.crashMs)).p90;
+      return {
+        target: `crash handover at TTL ${t.ttlSec} s: p90 ≤ TTL + 600 ms`,
+        measured: `p90 ${fmt(p90)} ms (bound ${t.ttlSec * 1000 + 600} ms)`,
+        met: p90 <= t.ttlSec * 1000 + 600,
+      };
+    }),
     svg: barChart({
       title: '3. Crash handover (SIGKILL → next leader)',
       unit: 'ms',
@@ -330,18 +362,21 @@ export function handoverSections(d: HandoverData): Section[] {
     body: [
       'Measured in the same run as 1–3, with plain etcd3 clients, each on its own connections (like two candidate processes; etcd3 sends each request to a random member).',
       '',
-      table(header, [
-        ['one write (delete) + one watch delivery to another client', ...cells(floor)],
+      table(
+        ['what', 'samples', 'median ms', 'p90 ms', 'max ms'],
         [
-          '… + one linearizable read (a re-check as locked and etcd3 do it)',
-          ...cells(summarize(d.plusLinearizableReadMs)),
+          ['one write (delete) + one watch delivery to another client', ...cells(floor)],
+          [
+            '… + one linearizable read (a re-check as locked and etcd3 do it)',
+            ...cells(summarize(d.plusLinearizableReadMs)),
+          ],
+          ["… + one serializable read at the event's revision instead", ...cells(summarize(d.plusRevisionReadMs))],
+          [
+            `lease expiry: grant (TTL ${d.leaseExpiryTtlSec} s, never kept alive) + TTL → its key's delete delivered`,
+            ...cells(expiry),
+          ],
         ],
-        ["… + one serializable read at the event's revision instead", ...cells(summarize(d.plusRevisionReadMs))],
-        [
-          `lease expiry: grant (TTL ${d.leaseExpiryTtlSec} s, never kept alive) + TTL → its key's delete delivered`,
-          ...cells(expiry),
-        ],
-      ]),
+      ),
       '',
       'The first row is the least any graceful handover can cost (the resign is one write; the successor learns of it from one watch event). The next two add the successor\'s re-check "am I first now?" (DESIGN.md §2: never assume leadership from one delete event): a linearizable read costs a Raft ReadIndex round and waits for the apply, on the order of the write itself; a member-local read *at the revision of the delete event* answers the same question for that revision (create revisions only grow, so no older key can appear later) without the round. The lease-expiry row is what etcd adds to any crash handover beyond the lease TTL: the expiry check runs every 500 ms, then the revoke goes through Raft and the delete through the watch.',
     ].join('\n'),

@@ -266,6 +266,20 @@ export function idleSection(d: IdleData): Section {
       '',
       `Target: one keepalive per renew interval per process, whatever the number of elections (TTL ${ttl} s → ${fmt(expected, 2)}/s), and no reads or polls while idle. locked measured: ${locked.map((r) => `${r.count} election${r.count > 1 ? 's' : ''} → ${fmt(perSec(r.traffic.keepalives, r), 2)} keepalives/s, ${fmt(perSec(r.traffic.ranges, r), 2)} reads/s`).join('; ')}.`,
     ].join('\n'),
+    targets: [
+      {
+        target: 'idle: one keepalive per renew interval per process, whatever the number of elections',
+        measured: `${locked.map((r) => `${r.count} → ${fmt(perSec(r.traffic.keepalives, r), 2)}/s`).join(', ')} (expected ${fmt(expected, 2)}/s)`,
+        met: locked.length > 0 && locked.every((r) => perSec(r.traffic.keepalives, r) <= expected * 1.15),
+      },
+      {
+        target: 'idle: no reads or polls',
+        measured: `reads ${locked.map((r) => fmt(perSec(r.traffic.ranges, r), 2)).join(' / ')}, writes ${locked.map((r) => fmt(perSec(r.traffic.writes, r), 2)).join(' / ')}, watch messages ${locked.map((r) => fmt(perSec(r.traffic.watchRequests, r), 2)).join(' / ')} per s`,
+        met:
+          locked.length > 0 &&
+          locked.every((r) => r.traffic.ranges === 0 && r.traffic.writes === 0 && r.traffic.watchRequests === 0),
+      },
+    ],
     svg: barChart({
       title: '5. Idle requests/s: per candidate (top), per process with the most elections (bottom)',
       unit: 'req/s',

@@ -30,6 +30,13 @@ export function writeSummary(footer: string): void {
   );
   const header = ['', ...kinds.map((k) => (k === 'floor' ? 'floor (4)' : (LABELS[k] ?? k)))];
   const links = stored.map((s) => `- [${s.title}](${s.id}.md)`).join('\n');
+  const targets = stored.flatMap((s) => s.targets);
+  const targetTable = targets.length
+    ? table(
+        ['target (issue 5)', 'measured', 'met'],
+        targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**']),
+      )
+    : '';
   writeFileSync(
     join(RESULTS, 'README.md'),
     [
@@ -38,6 +45,8 @@ export function writeSummary(footer: string): void {
       'All on one local 3-member etcd, in one run of `npm run bench`. Each scenario file has the method, the full table (median, p90, max), a chart and notes.',
       '',
       table(header, rows),
+      '',
+      targetTable,
       '',
       links,
       '',
