@@ -8,6 +8,7 @@ import { barChart, type Bar } from '../lib/svg.js';
 import { etcdctlRun, etcdctlStartMs, type EtcdctlSample } from './etcdctl.js';
 import { failoverRun, fillPool, type FailoverSample } from './failover.js';
 import { leaseExpiryFloor, writeWatchFloor } from './floor.js';
+import { breakdownRows, gracefulBreakdown, type Step } from './graceful-breakdown.js';
 
 /**
  * Scenarios 1–4: time to first leader, graceful handover, crash handover at
@@ -39,6 +40,8 @@ export interface HandoverData {
   readonly plusRevisionReadMs: number[];
   readonly leaseExpiryExcessMs: number[];
   readonly leaseExpiryTtlSec: number;
+  /** Phases of locked's graceful handover (ms from stop()), when measured. */
+  readonly breakdown: Step[] | null;
 }
 
 export async function measureHandovers(o: HandoverOptions): Promise<HandoverData> {
@@ -116,6 +119,7 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
     `/bench/floor/lease-${process.pid}/`,
   );
   o.log(`  floor (lease expiry beyond TTL): median ${fmt(summarize(leaseExpiryExcessMs).median)} ms`);
+  const breakdown = o.kinds.includes('locked') ? await gracefulBreakdown(o.endpoints, o.runs) : null;
   return {
     kinds,
     etcdctl,
@@ -124,9 +128,11 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
     plusRevisionReadMs,
     leaseExpiryExcessMs,
     leaseExpiryTtlSec,
+    breakdown,
   };
 }
 
+const breakdownRuns = (steps: Step[]): number => Math.max(0, ...steps.map((x) => x.doneMs.length));
 const cells = (s: Summary): string[] => [String(s.n), fmt(s.median), fmt(s.p90), fmt(s.max)];
 const bar = (name: string, s: Summary, accent: boolean, note?: string): Bar => ({
   label: name,
@@ -237,6 +243,19 @@ export function handoverSections(d: HandoverData): Section[] {
       table([...header, '÷ floor'], gracefulRows),
       '',
       `Target: locked's median within 1.5× the floor, and no slower than any alternative. Measured: ${fmt(lockedRatio, 2)}×.`,
+      d.breakdown
+        ? [
+            '',
+            `**Where locked's time goes**: ${breakdownRuns(d.breakdown)} more handovers, two lockers in the benchmark's process, each on its own connection; every request made after A's \`stop()\` until B's \`select\`, median ms from the \`stop()\` call:`,
+            '',
+            table(
+              ['step', 'runs', 'sent at ms', 'answered at ms'],
+              breakdownRows(d.breakdown).map((r) => [r.step, String(r.runs), fmt(r.start), fmt(r.done)]),
+            ),
+            '',
+            "A linearizable read (or read-only txn) costs a Raft ReadIndex round and waits until etcd has applied everything committed before it — including A's lease revoke if it is in flight. Scenario 4 measures what one such read adds to the floor, and what a member-local read at the delete event's revision costs instead.",
+          ].join('\n')
+        : '',
       failNote,
     ].join('\n'),
     svg: barChart({
