@@ -25,7 +25,9 @@ type Entry = { who: string; what: string; start: number; done: number };
  */
 function instrument(lockers: Record<string, Locker>, log: Entry[], t0: () => number): () => void {
   const proto = Object.getPrototypeOf(Object.values(lockers)[0]!.client.transport) as Record<string, unknown>;
-  const owners = new Map(Object.entries(lockers).map(([who, l]) => [l.client.transport.client, who]));
+  const owners = new Map<unknown, string>(
+    Object.entries(lockers).map(([who, l]): [unknown, string] => [l.client.transport.client, who]),
+  );
   const restore: (() => void)[] = [];
   for (const method of ['range', 'txn']) {
     const original = proto[method] as (this: { client: unknown }, req: unknown, what?: string) => Promise<unknown>;
