@@ -18,7 +18,10 @@ interface Loaded {
 function load(file: string): Loaded {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as ChaosResult & { command?: string };
   // Reports written before the etcd-side check have no lateLeaders.
-  const result: ChaosResult = { ...raw, lanes: raw.lanes.map((l) => ({ ...l, lateLeaders: l.lateLeaders ?? [] })) };
+  const result: ChaosResult = {
+    ...raw,
+    lanes: raw.lanes.map((l) => ({ ...l, lateLeaders: l.lateLeaders ?? [], staleViews: l.staleViews ?? [] })),
+  };
   return { file, command: raw.command ?? '?', result, summary: summarize(result) };
 }
 

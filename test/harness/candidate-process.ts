@@ -58,6 +58,8 @@ export class CandidateProcess {
   exited = false;
   readonly errors = new Map<string, number>();
   readonly lastErrors: string[] = [];
+  /** Every STALE_VIEW report (diagnose mode), with its time. */
+  readonly staleViews: { atMs: number; message: string }[] = [];
   stderr = '';
 
   private constructor(build: ChildBuild, options: CandidateOptions, recorder: LeadershipRecorder) {
@@ -125,6 +127,7 @@ export class CandidateProcess {
         this.errors.set(message.code, (this.errors.get(message.code) ?? 0) + 1);
         this.lastErrors.push(`${message.code}: ${message.message}`);
         if (this.lastErrors.length > 5) this.lastErrors.shift();
+        if (message.code === 'STALE_VIEW') this.staleViews.push({ atMs: message.at, message: message.message });
         break;
       case 'ready':
         this.ready = true;

@@ -191,6 +191,12 @@ export class Lane {
     return checkAgainstDeletions(this.recorder.intervals(), this.#observer?.deletedAt ?? new Map<string, number>());
   }
 
+  /** STALE_VIEW reports of every candidate the lane ever had (diagnose mode), oldest first. */
+  staleViews(): { candidate: string; atMs: number; message: string }[] {
+    const all = [...this.#members.values()].map((m) => m.process).concat(this.#gone);
+    return all.flatMap((c) => c.staleViews.map((s) => ({ candidate: c.id, ...s }))).sort((a, b) => a.atMs - b.atMs);
+  }
+
   /** Error counts of every candidate the lane ever had, by code. */
   errorCounts(): Record<string, number> {
     const counts: Record<string, number> = {};

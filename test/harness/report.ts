@@ -200,6 +200,18 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
       );
     }
   }
+  const stale = result.lanes.flatMap((l) => (l.staleViews ?? []).map((x) => ({ lane: l.name, ...x })));
+  if (stale.length > 0) {
+    lines.push('');
+    lines.push(`## Views that disagreed with a fresh read for more than 2 s (${stale.length}; first 30)`);
+    lines.push('');
+    for (const s of stale.slice(0, 30)) {
+      const fault = faultAt(result.faults, s.lane, s.atMs - 2000); // the disagreement began 2 s before the report
+      lines.push(
+        `- ${s.lane} ${s.candidate} during ${fault ? `#${fault.index} ${fault.kind} (${fault.detail})` : 'no fault'}: ${s.message}`,
+      );
+    }
+  }
   const late = result.faults.filter((f) => !f.recovered);
   if (late.length > 0) {
     lines.push('');

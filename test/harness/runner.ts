@@ -80,6 +80,8 @@ export interface LaneResult {
   readonly verdict: HistoryVerdict;
   /** Terms reported after etcd had deleted their key. */
   readonly lateLeaders: LateLeadership[];
+  /** Views that disagreed with fresh reads for > 2 s (only with `diagnose`). */
+  readonly staleViews: { candidate: string; atMs: number; message: string }[];
   readonly errors: Record<string, number>;
 }
 
@@ -273,6 +275,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       path: lane.options.path,
       verdict: lane.verdict(),
       lateLeaders: lane.lateLeaders(),
+      staleViews: lane.staleViews(),
       errors: lane.errorCounts(),
     })),
   };
