@@ -1,7 +1,7 @@
 /**
  * `npm run chaos -- --faults N --seed S [--out FILE] [--target locked|etcd3]
  *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]
- *   [--dead none,refusing,hanging] [--experiment no-breaker] [--diagnose]`
+ *   [--dead none,refusing,hanging] [--experiment no-breaker] [--diagnose] [--late-ms MS]`
  * (modes and dead members are cycled over the lanes; an experiment is a
  * workaround the candidates apply from outside the library)
  *
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       dead: { type: 'string' },
       experiment: { type: 'string' },
       diagnose: { type: 'boolean' },
+      'late-ms': { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     ...(dead ? { deadEndpoints: dead } : {}),
     ...(experiment ? { experiment } : {}),
     ...(values.diagnose ? { diagnose: true } : {}),
+    lateRecoveryMs: positiveInt('late-ms', values['late-ms'], 30_000),
     log: values.quiet ? () => undefined : (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });
   const summary = summarize(result);

@@ -34,7 +34,10 @@ function send(message: CandidateMessage, then?: () => void): void {
 
 function reportError(err: unknown): void {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'UNKNOWN';
-  const message = err instanceof Error ? err.message : String(err);
+  const message =
+    typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string'
+      ? err.message
+      : String(err);
   send({ t: 'error', code, message: message.slice(0, 300), at: now() });
 }
 
@@ -260,13 +263,18 @@ function runEtcd3(etcd3: Etcd3Module): Running {
     if (stopped) return;
     const c = election.campaign(cfg.id);
     current = c;
+    let failed = false;
     c.on('elected', () => {
-      // etcd3 keeps the create revision of the campaign key in a private field.
-      const token = String((c as unknown as { keyRevision: unknown }).keyRevision);
-      leading = { campaign: c, token };
+      // etcd3 keeps the create revision of the campaign key in a private field; after resign() it holds
+      // a symbol and the campaign may still emit 'elected' (its wait loop ends on resign): a careful user
+      // ignores that, and so do we.
+      const revision = (c as unknown as { keyRevision: unknown }).keyRevision;
+      if (failed || (typeof revision !== 'string' && typeof revision !== 'number')) return;
+      leading = { campaign: c, token: String(revision) };
       sampler.sample();
     });
     c.on('error', (err) => {
+      failed = true;
       reportError(err);
       if (leading?.campaign === c) leading = null;
       sampler.sample();

@@ -12,6 +12,11 @@ import { LinkProxy } from './proxy.js';
  * to put in endpoint lists: one that refuses connections and one that accepts
  * them and never answers.
  */
+/** Admin calls carry a deadline: a fault must never hang on an overloaded etcd. */
+function adminCall(): { deadline: Date } {
+  return { deadline: new Date(Date.now() + 5000) };
+}
+
 export class ChaosWorld {
   readonly cluster: EtcdCluster;
   readonly build: ChildBuild;
@@ -102,19 +107,20 @@ export class ChaosWorld {
 
   /** The cluster's current revision (a direct read). */
   async revision(): Promise<bigint> {
-    const res = await this.admin.kv.range({ key: Buffer.from('\0') });
+    const res = await this.admin.kv.range({ key: Buffer.from('\0') }, adminCall());
     return BigInt(res.header.revision);
   }
 
   /** `n` writes to `key` (advances the revision without touching any election). */
   async noise(key: string, n: number): Promise<void> {
-    for (let i = 0; i < n; i++) await this.admin.put(key).value(String(i));
+    for (let i = 0; i < n; i++)
+      await this.admin.kv.put({ key: Buffer.from(key), value: Buffer.from(String(i)) }, adminCall());
   }
 
   /** Compacts the history up to the current revision; returns it. */
   async compact(): Promise<bigint> {
     const revision = await this.revision();
-    await this.admin.kv.compact({ revision: revision.toString(), physical: false });
+    await this.admin.kv.compact({ revision: revision.toString(), physical: false }, adminCall());
     return revision;
   }
 
