@@ -191,8 +191,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const runFault = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
       const before = await Promise.all(affected.map((l) => l.waitStable(boundMs * 2)));
       const leaderBefore = affected.map((l) => l.leader()?.id ?? '-');
-      await fault.inject();
       const injectAt = sharedNow();
+      await fault.inject();
       if (fault.holdMs > 0) await sleep(fault.holdMs);
       await fault.heal();
       const healAt = sharedNow();
