@@ -274,10 +274,12 @@ function runEtcd3(etcd3: Etcd3Module): Running {
       sampler.sample();
     });
     c.on('error', (err) => {
-      failed = true;
       reportError(err);
       if (leading?.campaign === c) leading = null;
       sampler.sample();
+      // A campaign may emit several errors; it is replaced once (etcd3's README: on error, campaign anew).
+      if (failed) return;
+      failed = true;
       c.resign().catch(() => undefined);
       setTimeout(campaign, 200);
     });
@@ -291,8 +293,11 @@ function runEtcd3(etcd3: Etcd3Module): Running {
           view = value ?? null;
           sampler.sample();
         });
+        let replaced = false;
         observer.on('error', (err) => {
           reportError(err);
+          if (replaced) return;
+          replaced = true;
           observer.cancel().catch(() => undefined);
           setTimeout(observe, 200);
         });

@@ -209,6 +209,7 @@ export class Lane {
     await this.#observer?.close();
     const members = [...this.#members.values()];
     this.#members.clear();
+    this.#gone.push(...members.map((m) => m.process)); // their errors and diagnoses stay in the report
     await Promise.all(members.map((m) => m.process.kill()));
     await Promise.all(members.map((m) => this.#world.releaseProxies(m.proxies)));
   }
