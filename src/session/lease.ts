@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock, Instant } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import { leaseHex } from '../transport/keys.js';
@@ -31,6 +32,8 @@ export class Lease {
     this.#marginMs = marginMs;
     this.#validUntil = deadlineFrom(grantSentAt.mono, ttlSec, driftRate, marginMs);
     this.#wallValidUntil = deadlineFrom(grantSentAt.wall, ttlSec, driftRate, marginMs);
+    // Every term and campaign on this lease listens to its signal: thousands of elections may share it.
+    setMaxListeners(0, this.#controller.signal);
     this.#armTimer();
   }
 
