@@ -19,7 +19,12 @@ describe('chaos: seeded random mix', () => {
 
   it('30 faults of every kind: no overlap, tokens grow, every fault recovered within ttl + 2 s', async () => {
     const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
-    const kinds = [...LANE_FAULTS, ...CLUSTER_FAULTS];
+    // Not `pause-member` here: when the paused member is the Raft leader, etcd builds without the fix
+    // for etcd-io/etcd#15247 (Debian's 3.4.23 among them) let the resumed old leader revoke leases that
+    // clients renewed through the new leader, so a key can vanish before its lease's deadline: an etcd
+    // server bug no client deadline can cover (README, "Guarantees"), seen once in a CI-like run as a
+    // term reported 16 ms after its key was deleted. The soak and `npm run test:chaos` keep the fault.
+    const kinds = [...LANE_FAULTS, ...CLUSTER_FAULTS.filter((k) => k !== 'pause-member')];
     const { result } = await scenario(world, 'mix', {
       kinds,
       faults: 30,
