@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): BenchArgs {
  * of leaving an older result in place, and the benchmark goes on.
  */
 async function guarded(
-  id: string,
+  ids: string | string[],
   title: string,
   sections: Section[],
   log: (line: string) => void,
@@ -72,13 +72,15 @@ async function guarded(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log(`  ${title} FAILED: ${message}`);
-    sections.push({
-      id,
-      title: `${title}: failed in this run`,
-      body: `The scenario did not complete: \`${message}\`. See the log of the command below.`,
-      headline: {},
-      raw: { error: message },
-    });
+    for (const id of typeof ids === 'string' ? [ids] : ids) {
+      sections.push({
+        id,
+        title: `${title}: failed in this run`,
+        body: `The scenario did not complete: \`${message}\`. See the log of the command below.`,
+        headline: {},
+        raw: { error: message },
+      });
+    }
   }
 }
 
@@ -90,21 +92,27 @@ async function runOnCluster(
   log: (line: string) => void,
 ): Promise<void> {
   if (args.only.has('handover'))
-    await guarded('1-first-leader', 'scenarios 1–4', sections, log, async () => {
-      log('scenarios 1–4: first leader, graceful and crash handover, floors');
-      const data = await measureHandovers({
-        endpoints: cluster.endpoints,
-        kinds: args.kinds,
-        ttls: [2, 5],
-        runs: args.runs,
-        floorSamples: args.quick ? 20 : 40,
-        etcdctl: args.etcdctl,
-        etcdctlCrash: args.etcdctlCrash,
-        random: seededRandom(args.seed),
-        log,
-      });
-      sections.push(...handoverSections(data));
-    });
+    await guarded(
+      ['1-first-leader', '2-graceful-handover', '3-crash-handover', '4-floor'],
+      'scenarios 1–4',
+      sections,
+      log,
+      async () => {
+        log('scenarios 1–4: first leader, graceful and crash handover, floors');
+        const data = await measureHandovers({
+          endpoints: cluster.endpoints,
+          kinds: args.kinds,
+          ttls: [2, 5],
+          runs: args.runs,
+          floorSamples: args.quick ? 20 : 40,
+          etcdctl: args.etcdctl,
+          etcdctlCrash: args.etcdctlCrash,
+          random: seededRandom(args.seed),
+          log,
+        });
+        sections.push(...handoverSections(data));
+      },
+    );
   if (args.only.has('idle'))
     await guarded('5-idle', '5. Idle cost', sections, log, async () => {
       log('scenario 5: idle cost');

@@ -114,9 +114,21 @@ export class Fleet {
       made.push(candidate);
     }
     const from = this.mark();
-    await Promise.all(
-      made.map((c) => this.next(`candidate ${c.who} up`, (e) => e.who === c.who && e.report.ev === 'up', from, 60_000)),
-    );
+    try {
+      await Promise.all(
+        made.map((c) =>
+          Promise.race([
+            this.next(`candidate ${c.who} up`, (e) => e.who === c.who && e.report.ev === 'up', from, 60_000),
+            c.exited.then(() => {
+              throw new Error(`candidate ${c.who} (pid ${c.pid}) exited before it was up`);
+            }),
+          ]),
+        ),
+      );
+    } catch (err) {
+      await Promise.all(made.map((c) => c.exit(0)));
+      throw err;
+    }
     const connectFrom = this.mark();
     for (const c of made) c.send({ op: 'connect', endpoints });
     await Promise.all(

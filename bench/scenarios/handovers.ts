@@ -69,9 +69,9 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
         const entry = { ttlSec, samples: [] as FailoverSample[], failures: [] as string[] };
         result.byTtl.push(entry);
         for (let run = 0; run < o.runs; run++) {
-          pool = await fillPool(fleet, pool, kind, o.endpoints);
           const name = `/bench/${kind}/${ttlSec}/${run}/${process.pid}`;
           try {
+            pool = await fillPool(fleet, pool, kind, o.endpoints);
             const s = await failoverRun(pool, { fleet, kind, endpoints: o.endpoints, ttlSec, name, random: o.random });
             entry.samples.push(s);
             o.log(

@@ -1,6 +1,6 @@
 import type { CandidateKind } from '../candidates/protocol.js';
 import { CountingProxy } from '../lib/counting-proxy.js';
-import { diff, scrape, traffic, type Traffic } from '../lib/etcd-metrics.js';
+import { diff, scrape, sum, traffic, type Traffic } from '../lib/etcd-metrics.js';
 import { Fleet } from '../lib/fleet.js';
 import { label } from '../lib/labels.js';
 import { table } from '../lib/markdown.js';
@@ -41,11 +41,33 @@ export interface IdleRow {
   readonly cpuMs: number | null;
   readonly rssBytes: number | null;
   readonly electMs: number | null;
+  /** After the last win (+2 s): time until etcd saw no reads, txns or watch messages for 2 s (NaN: not within 60 s, or not checked). */
+  readonly quietMs: number;
 }
 
 export interface IdleData {
   readonly perCandidate: IdleRow[];
   readonly perProcess: IdleRow[];
+}
+
+/**
+ * Waits until etcd sees no reads and no watch messages from clients for two
+ * seconds (a burst of starts can take a while to calm down), up to `maxMs`.
+ * Returns how long that took, or NaN if it never calmed down.
+ */
+async function quiesce(o: IdleOptions, maxMs = 60_000): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const m0 = await scrape(o.metricsUrls);
+    await pause(2000);
+    const d = diff(m0, await scrape(o.metricsUrls));
+    const busy =
+      sum(d, 'grpc_server_msg_received_total', 'grpc_method="Range"') +
+      sum(d, 'grpc_server_msg_received_total', 'grpc_method="Watch"') +
+      sum(d, 'grpc_server_msg_received_total', 'grpc_method="Txn"');
+    if (busy === 0) return performance.now() - t0;
+  }
+  return NaN;
 }
 
 async function measureWindow(
@@ -70,6 +92,7 @@ async function perCandidate(o: IdleOptions, kind: CandidateKind): Promise<IdleRo
     for (const c of pool) c.send({ op: 'start' });
     await fleet.next('a leader', (e) => e.report.ev === 'elected', from, 30_000);
     await pause(2000); // the others queue
+    const quietMs = kind === 'locked-v2' ? NaN : await quiesce(o);
     let cpu0 = 0;
     const w = await measureWindow(o, async () => {
       const u = await usageOf(fleet, pool);
@@ -79,7 +102,7 @@ async function perCandidate(o: IdleOptions, kind: CandidateKind): Promise<IdleRo
     const u1 = await usageOf(fleet, pool);
     const cpuMs = u1.reduce((a, x) => a + x.cpuMs, 0) - cpu0;
     const rssBytes = Math.max(...u1.map((x) => x.rssBytes));
-    return { kind, count: 3, processes: 3, ttlSec: o.ttlSec, ...w, cpuMs, rssBytes, electMs: null };
+    return { kind, count: 3, processes: 3, ttlSec: o.ttlSec, ...w, cpuMs, rssBytes, electMs: null, quietMs };
   } finally {
     await fleet.close();
   }
@@ -100,7 +123,17 @@ async function perCandidateEtcdctl(o: IdleOptions): Promise<IdleRow> {
     const w = await measureWindow({ ...o, windowMs: o.etcdctlWindowMs }, async () =>
       proxies.reduce((a, p) => a + p.bytes, 0),
     );
-    return { kind: 'etcdctl', count: 3, processes: 3, ttlSec: 60, ...w, cpuMs: null, rssBytes: null, electMs: null };
+    return {
+      kind: 'etcdctl',
+      count: 3,
+      processes: 3,
+      ttlSec: 60,
+      ...w,
+      cpuMs: null,
+      rssBytes: null,
+      electMs: null,
+      quietMs: NaN,
+    };
   } finally {
     await Promise.all(candidates.map((c) => c.end()));
     await Promise.all(proxies.map((p) => p.close()));
@@ -135,6 +168,7 @@ async function perProcess(o: IdleOptions, kind: CandidateKind, count: number): P
     );
     const electMs = performance.now() - t0;
     await pause(2000);
+    const quietMs = kind === 'locked-v2' ? NaN : await quiesce(o);
     const [u0] = await usageOf(fleet, [c]);
     const w = await measureWindow(o, async () => (await usageOf(fleet, [c]))[0]!.socketBytes);
     const [u1] = await usageOf(fleet, [c]);
@@ -147,6 +181,7 @@ async function perProcess(o: IdleOptions, kind: CandidateKind, count: number): P
       cpuMs: u1!.cpuMs - u0!.cpuMs,
       rssBytes: u1!.rssBytes,
       electMs,
+      quietMs,
     };
   } finally {
     await fleet.close();
@@ -204,6 +239,7 @@ export function idleSection(d: IdleData): Section {
     r.cpuMs === null ? '–' : fmt((r.cpuMs / r.windowMs) * 100, 2),
     r.rssBytes === null ? '–' : fmt(r.rssBytes / 2 ** 20, 0),
     r.electMs === null ? '–' : fmt(r.electMs, 0),
+    r.kind === 'locked-v2' ? '–' : Number.isFinite(r.quietMs) ? fmt((r.quietMs + 2000) / 1000, 0) : '> 60',
   ]);
   const bars: Bar[] = d.perProcess
     .filter((r) => r.count === Math.max(...d.perProcess.filter((x) => x.kind === r.kind).map((x) => x.count)))
@@ -263,6 +299,8 @@ export function idleSection(d: IdleData): Section {
         ],
         procRows,
       ),
+      '',
+      'The window starts once etcd has seen no reads, txns or watch messages for 2 s ("quiet after": seconds from the last win until then; a burst of starts can take a while to calm down).',
       '',
       `Target: one keepalive per renew interval per process, whatever the number of elections (TTL ${ttl} s → ${fmt(expected, 2)}/s), and no reads or polls while idle. locked measured: ${locked.map((r) => `${r.count} election${r.count > 1 ? 's' : ''} → ${fmt(perSec(r.traffic.keepalives, r), 2)} keepalives/s, ${fmt(perSec(r.traffic.ranges, r), 2)} reads/s`).join('; ')}.`,
     ].join('\n'),

@@ -30,6 +30,8 @@ export interface ScaleRow {
   readonly window: number | null;
   readonly elected: number;
   readonly errors: number;
+  /** The most frequent error messages (digits folded), with counts. */
+  readonly topErrors: [string, number][];
   /** Start → last election won (NaN if not all were won within the timeout). */
   readonly allElectedMs: number;
   readonly idleCpuPercent: number;
@@ -62,7 +64,15 @@ async function scaleOnce(o: ScaleOptions, kind: CandidateKind, count: number, wi
     } catch {
       // not all within the timeout: reported as such
     }
-    const errors = fleet.reports('error', child.who, from).length;
+    const errorReports = fleet.reports('error', child.who, from);
+    const errors = errorReports.length;
+    const counts = new Map<string, number>();
+    for (const e of errorReports) {
+      if (e.report.ev !== 'error') continue;
+      const m = e.report.message.replace(/\d+(\.\d+)?/g, 'N').slice(0, 140);
+      counts.set(m, (counts.get(m) ?? 0) + 1);
+    }
+    const topErrors = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
     await pause(15_000); // settle: the last watches are in place and V8's collector has calmed down after the burst
     const m0 = await scrape(o.metricsUrls);
     const [u0] = await usageOf(fleet, [child]);
@@ -77,6 +87,7 @@ async function scaleOnce(o: ScaleOptions, kind: CandidateKind, count: number, wi
       window: window ?? null,
       elected,
       errors,
+      topErrors,
       allElectedMs,
       idleCpuPercent: ((u1!.cpuMs - u0!.cpuMs) / idleWindowMs) * 100,
       rssBytes: u1!.rssBytes,
@@ -135,6 +146,13 @@ export function scaleSection(rows: ScaleRow[], ttlSec: number): Section {
         ],
         body,
       ),
+      '',
+      ...rows
+        .filter((r) => r.topErrors.length > 0)
+        .map(
+          (r) =>
+            `- ${label(r.kind)} × ${r.count} (${r.window === null ? 'all at once' : `${r.window} in flight`}), most frequent errors: ${r.topErrors.map(([m, n]) => `${n} × \`${m}\``).join('; ')}`,
+        ),
       '',
       `Target (locked): 10,000 elections in one process under 200 MB RSS and under 2 % of a core while idle. Measured: ${best.map((r) => `${r.window === null ? 'all at once' : `${r.window} in flight`}: ${fmt(r.rssBytes / 2 ** 20, 0)} MB, ${fmt(r.idleCpuPercent, 2)} %`).join('; ')}.`,
     ].join('\n'),
