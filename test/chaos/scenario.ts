@@ -21,6 +21,7 @@ export interface ScenarioOptions {
   readonly params?: FaultParams;
   readonly target?: Target;
   readonly clusterShare?: number;
+  readonly sampleMs?: number;
 }
 
 export const TTL_SEC = 2;
@@ -48,6 +49,7 @@ export async function scenario(
     world,
     runName: `${name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${runs++}`,
     ...(options.params ? { params: options.params } : {}),
+    ...(options.sampleMs === undefined ? {} : { sampleMs: options.sampleMs }),
     log: (line) => lines.push(line),
   });
   const summary = summarize(result);

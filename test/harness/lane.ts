@@ -6,6 +6,7 @@ import {
   type HistoryVerdict,
   type LateLeadership,
 } from '../../src/testing/history.js';
+import { waitFor } from '../../src/testing/wait-for.js';
 import { CandidateProcess } from './candidate-process.js';
 import { KeyObserver } from './key-observer.js';
 import type { CandidateConfig, CandidateMode } from './protocol.js';
@@ -22,6 +23,8 @@ import type { ChaosWorld } from './world.js';
  * names that one as the leader. After a heal, a lane must become stable again
  * by itself: that is the recovery the runner times.
  */
+const START_BATCH = 5;
+
 export type DeadEndpoints = 'none' | 'refusing' | 'hanging' | 'both';
 
 export interface LaneOptions {
@@ -72,7 +75,15 @@ export class Lane {
     // etcd3's Election keeps its keys under `election/<name>/`; ours (and Go's) under `<name>/`.
     const prefix = options.mode === 'etcd3' ? `election/${options.path}/` : `${options.path}/`;
     lane.#observer = await KeyObserver.start(world.admin, prefix);
-    await Promise.all(Array.from({ length: options.candidates }, () => lane.addCandidate()));
+    // In batches, each waited for: 50 Node processes starting at once starve a 2-core machine for seconds.
+    for (let started = 0; started < options.candidates; started += START_BATCH) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(START_BATCH, options.candidates - started) }, () => lane.addCandidate()),
+      );
+      await waitFor('a batch of candidates to report', () => batch.every((c) => c.ready || c.exited), {
+        timeoutMs: 60_000,
+      });
+    }
     return lane;
   }
 
@@ -82,7 +93,7 @@ export class Lane {
   }
 
   get staleMs(): number {
-    return this.options.staleMs ?? 500;
+    return this.options.staleMs ?? 1000;
   }
 
   /** Starts a candidate with fresh proxies; its endpoint list has the lane's dead members mixed in. */

@@ -46,6 +46,8 @@ export interface ChaosOptions {
   readonly experiment?: CandidateConfig['experiment'];
   /** Candidates report views that stay stale (see CandidateConfig.diagnose). */
   readonly diagnose?: boolean;
+  /** Period of each candidate's leadership samples (default 5 ms; more for big lanes on small machines). */
+  readonly sampleMs?: number;
 }
 
 export interface FaultRecord {
@@ -143,6 +145,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           deadEndpoints: deadCycle[i % deadCycle.length]!,
           ...(options.experiment ? { experiment: options.experiment } : {}),
           ...(options.diagnose ? { diagnose: true } : {}),
+          ...(options.sampleMs === undefined ? {} : { sampleMs: options.sampleMs }),
         }),
       );
     }
