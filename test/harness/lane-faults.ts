@@ -203,7 +203,8 @@ function churn(ctx: LaneContext, p: FaultParams): Fault {
       }
       this.detail = `${pause.detail}; ${leaving.map((l) => `${l.how} ${l.c.id}`).join(', ')}; as many join`;
       await Promise.all(leaving.map((l) => lane.removeCandidate(l.c, l.how)));
-      await Promise.all(leaving.map(() => lane.addCandidate(rng.next() < 0.5 ? 'refusing' : 'none')));
+      // Joiners are waited for while the leader is still paused, so their start-up is not counted as recovery.
+      await Promise.all(leaving.map(() => addReady(lane, rng.next() < 0.5 ? 'refusing' : 'none')));
     },
     async heal() {
       await pause.heal();
