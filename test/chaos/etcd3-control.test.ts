@@ -29,5 +29,7 @@ describe('chaos control: npm etcd3 Election under the same faults', () => {
     const overlaps = result.lanes.flatMap((l) => l.verdict.overlaps);
     expect(overlaps.length).toBeGreaterThan(0);
     expect(Math.max(...overlaps.map((o) => o.overlapMs))).toBeGreaterThan(500);
+    // …and it still led after etcd had deleted its key.
+    expect(result.lanes.flatMap((l) => l.lateLeaders).length).toBeGreaterThan(0);
   }, 120_000);
 });
