@@ -3,6 +3,7 @@ import * as etcd from 'etcd3';
 import { systemClock, type Clock } from './core/clock.js';
 import { parseEndpoints } from './core/endpoints.js';
 import { resolveTiming, type Timing, type TimingOptions } from './core/options.js';
+import { Semaphore } from './core/semaphore.js';
 import { describe, knownKeys } from './core/validate.js';
 import { Election } from './election/election.js';
 import { Session } from './session/session.js';
@@ -114,6 +115,12 @@ export class LockedClient {
   readonly timing: Timing;
   readonly clock: Clock;
   readonly #sessions = new Set<Session>();
+  /**
+   * Joins (one txn each) in flight at once across this client's elections. 64 keeps a burst of
+   * thousands of campaigns within request deadlines on a loaded etcd while costing a lone campaign
+   * nothing; `npm run bench` (scale) measures it.
+   */
+  readonly #admission = new Semaphore(64);
   #closed = false;
 
   constructor(options: ClientOptions) {
@@ -140,7 +147,11 @@ export class LockedClient {
 
   /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
   election(name: string, session: Session = this.#defaultSession()): Election {
-    return new Election({ transport: this.#transportFor(session.ttlSec), hub: this.hub }, session, name);
+    return new Election(
+      { transport: this.#transportFor(session.ttlSec), hub: this.hub, admission: this.#admission },
+      session,
+      name,
+    );
   }
 
   /**
@@ -150,8 +161,17 @@ export class LockedClient {
    */
   #transportFor(ttlSec: number): Transport {
     const timeoutMs = Math.min(this.timing.requestTimeoutMs, Math.max(1000, (ttlSec * 1000) / 3));
-    return timeoutMs === this.transport.requestTimeoutMs ? this.transport : this.transport.withTimeout(timeoutMs);
+    if (timeoutMs === this.transport.requestTimeoutMs) return this.transport;
+    let view = this.#transports.get(timeoutMs);
+    if (!view) {
+      view = this.transport.withTimeout(timeoutMs);
+      this.#transports.set(timeoutMs, view);
+    }
+    return view;
   }
+
+  /** One transport view per request timeout, shared by the sessions and elections that use it. */
+  readonly #transports = new Map<number, Transport>();
 
   #shared: Session | null = null;
   #defaultSession(): Session {

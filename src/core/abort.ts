@@ -29,10 +29,16 @@ export function abortReason(signal: AbortSignal): Error {
   return new LockedError('ABORTED', 'the operation was aborted');
 }
 
-/** Resolves once `signal` aborts (never rejects). */
-export function whenAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+/** Resolves once any of `signals` aborts (never rejects); its listeners are removed then. */
+export function whenAborted(...signals: AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      for (const s of signals) s.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Waits `ms`, or less if `signal` aborts (then rejects with its reason). */
@@ -54,7 +60,27 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** An AbortSignal that aborts when any of `signals` does (Node 20 has AbortSignal.any). */
-export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+/**
+ * An AbortSignal that aborts when any of `signals` does, with the first
+ * reason, and `dispose()` to unhook it. Unlike Node 20's AbortSignal.any,
+ * nothing stays registered on the sources once disposed: campaigns link to a
+ * session's lease signal, which lives as long as the process.
+ */
+export function linkSignals(signals: ReadonlyArray<AbortSignal | undefined>): {
+  readonly signal: AbortSignal;
+  readonly dispose: () => void;
+} {
+  const controller = new AbortController();
+  const sources = signals.filter((s): s is AbortSignal => s !== undefined);
+  const onAbort = (event: Event): void => {
+    dispose();
+    controller.abort((event.target as AbortSignal).reason);
+  };
+  const dispose = (): void => {
+    for (const s of sources) s.removeEventListener('abort', onAbort);
+  };
+  const aborted = sources.find((s) => s.aborted);
+  if (aborted) controller.abort(aborted.reason);
+  else for (const s of sources) s.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, dispose };
 }

@@ -13,6 +13,12 @@ export interface Clock {
   wallNow(): number;
   /** Runs `fn` after `ms`; returns a function that cancels it. */
   setTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Runs `fn` once the I/O already waiting has been handled (Node's
+   * `setImmediate`): a timer that fires after the event loop was blocked can
+   * let replies sitting in socket buffers arrive before it draws conclusions.
+   */
+  afterPendingIo(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
@@ -21,6 +27,9 @@ export const systemClock: Clock = {
   setTimer(fn, ms) {
     const handle = setTimeout(fn, Math.max(0, ms));
     return () => clearTimeout(handle);
+  },
+  afterPendingIo(fn) {
+    setImmediate(fn);
   },
 };
 

@@ -1,4 +1,5 @@
 import type * as etcd from 'etcd3';
+import { LockedError } from '../errors.js';
 import { prefixEnd, toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -26,7 +27,14 @@ export function decodeCandidate(kv: etcd.IKeyValue): Candidate {
   };
 }
 
-/** The read-side of an election's key range `<name>/`. Every read returns the header revision it saw. */
+/** A candidate's place in the queue at `revision`: its nearest older candidate and the first one. */
+export interface Position {
+  readonly older: Candidate | null;
+  readonly first: Candidate | null;
+  readonly revision: bigint;
+}
+
+/** The key range `<name>/` of an election: its reads, and the join. Every read returns the revision it holds at. */
 export class CandidateReads {
   readonly prefix: Buffer;
   readonly rangeEnd: Buffer;
@@ -53,42 +61,80 @@ export class CandidateReads {
    * so both ranges see one revision): its nearest older candidate — the largest
    * create revision below `token`, the key to wait on (port of waitDeletes'
    * read) — and the first candidate, which is the caller itself when nothing is older.
+   *
+   * Without `atRevision` the read is linearizable and `revision` is the one it
+   * saw. With it, the read is of that past revision and served by whichever
+   * member answers, without a Raft round (serializable): the store at a given
+   * revision is the same on every member that has applied it, and a member
+   * that has not fails the read ("future revision"), as does one that has
+   * compacted it; `revision` is then `atRevision` itself, never the member's newer one.
    */
-  async position(token: bigint): Promise<{ older: Candidate | null; first: Candidate | null; revision: bigint }> {
+  async position(token: bigint, atRevision?: bigint): Promise<Position> {
     const res = await this.#transport.txn(
-      {
-        compare: [],
-        success: [
-          {
-            request_range: {
-              key: this.prefix,
-              range_end: this.rangeEnd,
-              sort_target: 'Create',
-              sort_order: 'Descend',
-              limit: 1,
-              max_create_revision: (token - 1n).toString(),
-            },
-          },
-          {
-            request_range: {
-              key: this.prefix,
-              range_end: this.rangeEnd,
-              sort_target: 'Create',
-              sort_order: 'Ascend',
-              limit: 1,
-            },
-          },
-        ],
-        failure: [],
-      },
-      'read predecessor',
+      { compare: [], success: this.#placeOps(1, token - 1n, atRevision), failure: [] },
+      atRevision === undefined ? 'read predecessor' : 'read predecessor at the delete',
     );
     const older = res.responses[0]?.response_range.kvs[0];
-    const first = res.responses[1]?.response_range.kvs[0];
+    return this.#decodePlace(older, res.responses[1], atRevision ?? toBigInt(res.header.revision));
+  }
+
+  /**
+   * Creates the candidate `key` (only if it does not exist) and, in the same
+   * transaction, reads where it stands: ranges after a put in one txn see the
+   * put, and the new key has the largest create revision of the prefix, so the
+   * newest two keys are it and its nearest older candidate. One round trip
+   * instead of a create and a read. Returns null with the existing key when
+   * `key` is already there.
+   */
+  async join(
+    key: string,
+    value: string,
+    leaseId: bigint,
+  ): Promise<{ token: bigint; position: Position } | { token: null; existing: Candidate | null }> {
+    const keyBuf = Buffer.from(key);
+    const res = await this.#transport.txn(
+      {
+        compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: '0' }],
+        success: [
+          { request_put: { key: keyBuf, value: Buffer.from(value), lease: leaseId.toString() } },
+          ...this.#placeOps(2),
+        ],
+        failure: [{ request_range: { key: keyBuf } }],
+      },
+      'create candidate key',
+    );
+    if (!res.succeeded) {
+      const kv = res.responses[0]?.response_range.kvs[0];
+      return { token: null, existing: kv ? decodeCandidate(kv) : null };
+    }
+    const token = toBigInt(res.header.revision);
+    const [own, older] = res.responses[1]?.response_range.kvs ?? [];
+    if (!own || own.key.toString() !== key || toBigInt(own.create_revision) !== token) {
+      throw new LockedError('ETCD', `candidate key ${key} was not the newest key of its election after its creation`);
+    }
+    return { token, position: this.#decodePlace(older, res.responses[2], token) };
+  }
+
+  /**
+   * The two ranges that place a candidate: the newest `newest` keys created
+   * at or before `maxCreateRevision` (any, if omitted), and the first key.
+   */
+  #placeOps(newest: number, maxCreateRevision?: bigint, atRevision?: bigint): etcd.IRequestOp[] {
+    const at = atRevision === undefined ? {} : { revision: atRevision.toString(), serializable: true };
+    const upTo = maxCreateRevision === undefined ? {} : { max_create_revision: maxCreateRevision.toString() };
+    const range = { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create' as const, ...at };
+    return [
+      { request_range: { ...range, sort_order: 'Descend', limit: newest, ...upTo } },
+      { request_range: { ...range, sort_order: 'Ascend', limit: 1 } },
+    ];
+  }
+
+  #decodePlace(older: etcd.IKeyValue | undefined, firstOp: etcd.IResponseOp | undefined, revision: bigint): Position {
+    const first = firstOp?.response_range.kvs[0];
     return {
       older: older ? decodeCandidate(older) : null,
       first: first ? decodeCandidate(first) : null,
-      revision: toBigInt(res.header.revision),
+      revision,
     };
   }
 

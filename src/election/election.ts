@@ -1,18 +1,26 @@
-import { abortReason, anySignal } from '../core/abort.js';
-import { LockedError, isLockedError } from '../errors.js';
+import { abortReason, delay, linkSignals } from '../core/abort.js';
+import { Backoff } from '../core/backoff.js';
+import type { Semaphore } from '../core/semaphore.js';
+import { classify } from '../transport/classify.js';
+import { LockedError } from '../errors.js';
 import type { Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
-import { candidateKey, toBigInt } from '../transport/keys.js';
+import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
-import { CandidateReads, decodeCandidate, type Candidate } from './candidates.js';
+import { CandidateReads, type Candidate, type Position } from './candidates.js';
 import { LeaderTracker } from './leader-tracker.js';
 import { Term } from './term.js';
 import { waitForPredecessors } from './wait-predecessors.js';
 
+/** Attempts of one `campaign` call before a lost lease or a transient failure is the caller's. */
+const CAMPAIGN_ATTEMPTS = 3;
+
 export interface ElectionDeps {
   readonly transport: Transport;
   readonly hub: WatchHub;
+  /** Bounds the joins in flight across a client's elections (admission of campaigns). */
+  readonly admission: Semaphore;
 }
 
 /**
@@ -40,9 +48,11 @@ export class Election {
 
   /**
    * Joins the queue and resolves once this process leads, with the term.
-   * Rejects when `signal` aborts, when the session's lease is lost (LEASE_LOST),
-   * or on a non-transient error; in every rejection the candidate key is
-   * removed (best effort) so no stale entry blocks the queue.
+   * Rejects when `signal` aborts, on a non-transient error, or when a lost
+   * lease or a transient failure (etcd unreachable, a request deadline) has
+   * repeated three times; in every rejection the candidate key is removed
+   * (best effort) so no stale entry blocks the queue. Joins in flight are
+   * bounded per client (admission): a campaign may wait for its turn to join.
    */
   async campaign(value: string, options: { signal?: AbortSignal } = {}): Promise<Term> {
     const { signal } = options;
@@ -59,39 +69,56 @@ export class Election {
       term = await this.#campaignWithRetry(value, signal);
       return term;
     } finally {
-      if (!term || term.signal.aborted) claims.delete(this.name);
-      else term.signal.addEventListener('abort', () => claims.delete(this.name), { once: true });
+      if (!term) claims.delete(this.name);
+      else term.onEnd(() => claims.delete(this.name));
     }
   }
 
+  /**
+   * A lease etcd reports gone is ended (so the session grants a new one) and
+   * the campaign starts again on the new lease; a transient failure (a request
+   * deadline, an unreachable member) is retried after a jittered backoff. Both
+   * at most `CAMPAIGN_ATTEMPTS` times in all, then the error is the caller's.
+   */
   async #campaignWithRetry(value: string, signal: AbortSignal | undefined): Promise<Term> {
+    const backoff = new Backoff(100, 1000);
     for (let attempt = 1; ; attempt++) {
-      const lease = await this.#session.lease(signal);
+      // Admission first, while a waiting campaign holds little: its slot is given back after the join.
+      const release = await this.#deps.admission.acquire(signal);
+      let lease: Lease | null = null;
       try {
-        return await this.#campaignOn(lease, value, signal);
+        lease = await this.#session.lease(signal);
+        return await this.#campaignOn(lease, value, signal, release);
       } catch (err) {
-        // etcd says the lease is gone (revoked or expired before our keepalive told us):
-        // end it so the session grants a new one, and try again on that.
-        if (!isLockedError(err, 'LEASE_LOST') || attempt >= 3 || signal?.aborted) throw err;
-        lease.end('etcd reports the lease not found');
+        release();
+        if (signal?.aborted) throw err;
+        const error = classify(err, 'campaign');
+        if (attempt >= CAMPAIGN_ATTEMPTS) throw error;
+        if (error.code === 'LEASE_LOST') lease?.end('etcd reports the lease not found');
+        else if (error.transient) await delay(backoff.next(), signal);
+        else throw error;
       }
     }
   }
 
-  async #campaignOn(lease: Lease, value: string, signal: AbortSignal | undefined): Promise<Term> {
-    const scope = anySignal([lease.signal, signal]);
+  /** One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined. */
+  async #campaignOn(lease: Lease, value: string, signal: AbortSignal | undefined, admitted: () => void): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
-    const token = await this.#join(key, value, lease.id);
+    const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
+    // Linking costs an AbortController: only when the caller gave a signal of its own.
+    const { signal: scope, dispose } = signal
+      ? linkSignals([lease.signal, signal])
+      : { signal: lease.signal, dispose: () => undefined };
     try {
       // The read that found no older candidate also shows whether our own key still stands first
       // (it is gone if the lease expired or someone deleted it): never assume leadership from a delete event.
-      const confirm = await waitForPredecessors(this.#reads, this.#deps.hub, token, scope);
+      const confirm = await waitForPredecessors(this.#reads, this.#deps.hub, token, scope, position);
       if (scope.aborted) throw abortReason(scope);
       if (!confirm.first || confirm.first.key !== key || confirm.first.token !== token) {
         throw new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
       }
       const term = new Term(
-        { ...this.#deps, reads: this.#reads },
+        { transport: this.#deps.transport, hub: this.#deps.hub, reads: this.#reads },
         key,
         token,
         confirm.first.value,
@@ -103,30 +130,23 @@ export class Election {
     } catch (err) {
       await this.#leave(key, token).catch(() => undefined);
       throw err;
+    } finally {
+      dispose();
     }
   }
 
   /**
-   * Creates the candidate key and returns its create revision. A key left by
-   * an earlier campaign on the same lease is deleted and created anew (where
-   * Go's Campaign would resume it), so that every term gets a token strictly
-   * greater than the last.
+   * Creates the candidate key and returns its create revision, with where it
+   * stands at that revision. A key left by an earlier campaign on the same
+   * lease is deleted and created anew (where Go's Campaign would resume it),
+   * so that every term gets a token strictly greater than the last.
    */
-  async #join(key: string, value: string, leaseId: bigint): Promise<bigint> {
-    const keyBuf = Buffer.from(key);
+  async #join(key: string, value: string, leaseId: bigint): Promise<{ token: bigint; position: Position }> {
     for (let attempt = 1; ; attempt++) {
-      const res = await this.#deps.transport.txn(
-        {
-          compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: '0' }],
-          success: [{ request_put: { key: keyBuf, value: Buffer.from(value), lease: leaseId.toString() } }],
-          failure: [{ request_range: { key: keyBuf } }],
-        },
-        'create candidate key',
-      );
-      if (res.succeeded) return toBigInt(res.header.revision);
-      const kv = res.responses[0]?.response_range.kvs[0];
-      if (!kv || attempt >= 3) throw new LockedError('ETCD', `candidate key ${key} could not be created`);
-      await this.#leave(key, decodeCandidate(kv).token);
+      const joined = await this.#reads.join(key, value, leaseId);
+      if (joined.token !== null) return joined;
+      if (!joined.existing || attempt >= 3) throw new LockedError('ETCD', `candidate key ${key} could not be created`);
+      await this.#leave(key, joined.existing.token);
     }
   }
 

@@ -13,6 +13,49 @@ const NATIVE_REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 're
 const NATIVE_THROW_IF_ABORTED = AbortSignal.prototype.throwIfAborted;
 /* eslint-enable @typescript-eslint/unbound-method */
 
+/** The term a signal belongs to, for the shared deadline-checking accessors below. */
+const TERM_OF = Symbol('locked.term');
+type TermSignal = AbortSignal & { [TERM_OF]?: Term };
+/** Set by Term's static block: runs a term's private deadline check. */
+let checkDeadlineOf: (term: Term) => void = () => undefined;
+const checkSignalDeadline = (signal: TermSignal): void => {
+  const term = signal[TERM_OF];
+  if (term) checkDeadlineOf(term);
+};
+
+/**
+ * After a pause (SIGSTOP, GC) Node runs due timers in order, so user code may
+ * run before the deadline timer. A term's signal therefore checks the deadline
+ * first: `aborted`, `reason` and `throwIfAborted()` answer for this instant,
+ * and aborting there fires 'abort' listeners at once. One prototype, between
+ * the signal and AbortSignal.prototype, serves every term (per-instance
+ * accessors would give each signal its own hidden class: ~1 KB a term).
+ */
+const DEADLINE_CHECKING_SIGNAL: object = Object.create(AbortSignal.prototype, {
+  aborted: {
+    configurable: true,
+    get(this: TermSignal): boolean {
+      checkSignalDeadline(this);
+      return NATIVE_ABORTED.call(this) as boolean;
+    },
+  },
+  reason: {
+    configurable: true,
+    get(this: TermSignal): unknown {
+      checkSignalDeadline(this);
+      return NATIVE_REASON.call(this);
+    },
+  },
+  throwIfAborted: {
+    configurable: true,
+    writable: true,
+    value(this: TermSignal): void {
+      checkSignalDeadline(this);
+      NATIVE_THROW_IF_ABORTED.call(this);
+    },
+  },
+}) as object;
+
 /**
  * One term of leadership. `signal` aborts, once, the moment leadership can no
  * longer be proven: at the lease's validity deadline (a timer, whatever the
@@ -31,9 +74,17 @@ export class Term {
   readonly #transport: Transport;
   readonly #hub: WatchHub;
   readonly #reads: CandidateReads;
-  readonly #controller = new AbortController();
+  /** Created on first use of `signal`: a term nobody asks for a signal costs no EventTarget. */
+  #controller: AbortController | null = null;
+  /** Set once, when the term ends. */
+  #endReason: LockedError | null = null;
+  #endCallbacks: (() => void)[] = [];
+  #rewatchTimer: ReturnType<typeof setTimeout> | null = null;
   #value: string;
   #watch: WatchHandle | null = null;
+  #resigning: Promise<void> | null = null;
+  /** Created on the first watch failure only: most terms never need one. */
+  #backoff: Backoff | null = null;
 
   constructor(
     deps: { transport: Transport; hub: WatchHub; reads: CandidateReads },
@@ -51,19 +102,34 @@ export class Term {
     this.#value = value;
     this.lease = lease;
     this.confirmedAt = watchFromRevision - 1n;
-    const onLeaseEnd = (): void => this.end(lease.signal.reason);
-    lease.signal.addEventListener('abort', onLeaseEnd, { once: true });
-    this.#controller.signal.addEventListener('abort', () => {
-      lease.signal.removeEventListener('abort', onLeaseEnd);
-      this.#watch?.cancel();
-    });
-    this.#makeSignalCheckDeadline();
+    lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) this.end(lease.signal.reason);
-    else this.#watchKey(watchFromRevision, new Backoff(50, 2000));
+    else this.#watchKey(watchFromRevision);
   }
 
+  readonly #onLeaseEnd = (): void => this.end(this.lease.signal.reason);
+
+  static {
+    checkDeadlineOf = (term) => term.#checkDeadline();
+  }
+
+  /** Aborts, with a LEADERSHIP_LOST reason, when the term ends; reading it checks the deadline first. */
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      const signal = controller.signal as TermSignal;
+      Object.setPrototypeOf(signal, DEADLINE_CHECKING_SIGNAL);
+      signal[TERM_OF] = this;
+      if (this.#endReason) controller.abort(this.#endReason);
+      this.#controller = controller;
+    }
     return this.#controller.signal;
+  }
+
+  /** Calls `fn` once when the term ends (on the next microtask if it already has). */
+  onEnd(fn: () => void): void {
+    if (this.#endReason) queueMicrotask(fn);
+    else this.#endCallbacks.push(fn);
   }
 
   /** The value this leader last wrote. */
@@ -79,46 +145,13 @@ export class Term {
 
   /** Whether the term has ended, without the deadline check (the native getter; no recursion). */
   #ended(): boolean {
-    return NATIVE_ABORTED.call(this.#controller.signal) as boolean;
+    return this.#endReason !== null;
   }
 
   #checkDeadline(): void {
     if (!this.#ended() && !this.lease.isLive()) {
       this.end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
     }
-  }
-
-  /**
-   * After a pause (SIGSTOP, GC) Node runs due timers in order, so user code may
-   * run before the deadline timer. Reading the signal therefore checks the
-   * deadline first: `signal.aborted`, `signal.reason` and `throwIfAborted()`
-   * answer for this instant, and aborting here fires 'abort' listeners at once.
-   */
-  #makeSignalCheckDeadline(): void {
-    const signal = this.#controller.signal;
-    Object.defineProperties(signal, {
-      aborted: {
-        configurable: true,
-        get: () => {
-          this.#checkDeadline();
-          return this.#ended();
-        },
-      },
-      reason: {
-        configurable: true,
-        get: (): unknown => {
-          this.#checkDeadline();
-          return NATIVE_REASON.call(signal);
-        },
-      },
-      throwIfAborted: {
-        configurable: true,
-        value: () => {
-          this.#checkDeadline();
-          NATIVE_THROW_IF_ABORTED.call(signal);
-        },
-      },
-    });
   }
 
   /** Monotonic-ms deadline of the term as currently proven. */
@@ -133,7 +166,12 @@ export class Term {
       reason instanceof LockedError
         ? new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${reason.message}`, { cause: reason })
         : new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${String(reason)}`);
-    this.#controller.abort(error);
+    this.#endReason = error;
+    this.lease.signal.removeEventListener('abort', this.#onLeaseEnd);
+    this.#watch?.cancel();
+    if (this.#rewatchTimer) clearTimeout(this.#rewatchTimer);
+    this.#controller?.abort(error);
+    for (const fn of this.#endCallbacks.splice(0)) fn();
   }
 
   /**
@@ -176,10 +214,16 @@ export class Term {
 
   /**
    * Steps down: the term ends locally first, then the key is deleted with a
-   * guarded delete so that the next candidate is elected at once. Idempotent;
-   * a failed delete leaves the key to expire with the lease.
+   * guarded delete so that the next candidate is elected at once. Idempotent:
+   * every call after the first returns the first call's promise, so etcd gets
+   * one delete. A failed delete leaves the key to expire with the lease.
    */
-  async resign(): Promise<void> {
+  resign(): Promise<void> {
+    this.#resigning ??= this.#resign();
+    return this.#resigning;
+  }
+
+  async #resign(): Promise<void> {
     const wasLive = !this.#ended();
     this.end('resigned');
     if (!wasLive && !this.lease.isLive()) return;
@@ -200,7 +244,7 @@ export class Term {
   }
 
   /** Watches the leader key: deleted or re-created by anyone means the term is over. */
-  #watchKey(fromRevision: bigint, backoff: Backoff): void {
+  #watchKey(fromRevision: bigint): void {
     if (this.#ended()) return;
     this.#watch = this.#hub.watch(
       { key: Buffer.from(this.key), startRevision: fromRevision },
@@ -212,31 +256,32 @@ export class Term {
               this.end(`leader key ${this.key} was re-created`);
             else this.#value = event.kv.value.toString();
           }
-          backoff.reset();
+          this.#backoff?.reset();
         },
-        onEnd: (err) => this.#rewatch(err, backoff),
+        onEnd: (err) => this.#rewatch(err),
       },
     );
   }
 
   /** After a watch failure: re-read the key, then watch again from that read. */
-  #rewatch(err: LockedError, backoff: Backoff): void {
+  #rewatch(err: LockedError): void {
     if (this.#ended()) return;
     if (!err.transient) {
       this.end(err);
       return;
     }
-    const timer = setTimeout(() => {
-      this.#controller.signal.removeEventListener('abort', cancel);
-      this.#reads.get(this.key).then(
-        ({ candidate, revision }) => {
-          if (!candidate || candidate.token !== this.token) this.end(`leader key ${this.key} is gone`);
-          else this.#watchKey(revision + 1n, backoff);
-        },
-        (readErr: unknown) => this.#rewatch(classify(readErr, 're-read leader key'), backoff),
-      );
-    }, backoff.next());
-    const cancel = (): void => clearTimeout(timer);
-    this.#controller.signal.addEventListener('abort', cancel, { once: true });
+    this.#rewatchTimer = setTimeout(
+      () => {
+        this.#rewatchTimer = null;
+        this.#reads.get(this.key).then(
+          ({ candidate, revision }) => {
+            if (!candidate || candidate.token !== this.token) this.end(`leader key ${this.key} is gone`);
+            else this.#watchKey(revision + 1n);
+          },
+          (readErr: unknown) => this.#rewatch(classify(readErr, 're-read leader key')),
+        );
+      },
+      (this.#backoff ??= new Backoff(50, 2000)).next(),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { anySignal, delay, whenAborted } from '../core/abort.js';
+import { delay, whenAborted } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
 import { LockedError, isLockedError } from '../errors.js';
 import type { Candidate } from '../election/candidates.js';
@@ -223,7 +223,7 @@ export class LockedNode extends EventEmitter {
     if (!stillOurs()) return; // a `change` listener may have stopped the node
     state.term = term;
     this.#emit('select', value, this.#config.id);
-    await whenAborted(anySignal([term.signal, stop]));
+    await whenAborted(term.signal, stop);
     if (state.term === term) {
       state.term = null;
       this.#emit('deselect');

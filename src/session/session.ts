@@ -160,20 +160,30 @@ export class Session {
     const oldest = this.#outstanding[0];
     if (oldest === undefined) return;
     const dueIn = oldest.mono + this.#replyTimeoutMs - this.#options.clock.now();
-    this.#cancelWatchdog = this.#options.clock.setTimer(() => {
-      this.#cancelWatchdog = null;
-      if (this.#stream !== stream) return;
-      const first = this.#outstanding[0];
-      if (first === undefined) return;
-      if (this.#options.clock.now() - first.mono >= this.#replyTimeoutMs) {
-        this.#recover(
-          lease,
-          new LockedError('UNAVAILABLE', `no keepalive reply within ${Math.round(this.#replyTimeoutMs)} ms`),
-        );
-      } else {
-        this.#armWatchdog(stream, lease);
-      }
+    let cancelled = false;
+    const cancelTimer = this.#options.clock.setTimer(() => {
+      // Node runs due timers before it reads sockets, so after the event loop was blocked (a burst of
+      // work, a GC pause) a reply may be waiting unread: judge only once pending I/O has been handled.
+      this.#options.clock.afterPendingIo(() => {
+        if (cancelled) return; // a reply came (or the stream changed) meanwhile
+        this.#cancelWatchdog = null;
+        if (this.#stream !== stream) return;
+        const first = this.#outstanding[0];
+        if (first === undefined) return;
+        if (this.#options.clock.now() - first.mono >= this.#replyTimeoutMs) {
+          this.#recover(
+            lease,
+            new LockedError('UNAVAILABLE', `no keepalive reply within ${Math.round(this.#replyTimeoutMs)} ms`),
+          );
+        } else {
+          this.#armWatchdog(stream, lease);
+        }
+      });
     }, dueIn);
+    this.#cancelWatchdog = () => {
+      cancelled = true;
+      cancelTimer();
+    };
   }
 
   #clearWatchdog(): void {

@@ -76,6 +76,14 @@ describe('locked run --metrics-port', () => {
         timeoutMs: 10_000,
       },
     );
+    // The token comes from a separate leader tracker: its watch may deliver the runner's key a moment later.
+    await waitFor(
+      'the tracker to see the leader',
+      async () => (metric(await page(), 'locked_leader_token') ?? 0) > 0 || null,
+      {
+        timeoutMs: 10_000,
+      },
+    );
     const first = await page();
     expect(metric(first, 'locked_terms_total')).toBe(1);
     expect(metric(first, 'locked_transitions_total', 'to="leader"')).toBe(1);

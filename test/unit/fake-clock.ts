@@ -30,6 +30,11 @@ export class FakeClock implements Clock {
     };
   }
 
+  /** No real I/O here: runs at the current instant, after the timers already due. */
+  afterPendingIo(fn: () => void): void {
+    this.setTimer(fn, 0);
+  }
+
   /** Moves time forward by `ms`, running every timer that falls due, in order. */
   advance(ms: number): void {
     const target = this.#now + ms;

@@ -56,4 +56,31 @@ describe('Term signal', () => {
     lease.renewed(instant(clock), 60);
     expect(t.isValid()).toBe(false);
   });
+
+  it('is created on first use: a term that ended before anyone asked gives an aborted signal with the reason', async () => {
+    const clock = new FakeClock();
+    const { term: t } = term(clock);
+    const ended: string[] = [];
+    t.onEnd(() => ended.push('first'));
+    t.end('resigned');
+    expect(ended).toEqual(['first']);
+    expect(t.signal.aborted).toBe(true);
+    expect(String((t.signal.reason as Error).message)).toMatch(/term 7 ended: resigned/);
+    t.onEnd(() => ended.push('late')); // registered after the end: still called, once
+    await Promise.resolve();
+    expect(ended).toEqual(['first', 'late']);
+  });
+
+  it('a signal created before a pause still checks the deadline, and is an AbortSignal to the platform', () => {
+    const clock = new FakeClock();
+    const { term: t } = term(clock);
+    const signal = t.signal;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    const linked = AbortSignal.any([signal]);
+    expect(linked.aborted).toBe(false);
+    clock.jump(3_000);
+    expect(signal.aborted).toBe(true);
+    expect(linked.aborted).toBe(true);
+    expect(t.signal).toBe(signal);
+  });
 });

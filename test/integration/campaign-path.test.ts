@@ -1,0 +1,187 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { LockedClient, LockedError } from '../../src/api.js';
+import { CandidateReads } from '../../src/election/candidates.js';
+import { Transport } from '../../src/transport/transport.js';
+import type { KeepAliveStream } from '../../src/transport/transport.js';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { spyTransport, type TransportSpy } from './transport-spy.js';
+
+// The requests a campaign and a handover make, on a real etcd: the join that
+// reads its own place, the successor's read at the delete's revision (and its
+// fallback), one delete per resign, admission of bursts, retried transient
+// failures, and a keepalive watchdog that a blocked event loop does not fool.
+let cluster: EtcdCluster;
+let raw: Etcd3;
+const clients: LockedClient[] = [];
+const spies: TransportSpy[] = [];
+
+function client(ttl = 5): LockedClient {
+  // Each its own etcd3 client, so the spy tells their calls apart.
+  const c = new LockedClient({ endpoints: new Etcd3({ hosts: cluster.endpoints }), ttl });
+  clients.push(c);
+  return c;
+}
+
+function spy(c: LockedClient, fail?: (what: string, nth: number) => Error | null): TransportSpy {
+  const s = spyTransport(c, fail);
+  spies.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+  raw = new Etcd3({ hosts: cluster.endpoints });
+});
+afterEach(async () => {
+  for (const s of spies.splice(0).reverse()) s.restore();
+  for (const c of clients.splice(0)) {
+    await c.close();
+    c.transport.client.close();
+  }
+});
+afterAll(async () => {
+  raw?.close();
+  await cluster?.stop();
+});
+
+describe('the campaign path', () => {
+  it('a lone campaign is one transaction: the join also reads its place', async () => {
+    const c = client();
+    const s = spy(c);
+    const term = await c.election('/path/lone').campaign('v');
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key']);
+    expect(term.isValid()).toBe(true);
+  });
+
+  it('a queued candidate learns its predecessor from the join, and after the delete reads at its revision', async () => {
+    const leader = await client().election('/path/queue').campaign('first');
+    const c = client();
+    const s = spy(c);
+    const pending = c.election('/path/queue').campaign('second');
+    await waitFor(
+      'the second candidate is queued',
+      async () => (await raw.getAll().prefix('/path/queue/').keys()).length === 2,
+    );
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key']);
+    await leader.resign();
+    const term = await pending;
+    expect(term.token).toBeGreaterThan(leader.token);
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'read predecessor at the delete']);
+  });
+
+  it('if the read at the delete revision fails, the linearizable read decides instead', async () => {
+    const leader = await client().election('/path/fallback').campaign('first');
+    const c = client();
+    const s = spy(c, (what) =>
+      what === 'read predecessor at the delete'
+        ? new LockedError('ETCD', 'injected: required revision is a future revision')
+        : null,
+    );
+    const pending = c.election('/path/fallback').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/fallback/').keys()).length === 2);
+    await leader.resign();
+    const term = await pending;
+    expect(s.calls.map((x) => [x.what, x.failed])).toEqual([
+      ['create candidate key', false],
+      ['read predecessor at the delete', true],
+      ['read predecessor', false],
+    ]);
+    expect(term.isValid()).toBe(true);
+  });
+
+  it('a read at a past revision sees that revision, and a future one is refused', async () => {
+    const c = client();
+    const reads = new CandidateReads(c.transport, '/path/history');
+    const a = await raw.put('/path/history/a').value('a').exec();
+    const b = await raw.put('/path/history/b').value('b').exec();
+    const del = await raw.delete().key('/path/history/a').exec();
+    const bToken = BigInt(b.header.revision);
+    const deletedAt = BigInt(del.header.revision);
+    const before = await reads.position(bToken, deletedAt - 1n);
+    expect(before.older?.key).toBe('/path/history/a');
+    expect(before.older?.token).toBe(BigInt(a.header.revision));
+    expect(before.revision).toBe(deletedAt - 1n); // the revision read, not the member's newer one
+    const after = await reads.position(bToken, deletedAt);
+    expect(after.older).toBeNull();
+    expect(after.first?.key).toBe('/path/history/b');
+    await expect(reads.position(bToken, deletedAt + 1000n)).rejects.toThrow(/future revision/);
+  });
+
+  it('resign is one delete however often it is called', async () => {
+    const c = client();
+    const term = await c.election('/path/resign').campaign('v');
+    const s = spy(c);
+    await Promise.all([term.resign(), term.resign(), term.resign()]);
+    await term.resign();
+    expect(s.of('resign')).toHaveLength(1);
+    expect((await raw.getAll().prefix('/path/resign/').keys()).length).toBe(0);
+  });
+
+  it('admits a burst: 300 campaigns started at once on one client keep at most 64 joins in flight, and all win', async () => {
+    const c = client(10);
+    const s = spy(c);
+    const terms = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => c.election(`/path/burst/${i}`).campaign(`v${i}`)),
+    );
+    expect(terms.every((t) => t.isValid())).toBe(true);
+    expect(s.of('create candidate key')).toHaveLength(300);
+    expect(s.maxInFlight).toBeGreaterThan(1);
+    expect(s.maxInFlight).toBeLessThanOrEqual(64);
+  });
+
+  it('retries a transient failure of the join, and gives the error back after three', async () => {
+    const c = client();
+    const unavailable = (): LockedError => new LockedError('UNAVAILABLE', 'injected: deadline exceeded');
+    const once = spy(c, (what, nth) => (what === 'create candidate key' && nth === 1 ? unavailable() : null));
+    const term = await c.election('/path/retry').campaign('v');
+    expect(once.of('create candidate key').map((x) => x.failed)).toEqual([true, false]);
+    await term.resign();
+    once.restore();
+    const always = spy(c, (what) => (what === 'create candidate key' ? unavailable() : null));
+    await expect(c.election('/path/retry-fail').campaign('v')).rejects.toThrow(/injected: deadline exceeded/);
+    expect(always.of('create candidate key')).toHaveLength(3);
+  });
+});
+
+describe('the keepalive watchdog', () => {
+  it('is not fooled by a blocked event loop: the reply waiting in the socket counts', async () => {
+    const proto = Transport.prototype as unknown as { openKeepAlive: () => Promise<KeepAliveStream> };
+    const original = proto.openKeepAlive;
+    let blocks = 0;
+    // Right after each keepalive is written, block the event loop for longer than the reply timeout
+    // (half a renew interval: 500 ms at TTL 3 s) but shorter than the renew interval.
+    proto.openKeepAlive = async function (this: Transport) {
+      const stream = await original.call(this);
+      const write = stream.write.bind(stream) as (msg: unknown) => boolean;
+      (stream as unknown as { write: (msg: unknown) => boolean }).write = (msg) => {
+        const ok = write(msg);
+        if (blocks < 3) {
+          blocks++;
+          const until = performance.now() + 750;
+          while (performance.now() < until) {
+            // busy: a GC pause or a burst of work
+          }
+        }
+        return ok;
+      };
+      return stream;
+    };
+    try {
+      const c = client(3);
+      const session = c.session();
+      const errors: string[] = [];
+      session.errors.add((e) => errors.push(e.message));
+      let renewals = 0;
+      session.renewed.add(() => renewals++);
+      await session.lease();
+      await waitFor('four renewals', () => renewals >= 4, { timeoutMs: 10_000 });
+      expect(blocks).toBe(3);
+      expect(errors).toEqual([]);
+      await session.close();
+    } finally {
+      proto.openKeepAlive = original;
+    }
+  });
+});
