@@ -153,13 +153,13 @@ async function runOnCluster(
         endpoints: cluster.endpoints,
         metricsUrls: cluster.members.map((_, i) => cluster.metricsUrl(i)),
         cases: [
-          { kind: 'locked-core', count: n, window: 500 },
           { kind: 'locked-core', count: n },
+          { kind: 'locked-core', count: n, window: 500 },
           { kind: 'v3election', count: n, window: 500 },
           { kind: 'etcd3', count: n, window: 500 },
         ],
         ttlSec,
-        windowMs: args.quick ? 10_000 : 30_000,
+        windowMs: args.quick ? 10_000 : 60_000,
         timeoutMs: args.quick ? 120_000 : 300_000,
         log,
       });

@@ -7,7 +7,7 @@ export { LockedClient } from './client.js';
 export type { ClientOptions, ConnectionOptions } from './client.js';
 export { Election } from './election/election.js';
 export type { Candidate } from './election/candidates.js';
-export type { LeaderTracker } from './election/leader-tracker.js';
+export type { LeaderTracker } from './election/tracker-registry.js';
 export { Term } from './election/term.js';
 export { Session } from './session/session.js';
 export { Lease } from './session/lease.js';

@@ -6,6 +6,7 @@ import { resolveTiming, type Timing, type TimingOptions } from './core/options.j
 import { Semaphore } from './core/semaphore.js';
 import { describe, knownKeys } from './core/validate.js';
 import { Election } from './election/election.js';
+import { TrackerRegistry } from './election/tracker-registry.js';
 import { Session } from './session/session.js';
 import { Transport } from './transport/transport.js';
 import { WatchHub } from './transport/watch-hub.js';
@@ -121,6 +122,7 @@ export class LockedClient {
    * nothing; `npm run bench` (scale) measures it.
    */
   readonly #admission = new Semaphore(64);
+  readonly #trackers = new TrackerRegistry();
   #closed = false;
 
   constructor(options: ClientOptions) {
@@ -148,7 +150,12 @@ export class LockedClient {
   /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
   election(name: string, session: Session = this.#defaultSession()): Election {
     return new Election(
-      { transport: this.#transportFor(session.ttlSec), hub: this.hub, admission: this.#admission },
+      {
+        transport: this.#transportFor(session.ttlSec),
+        hub: this.hub,
+        admission: this.#admission,
+        trackers: this.#trackers,
+      },
       session,
       name,
     );

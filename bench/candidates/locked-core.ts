@@ -33,7 +33,7 @@ export const connect: Connect = async (endpoints) => {
               offRenewed = election.session.renewed.add((lease) => {
                 if (lease.id === t.lease.id) hooks.renewed();
               });
-              t.signal.addEventListener('abort', () => hooks.deposed(), { once: true });
+              t.onEnd(() => hooks.deposed());
               hooks.elected();
             },
             (err: unknown) => {

@@ -230,13 +230,27 @@ const SETUPS: Record<HerdKind, (o: HerdOptions, name: string, n: number) => Setu
   'locked-v2': setupLockedV2,
 };
 
+/** Waits (at most 60 s) for a whole second in which etcd gets no v3 watch message and sends no watch event. */
+async function untilQuiet(urls: string[]): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  let before = await scrape(urls);
+  while (performance.now() < deadline) {
+    await pause(1000);
+    const now = await scrape(urls);
+    const d = diff(before, now);
+    const v3WatchMessages = sum(d, 'grpc_server_msg_received_total', 'grpc_method="Watch"');
+    if (sum(d, 'etcd_debugging_mvcc_events_total') === 0 && v3WatchMessages === 0) return;
+    before = now;
+  }
+}
+
 async function herdOnce(o: HerdOptions, kind: HerdKind, n: number): Promise<HerdRow> {
   const name = `/bench/herd/${kind}/${n}/${process.pid}`;
   const retriesBefore = retries.count;
   const setup = SETUPS[kind](o, name, n);
   try {
     await setup.ready;
-    await pause(1000); // every waiter has its watch in place
+    await untilQuiet(o.metricsUrls); // every waiter has its watch in place, and no start-up traffic is left
     const m0 = await scrape(o.metricsUrls);
     const e0 = setup.hubEvents?.() ?? 0;
     const t0 = performance.now();
@@ -280,7 +294,7 @@ export async function measureHerd(o: HerdOptions): Promise<HerdRow[]> {
       }));
       rows.push(row);
       o.log(
-        `  herd ${kind} × ${n}: ${row.traffic.watchEvents} watch events, ${row.traffic.requests - row.traffic.keepalives} requests, hub ${row.hubEvents ?? '–'}, next leader in ${fmt(row.failoverMs)} ms`,
+        `  herd ${kind} × ${n}: ${row.traffic.watchEvents} watch events, ${row.traffic.requests - row.traffic.keepalives} requests, hub ${row.hubEvents ?? '–'}, next leader in ${fmt(row.failoverMs)} ms${row.error ? ` — failed: ${row.error}` : ''}`,
       );
     }
   }

@@ -141,6 +141,7 @@ export function scaleSection(rows: ScaleRow[], ttlSec: number): Section {
           'all elected s',
           'errors',
           'RSS MB',
+          'heap in use MB',
           'idle CPU %',
           'idle requests/s',
         ],
@@ -173,16 +174,16 @@ export function scaleSection(rows: ScaleRow[], ttlSec: number): Section {
       ],
     }),
     targets: best
-      .filter((r) => r.count === 10_000 && r.window !== null)
+      .filter((r) => r.count === 10_000)
       .map((r) => ({
-        target: '10,000 elections in one process: < 200 MB RSS and < 2 % of a core idle',
+        target: `10,000 elections in one process (${r.window === null ? 'all started at once' : `${r.window} in flight`}): < 200 MB RSS and < 2 % of a core idle`,
         measured: `${fmt(r.rssBytes / 2 ** 20, 0)} MB RSS (heap in use ${fmt(r.heapUsedBytes / 2 ** 20, 0)} MB), ${fmt(r.idleCpuPercent, 2)} % CPU`,
         met: r.rssBytes < 200 * 2 ** 20 && r.idleCpuPercent < 2,
       })),
     headline: {
       'scale: 10,000 elections in one process — all elected / RSS / idle CPU': Object.fromEntries(
         rows
-          .filter((r) => r.count === 10_000 && (r.kind !== 'locked-core' || r.window !== null))
+          .filter((r) => r.count === 10_000 && (r.kind !== 'locked-core' || r.window === null))
           .map((r) => [
             r.kind === 'locked-core' ? 'locked' : r.kind,
             `${Number.isFinite(r.allElectedMs) ? `${fmt(r.allElectedMs / 1000, 1)} s` : `${r.elected} won`} / ${fmt(r.rssBytes / 2 ** 20, 0)} MB / ${fmt(r.idleCpuPercent, 2)} %`,

@@ -9,7 +9,7 @@ import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
-import { LeaderTracker } from './leader-tracker.js';
+import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
 import { Term } from './term.js';
 import { waitForPredecessors } from './wait-predecessors.js';
 
@@ -21,6 +21,8 @@ export interface ElectionDeps {
   readonly hub: WatchHub;
   /** Bounds the joins in flight across a client's elections (admission of campaigns). */
   readonly admission: Semaphore;
+  /** Leader watches shared by the client's subscribers of one election. */
+  readonly trackers: TrackerRegistry;
 }
 
 /**
@@ -181,7 +183,7 @@ export class Election {
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void = () => undefined,
   ): LeaderTracker {
-    return new LeaderTracker(this.#reads, this.#deps.hub, onLeader, onError);
+    return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError);
   }
 
   /** Async-iterator form of `track`: yields the leader (or null) on each change until `signal` aborts. */

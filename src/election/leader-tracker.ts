@@ -15,7 +15,7 @@ import { decodeCandidate, type Candidate, type CandidateReads } from './candidat
  * to null, with the etcd revision at which the view holds; `onError` on each watch or read failure, after which the tracker
  * re-reads and re-watches by itself until `close()`.
  */
-export class LeaderTracker {
+export class LeaderWatch {
   readonly #reads: CandidateReads;
   readonly #hub: WatchHub;
   readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;

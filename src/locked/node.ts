@@ -5,7 +5,7 @@ import { Backoff } from '../core/backoff.js';
 import { LockedError, isLockedError } from '../errors.js';
 import type { Candidate } from '../election/candidates.js';
 import type { Election } from '../election/election.js';
-import type { LeaderTracker } from '../election/leader-tracker.js';
+import type { LeaderTracker } from '../election/tracker-registry.js';
 import type { Term } from '../election/term.js';
 import { classify } from '../transport/classify.js';
 import { leaseHex } from '../transport/keys.js';

@@ -43,11 +43,14 @@ describe('campaign', () => {
     const leader = await client().election('/herd').campaign('leader');
     const waiters = Array.from({ length: 5 }, () => client());
     const pending = waiters.map((c, i) => c.election('/herd').campaign(`w${i}`));
-    await waitFor('all queued', async () => (await waiters[0]!.election('/herd').candidates()).length === 6);
+    const queue = await waitFor('all queued', async () => {
+      const candidates = await waiters[0]!.election('/herd').candidates();
+      return candidates.length === 6 ? candidates : null;
+    });
     const before = waiters.map((c) => c.hub.eventsDelivered);
     await leader.resign();
-    const next = await Promise.race(pending.map((p, i) => p.then(() => i)));
-    expect(next).toBe(0); // the oldest waiter
+    const next = await Promise.race(pending);
+    expect(next.key).toBe(queue[1]!.key); // the oldest waiter (the waiters joined concurrently: any order)
     const woken = waiters.map((c, i) => c.hub.eventsDelivered - before[i]!);
     expect(woken.reduce((a, b) => a + b, 0)).toBe(1);
     for (const c of waiters) await c.close();
@@ -82,6 +85,28 @@ describe('campaign', () => {
 });
 
 describe('observe', () => {
+  it('subscribers of one election in one client share one watch; a late one gets the current leader at once', async () => {
+    const c = client();
+    const base = c.hub.size;
+    const first: (string | null)[] = [];
+    const a = c.election('/shared').track((leader) => first.push(leader?.value ?? null));
+    await waitFor('first report', () => first.length === 1);
+    const term = await client().election('/shared').campaign('L');
+    await waitFor('the leader reported', () => first.at(-1) === 'L');
+    const late: (string | null)[] = [];
+    const b = c.election('/shared').track((leader) => late.push(leader?.value ?? null));
+    await waitFor('the late subscriber told', () => late.length === 1);
+    expect(late).toEqual(['L']);
+    expect(b.leader?.token).toBe(term.token);
+    expect(c.hub.size - base).toBe(1); // one prefix watch for both
+    a.close();
+    await term.resign();
+    await waitFor('the late subscriber sees no leader', () => late.at(-1) === null);
+    expect(first.at(-1)).toBe('L'); // closed: told nothing more
+    b.close();
+    expect(c.hub.size - base).toBe(0);
+  });
+
   it('reports the lowest create revision even when several keys arrive in one watch response', async () => {
     const c = client();
     const seen: (Candidate | null)[] = [];

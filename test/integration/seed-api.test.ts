@@ -212,3 +212,25 @@ describe('unreachable etcd', () => {
     expect(n.isSelected()).toBe(false);
   });
 });
+
+describe('many nodes on one path in one locker', () => {
+  it('share one leader watch: a failover delivers at most 2 watch events to the process', async () => {
+    const l = newLocker();
+    const p = path();
+    const group = Array.from({ length: 40 }, (_, i) => node(l, { path: p, value: `n${i}`, ttl: 5 }));
+    await Promise.all(group.map((n) => n.start()));
+    await waitFor('one leader known to all', () => leaders(group).length === 1 && group.every((n) => n.id() !== null));
+    const [leader] = leaders(group);
+    await waitFor('all queued', async () => (await l.client.election(p).candidates()).length === group.length);
+    const hub = l.client.hub;
+    expect(hub.size).toBe(group.length + 1); // one leader watch, 39 predecessor watches, the term's key watch
+    const before = hub.eventsDelivered;
+    await leader!.stop();
+    const rest = group.filter((n) => n !== leader);
+    await waitFor('a successor known to all', () => {
+      const now = leaders(rest);
+      return now.length === 1 && rest.every((n) => n.id() === now[0]!.localid());
+    });
+    expect(hub.eventsDelivered - before).toBeLessThanOrEqual(2);
+  });
+});

@@ -1,0 +1,86 @@
+import type { LockedError } from '../errors.js';
+import type { WatchHub } from '../transport/watch-hub.js';
+import type { Candidate, CandidateReads } from './candidates.js';
+import { LeaderWatch } from './leader-tracker.js';
+
+/** A subscription to the leader of one election (see Election.track). */
+export interface LeaderTracker {
+  /** The leader as last seen (undefined before the first read). */
+  readonly leader: Candidate | null | undefined;
+  /** Stops the callbacks; the shared watch ends with its last subscriber. */
+  close(): void;
+}
+
+type OnLeader = (leader: Candidate | null, revision: bigint) => void;
+type OnError = (err: LockedError) => void;
+
+interface Subscriber {
+  readonly onLeader: OnLeader;
+  readonly onError: OnError;
+}
+
+interface Entry {
+  readonly watch: LeaderWatch;
+  readonly subscribers: Set<Subscriber>;
+  last: { leader: Candidate | null; revision: bigint } | undefined;
+}
+
+/**
+ * One LeaderWatch (a snapshot and one prefix watch) per election name and
+ * client, shared by every subscriber in the process: a thousand seed nodes on
+ * one path cost one watch, and a failover delivers one event to the process,
+ * not one per node. A late subscriber gets the current view at once (on a
+ * microtask), then every change.
+ */
+export class TrackerRegistry {
+  readonly #entries = new Map<string, Entry>();
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  track(name: string, reads: CandidateReads, hub: WatchHub, onLeader: OnLeader, onError: OnError): LeaderTracker {
+    let entry = this.#entries.get(name);
+    if (!entry) {
+      const subscribers = new Set<Subscriber>();
+      const created: Entry = {
+        subscribers,
+        last: undefined,
+        watch: new LeaderWatch(
+          reads,
+          hub,
+          (leader, revision) => {
+            created.last = { leader, revision };
+            for (const s of [...subscribers]) s.onLeader(leader, revision);
+          },
+          (err) => {
+            for (const s of [...subscribers]) s.onError(err);
+          },
+        ),
+      };
+      entry = created;
+      this.#entries.set(name, entry);
+    }
+    const subscriber: Subscriber = { onLeader, onError };
+    const shared = entry;
+    shared.subscribers.add(subscriber);
+    const last = shared.last;
+    if (last) {
+      queueMicrotask(() => {
+        // Unless closed meanwhile, or a newer view was already delivered to it by the watch.
+        if (shared.subscribers.has(subscriber) && shared.last === last) onLeader(last.leader, last.revision);
+      });
+    }
+    const registry = this.#entries;
+    return {
+      get leader() {
+        return shared.subscribers.has(subscriber) ? shared.watch.leader : undefined;
+      },
+      close() {
+        if (!shared.subscribers.delete(subscriber) || shared.subscribers.size > 0) return;
+        shared.watch.close();
+        if (registry.get(name) === shared) registry.delete(name);
+      },
+    };
+  }
+}
