@@ -223,6 +223,16 @@ export class Term {
     return this.#resigning;
   }
 
+  /**
+   * Ends the term for a caller that revokes the term's lease next: revoking
+   * deletes the key in that one write, so `resign()` becomes a no-op instead
+   * of a second write racing the successor's re-check.
+   */
+  endForRevoke(): void {
+    this.#resigning ??= Promise.resolve();
+    this.end('its lease is being revoked');
+  }
+
   async #resign(): Promise<void> {
     const wasLive = !this.#ended();
     this.end('resigned');

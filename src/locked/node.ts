@@ -14,6 +14,8 @@ import { checkDataSize, decodeData, encodeData, valueToString } from './data.js'
 /** What a node needs from its locker: an election on its path, and the session to give back. */
 export interface NodeBinding {
   readonly election: Election;
+  /** Whether `release()` will revoke the session's lease (this node is its last user). */
+  releasesLease(): boolean;
   release(): Promise<void>;
 }
 
@@ -164,7 +166,10 @@ export class LockedNode extends EventEmitter {
     state.term = null;
     if (term) {
       this.#emit('deselect');
-      await term.resign().catch(() => undefined);
+      // The last node on its lease leaves with the lease's revoke (below), which deletes its key in that one
+      // write; otherwise it resigns (a guarded delete) and the lease stays with the other nodes.
+      if (state.binding.releasesLease()) term.endForRevoke();
+      else await term.resign().catch(() => undefined);
     }
     await this.#loop; // a campaign in flight removes its key before it returns
     await state.binding.release().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { Etcd3 } from 'etcd3';
 import { LockedClient, LockedError } from '../../src/api.js';
 import { CandidateReads } from '../../src/election/candidates.js';
@@ -142,6 +143,23 @@ describe('the campaign path', () => {
     const always = spy(c, (what) => (what === 'create candidate key' ? unavailable() : null));
     await expect(c.election('/path/retry-fail').campaign('v')).rejects.toThrow(/injected: deadline exceeded/);
     expect(always.of('create candidate key')).toHaveLength(3);
+  });
+});
+
+describe('long-lived signals', () => {
+  it('campaigns and terms on one lease leave no listener behind on its signal once they are over', async () => {
+    const c = client();
+    const session = c.session();
+    const lease = await session.lease();
+    const before = getEventListeners(lease.signal, 'abort').length;
+    for (let i = 0; i < 20; i++) {
+      const controller = new AbortController();
+      const term = await c.election(`/path/listeners/${i}`, session).campaign('v', { signal: controller.signal });
+      expect(term.lease).toBe(lease);
+      void term.signal; // created, then ended with the term
+      await term.resign();
+    }
+    expect(getEventListeners(lease.signal, 'abort').length).toBe(before);
   });
 });
 

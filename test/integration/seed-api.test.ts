@@ -4,6 +4,7 @@ import { locked, type LockedNode, type Locker, type NodeOptions } from '../../sr
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
+import { spyTransport } from './transport-spy.js';
 
 // Every behaviour of the seed README against a real (1-member) etcd.
 let cluster: EtcdCluster;
@@ -232,5 +233,52 @@ describe('many nodes on one path in one locker', () => {
       return now.length === 1 && rest.every((n) => n.id() === now[0]!.localid());
     });
     expect(hub.eventsDelivered - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('stop() of a leader', () => {
+  async function leaderWithSuccessor(
+    l: Locker,
+    other: Locker,
+  ): Promise<{ leader: LockedNode; next: LockedNode; p: string }> {
+    const p = path();
+    const leader = node(l, { path: p, value: 'leader', ttl: 5 });
+    await leader.start();
+    await waitFor('the leader', () => leader.isSelected());
+    const next = node(other, { path: p, value: 'next', ttl: 5 });
+    await next.start();
+    await waitFor('the successor queued', async () => (await other.client.election(p).candidates()).length === 2);
+    return { leader, next, p };
+  }
+
+  it('resigns with a guarded delete while another node of its locker shares the lease', async () => {
+    const l = newLocker();
+    const sibling = node(l, { path: path(), value: 'sibling', ttl: 5 }); // same locker, same TTL: same lease
+    await sibling.start();
+    await waitFor('the sibling leads its own path', () => sibling.isSelected());
+    const { leader, next } = await leaderWithSuccessor(l, newLocker());
+    const spy = spyTransport(l.client);
+    try {
+      await leader.stop();
+      await waitFor('the successor', () => next.isSelected());
+      expect(spy.of('resign')).toHaveLength(1);
+      expect(sibling.isSelected()).toBe(true); // the shared lease lives on
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('as the last node on its lease, leaves with the lease revoke alone (its key goes with it)', async () => {
+    const l = newLocker();
+    const { leader, next, p } = await leaderWithSuccessor(l, newLocker());
+    const spy = spyTransport(l.client);
+    try {
+      await leader.stop();
+      await waitFor('the successor', () => next.isSelected());
+      expect(spy.of('resign')).toHaveLength(0);
+      expect((await l.client.election(p).candidates()).map((c) => c.value)).toEqual([next.localdata()]);
+    } finally {
+      spy.restore();
+    }
   });
 });
