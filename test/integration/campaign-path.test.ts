@@ -169,7 +169,8 @@ describe('the keepalive watchdog', () => {
     const original = proto.openKeepAlive;
     let blocks = 0;
     // Right after each keepalive is written, block the event loop for longer than the reply timeout
-    // (half a renew interval: 500 ms at TTL 3 s) but shorter than the renew interval.
+    // (half a renew interval: 1 s at TTL 6 s) but shorter than the renew interval, with room for a slow
+    // reply on a loaded machine to arrive while the loop is blocked.
     proto.openKeepAlive = async function (this: Transport) {
       const stream = await original.call(this);
       const write = stream.write.bind(stream) as (msg: unknown) => boolean;
@@ -177,7 +178,7 @@ describe('the keepalive watchdog', () => {
         const ok = write(msg);
         if (blocks < 3) {
           blocks++;
-          const until = performance.now() + 750;
+          const until = performance.now() + 1500;
           while (performance.now() < until) {
             // busy: a GC pause or a burst of work
           }
@@ -187,14 +188,14 @@ describe('the keepalive watchdog', () => {
       return stream;
     };
     try {
-      const c = client(3);
+      const c = client(6);
       const session = c.session();
       const errors: string[] = [];
       session.errors.add((e) => errors.push(e.message));
       let renewals = 0;
       session.renewed.add(() => renewals++);
       await session.lease();
-      await waitFor('four renewals', () => renewals >= 4, { timeoutMs: 10_000 });
+      await waitFor('four renewals', () => renewals >= 4, { timeoutMs: 20_000 });
       expect(blocks).toBe(3);
       expect(errors).toEqual([]);
       await session.close();
