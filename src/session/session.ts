@@ -154,23 +154,31 @@ export class Session {
    * A keepalive unanswered for half a renew interval means the stream is stuck
    * (a hung member, a silently dead connection): drop it and resend on a new
    * one, drawn to a random member, instead of waiting for the next tick.
+   * Not fooled by our own event loop: the verdict waits for pending I/O, and
+   * a timer that fires late by more than half the window (the loop was blocked,
+   * so the request itself may have left late) gives the request one more window.
+   * Safety does not depend on this: the lease deadline is kept from send times.
    */
-  #armWatchdog(stream: KeepAliveStream, lease: Lease): void {
+  #armWatchdog(stream: KeepAliveStream, lease: Lease, notBefore = -Infinity): void {
     if (this.#cancelWatchdog) return;
     const oldest = this.#outstanding[0];
     if (oldest === undefined) return;
-    const dueIn = oldest.mono + this.#replyTimeoutMs - this.#options.clock.now();
+    const { clock } = this.#options;
+    const dueAt = Math.max(oldest.mono + this.#replyTimeoutMs, notBefore);
     let cancelled = false;
-    const cancelTimer = this.#options.clock.setTimer(() => {
+    const cancelTimer = clock.setTimer(() => {
       // Node runs due timers before it reads sockets, so after the event loop was blocked (a burst of
       // work, a GC pause) a reply may be waiting unread: judge only once pending I/O has been handled.
-      this.#options.clock.afterPendingIo(() => {
+      clock.afterPendingIo(() => {
         if (cancelled) return; // a reply came (or the stream changed) meanwhile
         this.#cancelWatchdog = null;
         if (this.#stream !== stream) return;
         const first = this.#outstanding[0];
         if (first === undefined) return;
-        if (this.#options.clock.now() - first.mono >= this.#replyTimeoutMs) {
+        const now = clock.now();
+        if (first === oldest && notBefore === -Infinity && now - dueAt > this.#replyTimeoutMs / 2) {
+          this.#armWatchdog(stream, lease, now + this.#replyTimeoutMs);
+        } else if (now - first.mono >= this.#replyTimeoutMs) {
           this.#recover(
             lease,
             new LockedError('UNAVAILABLE', `no keepalive reply within ${Math.round(this.#replyTimeoutMs)} ms`),
@@ -179,7 +187,7 @@ export class Session {
           this.#armWatchdog(stream, lease);
         }
       });
-    }, dueIn);
+    }, dueAt - clock.now());
     this.#cancelWatchdog = () => {
       cancelled = true;
       cancelTimer();
