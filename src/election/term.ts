@@ -143,7 +143,7 @@ export class Term {
     return !this.#ended();
   }
 
-  /** Whether the term has ended, without the deadline check (the native getter; no recursion). */
+  /** Whether the term has ended, without the deadline check (so the signal accessors can call it). */
   #ended(): boolean {
     return this.#endReason !== null;
   }

@@ -29,9 +29,9 @@ export async function waitForPredecessors(
   let known = joined;
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
-    let older;
+    let place: Position;
     try {
-      older = known ?? (await raceAbort(readPosition(reads, token, deletedAt), signal));
+      place = known ?? (await raceAbort(readPosition(reads, token, deletedAt), signal));
       known = undefined;
     } catch (err) {
       if (signal.aborted) throw abortReason(signal);
@@ -42,8 +42,8 @@ export async function waitForPredecessors(
     } finally {
       deletedAt = null;
     }
-    if (!older.older) return { first: older.first, revision: older.revision };
-    const ended = await waitForDelete(hub, older.older.key, older.revision + 1n, signal);
+    if (!place.older) return { first: place.first, revision: place.revision };
+    const ended = await waitForDelete(hub, place.older.key, place.revision + 1n, signal);
     if (typeof ended === 'bigint') {
       deletedAt = ended;
       backoff.reset();
