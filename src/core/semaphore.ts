@@ -50,16 +50,6 @@ export class Semaphore {
     });
   }
 
-  /** Runs `fn` holding a slot. */
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
   #releaser(): () => void {
     let released = false;
     return () => {

@@ -83,8 +83,8 @@ export class CandidateReads {
    * transaction, reads where it stands: ranges after a put in one txn see the
    * put, and the new key has the largest create revision of the prefix, so the
    * newest two keys are it and its nearest older candidate. One round trip
-   * instead of a create and a read. Returns null with the existing key when
-   * `key` is already there.
+   * instead of a create and a read. When `key` is already there, nothing is
+   * written and the token is null, with the existing key.
    */
   async join(
     key: string,

@@ -35,10 +35,6 @@ interface Entry {
 export class TrackerRegistry {
   readonly #entries = new Map<string, Entry>();
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   track(name: string, reads: CandidateReads, hub: WatchHub, onLeader: OnLeader, onError: OnError): LeaderTracker {
     let entry = this.#entries.get(name);
     if (!entry) {

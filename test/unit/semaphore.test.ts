@@ -12,14 +12,14 @@ describe('Semaphore', () => {
       const promise = new Promise<void>((r) => (resolve = r));
       return { promise, resolve };
     });
-    const runs = gates.map((g, i) =>
-      s.run(async () => {
-        order.push(i);
-        most = Math.max(most, ++inside);
-        await g.promise;
-        inside--;
-      }),
-    );
+    const runs = gates.map(async (g, i) => {
+      const release = await s.acquire();
+      order.push(i);
+      most = Math.max(most, ++inside);
+      await g.promise;
+      inside--;
+      release();
+    });
     await Promise.resolve();
     expect(order).toEqual([0, 1]);
     expect(s.waiting).toBe(4);
