@@ -243,7 +243,9 @@ describe('many nodes on one path in one locker', () => {
       );
       const [leader] = leaders(group);
       await waitFor('all queued', async () => (await l.client.election(p).candidates()).length === group.length);
-      expect(l.client.hub.size).toBe(group.length + 1); // one leader watch, 39 predecessor watches, the term's key watch
+      // One leader watch, 39 predecessor watches, the term's key watch. A join's key is visible before its
+      // node has opened the predecessor watch, so wait for the count rather than read it once.
+      await waitFor('every node watching', () => l.client.hub.size === group.length + 1);
       const startedAt = BigInt((await l.client.transport.range({ key: Buffer.from(p) })).header.revision);
       await leader!.stop();
       const rest = group.filter((n) => n !== leader);
