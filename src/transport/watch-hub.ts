@@ -40,6 +40,15 @@ interface Sub {
   done: boolean;
 }
 
+/**
+ * How long a stream with no watch left stays open before it is closed. A
+ * handover cancels one watch and creates the next within milliseconds (the
+ * successor's predecessor watch, then its term's key watch; the leaver's key
+ * watch, then nothing): closing and reopening the call in between put a gRPC
+ * stream tear-down and set-up (about 1 ms of CPU each) on its critical path.
+ */
+const IDLE_CLOSE_MS = 2_000;
+
 export class WatchHub {
   readonly #transport: Transport;
   #stream: WatchStream | null = null;
@@ -49,6 +58,7 @@ export class WatchHub {
   readonly #createTimeoutMs: number;
   #createTimer: ReturnType<typeof setTimeout> | null = null;
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** Watch responses delivered to subscribers; read by benchmarks and tests. */
   eventsDelivered = 0;
 
@@ -62,6 +72,7 @@ export class WatchHub {
   }
 
   watch(target: WatchTarget, handlers: WatchHandlers): WatchHandle {
+    this.#clearIdle();
     const sub: Sub = { target, handlers, id: null, done: false };
     this.#pending.push(sub);
     if (this.#stream) this.#sendCreate(this.#stream, sub);
@@ -234,6 +245,7 @@ export class WatchHub {
   }
 
   #failAll(err: LockedError): void {
+    this.#clearIdle();
     this.#clearCreateTimer();
     this.#clearProbe();
     const stream = this.#stream;
@@ -245,12 +257,26 @@ export class WatchHub {
     for (const sub of subs) this.#end(sub, err);
   }
 
-  /** With no watch left, the stream is closed so an idle process holds no open call. */
+  /**
+   * With no watch left, the stream is closed after IDLE_CLOSE_MS, so an idle
+   * process holds no open call; a watch created meanwhile keeps it.
+   */
   #maybeIdle(): void {
     if (this.#active.size > 0 || this.#pending.some((s) => !s.done)) return;
     if (this.#pending.length > 0) return; // wait for the outstanding `created` replies first
+    if (!this.#stream || this.#idleTimer) return;
     const stream = this.#stream;
-    this.#stream = null;
-    stream?.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = null;
+      if (stream !== this.#stream || this.size > 0) return;
+      this.#stream = null;
+      stream.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
+    }, IDLE_CLOSE_MS);
+    this.#idleTimer.unref();
+  }
+
+  #clearIdle(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
   }
 }

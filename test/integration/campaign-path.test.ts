@@ -120,6 +120,41 @@ describe('the campaign path', () => {
     expect((await raw.getAll().prefix('/path/resign/').keys()).length).toBe(0);
   });
 
+  it('a handover keeps the watch stream: one stream for the wait and the term, closed once idle', async () => {
+    const leader = await client().election('/path/stream').campaign('first');
+    const c = client();
+    const proto = Transport.prototype as unknown as { openWatch: Transport['openWatch'] };
+    const original = proto.openWatch;
+    const streams: { cancelled: boolean }[] = [];
+    proto.openWatch = async function (this: Transport) {
+      const stream = await original.call(this);
+      if (this.client !== c.transport.client) return stream;
+      const seen = { cancelled: false };
+      streams.push(seen);
+      const cancel = stream.cancel.bind(stream);
+      stream.cancel = () => {
+        seen.cancelled = true;
+        cancel();
+      };
+      return stream;
+    };
+    try {
+      const pending = c.election('/path/stream').campaign('second');
+      await waitFor('the successor waits on its predecessor', () => c.hub.size === 1 && streams.length === 1);
+      await leader.resign();
+      const term = await pending;
+      expect(c.hub.size).toBe(1); // the term's key watch, on the stream the wait used
+      expect(streams).toEqual([{ cancelled: false }]);
+      const resigned = term.resign(); // ends the term, and cancels its watch, synchronously
+      expect(streams).toEqual([{ cancelled: false }]);
+      await resigned;
+      await waitFor('the idle stream is closed', () => streams[0]!.cancelled, { timeoutMs: 10_000 });
+      expect(streams).toHaveLength(1);
+    } finally {
+      proto.openWatch = original;
+    }
+  });
+
   it('admits a burst: 300 campaigns started at once on one client keep at most 64 joins in flight, and all win', async () => {
     const c = client(10);
     const s = spy(c);
