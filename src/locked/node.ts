@@ -157,22 +157,31 @@ export class LockedNode extends EventEmitter {
       return;
     }
     this.#state = { kind: 'stopped' };
+    const term = state.term;
+    state.term = null;
+    // A leader tells etcd before its local clean-up, so that the successor's wait is not behind it. The
+    // term ends first, synchronously: nothing can see it valid once the request is made. The last node
+    // on its lease leaves with the lease's revoke, which deletes its key in that one write; otherwise it
+    // resigns (a guarded delete) and the lease stays with the other nodes.
+    let released: Promise<void> | null = null;
+    let resigned: Promise<void> | null = null;
+    if (term) {
+      if (state.binding.releasesLease()) {
+        term.endForRevoke();
+        released = state.binding.release();
+      } else {
+        resigned = term.resign();
+      }
+    }
     this.#failStart(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#tracker?.close();
     this.#tracker = null;
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
-    const term = state.term;
-    state.term = null;
-    if (term) {
-      this.#emit('deselect');
-      // The last node on its lease leaves with the lease's revoke (below), which deletes its key in that one
-      // write; otherwise it resigns (a guarded delete) and the lease stays with the other nodes.
-      if (state.binding.releasesLease()) term.endForRevoke();
-      else await term.resign().catch(() => undefined);
-    }
+    if (term) this.#emit('deselect');
+    await resigned?.catch(() => undefined);
     await this.#loop; // a campaign in flight removes its key before it returns
-    await state.binding.release().catch(() => undefined);
+    await (released ?? state.binding.release()).catch(() => undefined);
   }
 
   /**

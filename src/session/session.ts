@@ -252,14 +252,24 @@ export class Session {
   }
 
   #dropStream(): void {
+    this.#detachStream()?.cancel();
+  }
+
+  /** Stops using the keepalive stream (its replies are ignored from now on) and returns it, to be cancelled. */
+  #detachStream(): KeepAliveStream | null {
     const stream = this.#stream;
     this.#stream = null;
     this.#outstanding = [];
     this.#clearWatchdog();
-    stream?.cancel();
+    return stream;
   }
 
-  /** Ends the session: the lease is revoked (its keys go with it). Idempotent. */
+  /**
+   * Ends the session: the lease is revoked (its keys go with it). Idempotent.
+   * The keepalive call is cancelled after the revoke, so that its tear-down
+   * (about 1 ms of CPU in gRPC) does not delay the revoke, which is what a
+   * successor waits for.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -267,10 +277,11 @@ export class Session {
     this.#lease = null;
     this.#cancelTick();
     this.#cancelRetry();
-    this.#dropStream();
+    const stream = this.#detachStream();
     if (lease) {
       lease.end('session closed');
       await this.#transport.revoke(lease.id).catch(() => undefined);
     }
+    stream?.cancel();
   }
 }

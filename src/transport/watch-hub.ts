@@ -224,11 +224,21 @@ export class WatchHub {
     }
   }
 
+  /**
+   * Nothing is delivered to a cancelled watch from now on; etcd is told on the
+   * next turn of the event loop, so that a request made right after the cancel
+   * (a resign after its term's watch ends, a read after the predecessor's
+   * delete) is not queued behind the cancel's encoding and write.
+   */
   #cancel(sub: Sub): void {
     if (sub.done) return;
     sub.done = true;
-    if (sub.id !== null && this.#active.delete(sub.id)) {
-      this.#stream?.write({ cancel_request: { watch_id: sub.id } });
+    const id = sub.id;
+    const stream = this.#stream;
+    if (id !== null && this.#active.delete(id) && stream) {
+      setImmediate(() => {
+        if (stream === this.#stream) stream.write({ cancel_request: { watch_id: id } });
+      });
     }
     this.#maybeIdle();
   }

@@ -155,6 +155,35 @@ describe('the campaign path', () => {
     }
   });
 
+  it('a cancelled watch gets nothing more, and etcd is told to drop it', async () => {
+    const c = client();
+    const watchers = async (): Promise<number> => {
+      const text = await (await fetch(cluster.metricsUrl(0))).text();
+      return Number(/^etcd_debugging_mvcc_watcher_total (\S+)$/m.exec(text)?.[1]);
+    };
+    const before = await watchers();
+    const from = BigInt((await raw.put('/hub/a').value('0').exec()).header.revision) + 1n;
+    const got: string[] = [];
+    const watch = (key: string): { cancel(): void } =>
+      c.hub.watch(
+        { key: Buffer.from(key), startRevision: from },
+        {
+          onEvents: (events) => got.push(...events.map((e) => `${key}=${e.kv.value.toString()}`)),
+          onEnd: () => undefined,
+        },
+      );
+    const a = watch('/hub/a');
+    const b = watch('/hub/b');
+    await waitFor('both watches registered at etcd', async () => (await watchers()) === before + 2);
+    a.cancel();
+    await raw.put('/hub/a').value('1');
+    await raw.put('/hub/b').value('1');
+    await waitFor('the other watch sees its put', () => got.includes('/hub/b=1'));
+    expect(got).toEqual(['/hub/b=1']); // one stream, in revision order: /hub/a=1 would have come first
+    await waitFor('etcd dropped the cancelled watch', async () => (await watchers()) === before + 1);
+    b.cancel();
+  });
+
   it('admits a burst: 300 campaigns started at once on one client keep at most 64 joins in flight, and all win', async () => {
     const c = client(10);
     const s = spy(c);

@@ -5,6 +5,7 @@ import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
 import { spyTransport } from './transport-spy.js';
+import { Transport } from '../../src/transport/transport.js';
 import { WatchHub } from '../../src/transport/watch-hub.js';
 
 // Every behaviour of the seed README against a real (1-member) etcd.
@@ -294,17 +295,43 @@ describe('stop() of a leader', () => {
     }
   });
 
-  it('as the last node on its lease, leaves with the lease revoke alone (its key goes with it)', async () => {
+  it('as the last node on its lease, leaves with the lease revoke alone (its key goes with it), sent first', async () => {
     const l = newLocker();
-    const { leader, next, p } = await leaderWithSuccessor(l, newLocker());
+    const mine = (t: Transport): boolean => t.client === l.client.transport.client;
+    const order: string[] = [];
+    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'openKeepAlive'>;
+    const { revoke, openKeepAlive } = proto;
+    proto.revoke = async function (this: Transport, leaseId: bigint) {
+      if (mine(this)) order.push('revoke sent');
+      await revoke.call(this, leaseId);
+      if (mine(this)) order.push('revoke answered');
+    };
+    proto.openKeepAlive = async function (this: Transport) {
+      const stream = await openKeepAlive.call(this);
+      const cancel = stream.cancel.bind(stream);
+      if (mine(this)) {
+        stream.cancel = () => {
+          order.push('keepalive stream cancelled');
+          cancel();
+        };
+      }
+      return stream;
+    };
     const spy = spyTransport(l.client);
     try {
-      await leader.stop();
+      const { leader, next, p } = await leaderWithSuccessor(l, newLocker());
+      leader.on('deselect', () => order.push('deselect'));
+      const stopping = leader.stop();
+      // etcd is told within the call, before the node's clean-up: what the successor waits for goes first.
+      expect(order).toEqual(['revoke sent', 'deselect']);
+      await stopping;
+      expect(order).toEqual(['revoke sent', 'deselect', 'revoke answered', 'keepalive stream cancelled']);
       await waitFor('the successor', () => next.isSelected());
       expect(spy.of('resign')).toHaveLength(0);
       expect((await l.client.election(p).candidates()).map((c) => c.value)).toEqual([next.localdata()]);
     } finally {
       spy.restore();
+      Object.assign(proto, { revoke, openKeepAlive });
     }
   });
 });
