@@ -97,13 +97,13 @@ export class Fleet {
   }
 
   /** Forks `count` candidate processes of `kind`, connected to `endpoints` (connection warmed). */
-  async spawn(kind: CandidateKind, endpoints: string, count: number): Promise<Candidate[]> {
+  async spawn(kind: CandidateKind, endpoints: string, count: number, nodeFlags: string[] = []): Promise<Candidate[]> {
     installExitHook();
     const made: Candidate[] = [];
     for (let i = 0; i < count; i++) {
       const who = this.#nextWho++;
       const child = fork(candidateEntry(), [kind], {
-        execArgv: [],
+        execArgv: nodeFlags,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       live.add(child);
