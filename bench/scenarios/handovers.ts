@@ -250,7 +250,7 @@ export function handoverSections(d: HandoverData): Section[] {
       '',
       `Target: locked's median within 1.5× the floor, and no slower than any alternative. Measured: ${fmt(lockedRatio, 2)}× the floor, ${fmt(lockedGracefulMedian / recheckFloor.median, 2)}× the floor with the re-check.`,
       '',
-      "Why a client library cannot reach 1.5× the write-plus-watch floor: the protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. locked does that re-check as one member-local read at the delete's revision (no Raft round; the store at a revision is the same on every member), so its floor is the second row. etcd's v3election service runs the same re-check inside etcd, where it costs no client round trip; npm etcd3 re-checks with a linearizable read.",
+      "Why a client library cannot reach 1.5× the write-plus-watch floor: the protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. locked does that re-check as one member-local read at the delete's revision (no Raft round; the store at a revision is the same on every member), so its floor is the second row. etcd's v3election service runs the same re-check inside etcd, where it costs no client round trip; npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then re-checks with a linearizable read.",
       d.breakdown
         ? [
             '',
