@@ -56,6 +56,7 @@ export class LockedNode extends EventEmitter {
   #tracker: LeaderTracker | null = null;
   #unsubscribe: (() => void)[] = [];
   #started: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
   #loop: Promise<void> = Promise.resolve();
   #resolveStarted: (() => void) | null = null;
   #rejectStarted: ((err: Error) => void) | null = null;
@@ -148,40 +149,42 @@ export class LockedNode extends EventEmitter {
   /**
    * Leaves the election: resigns at once if leading (the next candidate is
    * elected within one etcd write and one watch delivery), emits `deselect` if
-   * it was leading. Resolves when etcd has been told (or that failed).
+   * it was leading. Resolves when etcd has been told (or that failed); a second
+   * call returns the first call's promise.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     const state = this.#state;
-    if (state.kind !== 'running') {
-      this.#state = { kind: 'stopped' };
-      return;
-    }
     this.#state = { kind: 'stopped' };
+    if (state.kind !== 'running') return;
     const term = state.term;
     state.term = null;
-    // A leader tells etcd before its local clean-up, so that the successor's wait is not behind it. The
-    // term ends first, synchronously: nothing can see it valid once the request is made. The last node
-    // on its lease leaves with the lease's revoke, which deletes its key in that one write; otherwise it
-    // resigns (a guarded delete) and the lease stays with the other nodes.
+    // A leader steps down (its term ends, `deselect`), then tells etcd, all before the node's clean-up,
+    // so that the successor's wait is not behind it. The last node on its lease leaves with the lease's
+    // revoke, which deletes its key in that one write; otherwise it resigns (a guarded delete) and the
+    // lease stays with the other nodes.
     let released: Promise<void> | null = null;
     let resigned: Promise<void> | null = null;
     if (term) {
-      if (state.binding.releasesLease()) {
-        term.endForRevoke();
-        released = state.binding.release();
-      } else {
-        resigned = term.resign();
-      }
+      const revokes = state.binding.releasesLease();
+      if (revokes) term.endForRevoke();
+      else term.end('resigned');
+      this.#emit('deselect');
+      if (revokes) released = state.binding.release().catch(() => undefined);
+      else resigned = term.resign().catch(() => undefined);
     }
     this.#failStart(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#tracker?.close();
     this.#tracker = null;
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
-    if (term) this.#emit('deselect');
-    await resigned?.catch(() => undefined);
+    await resigned;
     await this.#loop; // a campaign in flight removes its key before it returns
-    await (released ?? state.binding.release()).catch(() => undefined);
+    await (released ?? state.binding.release().catch(() => undefined));
   }
 
   /**

@@ -41,6 +41,7 @@ export class Session {
   #retryPending = false;
   #opening = false;
   #closed = false;
+  #closing: Promise<void> | null = null;
 
   /** Each successful keepalive of the current lease, with when it was sent and its round trip. */
   readonly renewed = new Listeners<[Lease, { sentAt: Instant; rttMs: number }]>();
@@ -265,13 +266,19 @@ export class Session {
   }
 
   /**
-   * Ends the session: the lease is revoked (its keys go with it). Idempotent.
+   * Ends the session: the lease is revoked (its keys go with it). Idempotent:
+   * every call returns the first call's promise, so a caller that closes the
+   * connection next (the client's close) waits for a revoke still in flight.
    * The keepalive call is cancelled after the revoke, so that its tear-down
    * (about 1 ms of CPU in gRPC) does not delay the revoke, which is what a
    * successor waits for.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     const lease = this.#lease;
     this.#lease = null;

@@ -295,23 +295,25 @@ describe('stop() of a leader', () => {
     }
   });
 
-  it('as the last node on its lease, leaves with the lease revoke alone (its key goes with it), sent first', async () => {
+  it('as the last node on its lease, steps down, then leaves with the lease revoke alone, before its clean-up', async () => {
     const l = newLocker();
     const mine = (t: Transport): boolean => t.client === l.client.transport.client;
+    let leaderNode: LockedNode | null = null;
+    let stopping = false; // record from the stop() call on (the watchdog may recycle a keepalive stream before)
     const order: string[] = [];
     const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'openKeepAlive'>;
     const { revoke, openKeepAlive } = proto;
     proto.revoke = async function (this: Transport, leaseId: bigint) {
-      if (mine(this)) order.push('revoke sent');
+      if (stopping && mine(this)) order.push(`revoke sent (selected: ${String(leaderNode?.isSelected())})`);
       await revoke.call(this, leaseId);
-      if (mine(this)) order.push('revoke answered');
+      if (stopping && mine(this)) order.push('revoke answered');
     };
     proto.openKeepAlive = async function (this: Transport) {
       const stream = await openKeepAlive.call(this);
       const cancel = stream.cancel.bind(stream);
       if (mine(this)) {
         stream.cancel = () => {
-          order.push('keepalive stream cancelled');
+          if (stopping) order.push('keepalive stream cancelled');
           cancel();
         };
       }
@@ -320,12 +322,20 @@ describe('stop() of a leader', () => {
     const spy = spyTransport(l.client);
     try {
       const { leader, next, p } = await leaderWithSuccessor(l, newLocker());
+      leaderNode = leader;
       leader.on('deselect', () => order.push('deselect'));
-      const stopping = leader.stop();
-      // etcd is told within the call, before the node's clean-up: what the successor waits for goes first.
-      expect(order).toEqual(['revoke sent', 'deselect']);
-      await stopping;
-      expect(order).toEqual(['revoke sent', 'deselect', 'revoke answered', 'keepalive stream cancelled']);
+      stopping = true;
+      const stopped = leader.stop();
+      // Within the call: the node has stepped down, then etcd is told, before any clean-up or wait.
+      expect(order).toEqual(['deselect', 'revoke sent (selected: false)']);
+      expect(leader.stop()).toBe(stopped); // a second stop() waits for the same leave
+      await stopped;
+      expect(order).toEqual([
+        'deselect',
+        'revoke sent (selected: false)',
+        'revoke answered',
+        'keepalive stream cancelled',
+      ]);
       await waitFor('the successor', () => next.isSelected());
       expect(spy.of('resign')).toHaveLength(0);
       expect((await l.client.election(p).candidates()).map((c) => c.value)).toEqual([next.localdata()]);
@@ -333,5 +343,21 @@ describe('stop() of a leader', () => {
       spy.restore();
       Object.assign(proto, { revoke, openKeepAlive });
     }
+  });
+
+  it('a locker closed right after a fire-and-forget stop() still revokes the lease at once', async () => {
+    const l = locked(cluster.endpoints); // closed by the test itself
+    const p = path();
+    const leader = node(l, { path: p, value: 'leader', ttl: 15 });
+    await leader.start();
+    await waitFor('the leader', () => leader.isSelected());
+    const other = newLocker();
+    const next = node(other, { path: p, value: 'next', ttl: 15 });
+    await next.start();
+    await waitFor('the successor queued', async () => (await other.client.election(p).candidates()).length === 2);
+    void leader.stop();
+    await l.close();
+    // Had the close cut the revoke off, the successor would wait for the lease to expire: at least 10 s.
+    await waitFor('the successor', () => next.isSelected(), { timeoutMs: 5_000 });
   });
 });
