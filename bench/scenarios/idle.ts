@@ -296,6 +296,7 @@ export function idleSection(d: IdleData): Section {
           'CPU %',
           'RSS MB',
           'all elected in ms',
+          'quiet after s',
         ],
         procRows,
       ),
