@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:steps [-- --runs=N]`: where the time of locked's graceful
+ * handover goes across processes. Three candidate processes of the seed facade
+ * on a local 3-member etcd this script starts; in each run the leader's process
+ * calls `stop()` and every process records (bench/candidates/steps.ts) when its
+ * requests leave and are answered and when watch events arrive. On the shared
+ * monotonic clock, the steps from the leader's `stop()` to the successor's
+ * `select` are summarised as median and p90 over the runs, printed and written
+ * to bench/results/graceful-steps.md.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Step } from './candidates/steps.js';
+import { EtcdCluster } from '../src/testing/etcd-cluster.js';
+import { Fleet, type Entry } from './lib/fleet.js';
+import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
+import { table } from './lib/markdown.js';
+import { fmt, summarize } from './lib/stats.js';
+
+const RESULTS = join(__dirname, 'results');
+
+interface RunSteps {
+  /** ms after the leader's stop() call; NaN when the step did not happen in that run. */
+  readonly [step: string]: number;
+}
+
+const STEPS = [
+  'leader: its revoke or resign leaves',
+  'leader: its request answered',
+  'successor: the delete event arrives (first watch response)',
+  'successor: re-check read leaves',
+  'successor: re-check read answered',
+  'successor: select',
+  'other waiter: the delete event arrives (its leader watch)',
+] as const;
+
+function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: number): RunSteps {
+  const after = (list: Step[], match: (what: string) => boolean): number => {
+    const hit = list.find(([t, what]) => t >= stopAt && match(what));
+    return hit ? hit[0] - stopAt : NaN;
+  };
+  const leaves = (what: string): boolean => what === 'sent lease revoke' || what === 'sent resign';
+  const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
+  return {
+    [STEPS[0]]: after(leader, leaves),
+    [STEPS[1]]: after(leader, answered),
+    [STEPS[2]]: after(successor, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[3]]: after(successor, (w) => w === 'sent read predecessor at the delete'),
+    [STEPS[4]]: after(successor, (w) => w === 'answered read predecessor at the delete'),
+    [STEPS[5]]: after(successor, (w) => w === 'elected'),
+    [STEPS[6]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
+  };
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
+  if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
+  process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
+  const load = new LoadSampler();
+  const cluster = await EtcdCluster.start({ size: 3 });
+  const fleet = new Fleet();
+  const samples: RunSteps[] = [];
+  try {
+    const pool = await fleet.spawn('locked', cluster.endpoints, 3);
+    const byWho = new Map(pool.map((c) => [c.who, c]));
+    for (let run = 0; run < runs; run++) {
+      await fleet.join(pool, { name: `/bench/steps/${process.pid}/${run}`, ttlSec: 5, value: 'locked' });
+      const mine = (e: Entry): boolean => byWho.has(e.who);
+      const elected = (e: Entry): boolean => mine(e) && e.report.ev === 'elected';
+      const startMark = fleet.mark();
+      for (const c of pool) c.send({ op: 'start' });
+      const first = await fleet.next('a first leader', elected, startMark, 30_000);
+      // Every candidate queued and quiet: the leader's next renewal is at most ttl/3 away.
+      await fleet.next('a renewal', (e) => e.who === first.who && e.report.ev === 'renewed', first.seq, 7_000);
+      const stopMark = fleet.mark();
+      byWho.get(first.who)!.send({ op: 'stop' });
+      const next = await fleet.next('the next leader', (e) => elected(e) && e.who !== first.who, stopMark, 15_000);
+      await fleet.next('the leader stopped', (e) => e.who === first.who && e.report.ev === 'stopped', stopMark, 10_000);
+      const stepsMark = fleet.mark();
+      for (const c of pool) c.send({ op: 'steps' });
+      const reports = await Promise.all(
+        pool.map((c) =>
+          fleet.next(`steps of ${c.who}`, (e) => e.who === c.who && e.report.ev === 'steps', stepsMark, 10_000),
+        ),
+      );
+      const stepsOfWho = (who: number): Step[] => {
+        const r = reports.find((e) => e.who === who)!.report;
+        return r.ev === 'steps' ? r.steps : [];
+      };
+      const stopped = fleet.reports('stopped', first.who, stopMark)[0]!.report;
+      const stopAt = stopped.ev === 'stopped' ? stopped.stopCalledAt : NaN;
+      const other = pool.find((c) => c.who !== first.who && c.who !== next.who)!;
+      samples.push(stepsOf(stepsOfWho(first.who), stepsOfWho(next.who), stepsOfWho(other.who), stopAt));
+      console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[5]]!)} ms after stop()`);
+      // The others leave, so the next run starts from an empty election.
+      const leaveMark = fleet.mark();
+      for (const c of pool) if (c.who !== first.who) c.send({ op: 'stop' });
+      await Promise.all(
+        pool
+          .filter((c) => c.who !== first.who)
+          .map((c) =>
+            fleet.next(`${c.who} stopped`, (e) => e.who === c.who && e.report.ev === 'stopped', leaveMark, 10_000),
+          ),
+      );
+      for (const c of pool) c.send({ op: 'steps' }); // drop the leave's steps
+    }
+  } finally {
+    await fleet.close();
+    await cluster.stop();
+  }
+  const rows = STEPS.map((step) => {
+    const values = samples.map((s) => s[step]!).filter((v) => Number.isFinite(v));
+    if (values.length === 0) return [step, '0', '–', '–'];
+    const s = summarize(values);
+    return [step, String(values.length), fmt(s.median), fmt(s.p90)];
+  });
+  const md = [
+    '# Graceful handover, step by step, across processes',
+    '',
+    `Three candidate processes of locked's seed facade on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`stop()\`; every process records when locked's requests leave and are answered and when watch events arrive (bench/candidates/steps.ts wraps the transport and watch hub prototypes; the library carries no tracing). Times are ms after the leader's \`stop()\` call, on the monotonic clock all processes share.`,
+    '',
+    table(['step', 'runs', 'median ms', 'p90 ms'], rows),
+    '',
+    machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}`),
+    '',
+  ].join('\n');
+  writeFileSync(join(RESULTS, 'graceful-steps.md'), md);
+  console.log(`\n${md}`);
+  console.log('wrote bench/results/graceful-steps.md');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
