@@ -7,8 +7,13 @@
 import type { Adapter, Connect, Contender } from './adapter.js';
 import { monoMs, type CandidateKind, type Command, type Report } from './protocol.js';
 import { countSocketBytes, socketBytes } from './socket-bytes.js';
+import type { Step } from './steps.js';
 
 countSocketBytes();
+
+/** With BENCH_STEPS=1 (npm run bench:steps), locked's requests and watch events are recorded here. */
+const recording = process.env.BENCH_STEPS === '1';
+const steps: Step[] = [];
 
 const loaders: Record<CandidateKind, () => Promise<{ connect: Connect }>> = {
   locked: () => import('./locked.js'),
@@ -31,6 +36,8 @@ async function main(): Promise<void> {
   const load = loaders[kind];
   if (!load) throw new Error(`unknown candidate kind ${String(kind)}`);
   const { connect } = await load();
+  // Loaded only when asked for, so that no other run carries locked's modules into other kinds' processes.
+  if (recording) (await import('./steps.js')).recordSteps(steps);
   let adapter: Adapter | null = null;
   let waiting: Contender[] = [];
   let running: Contender[] = [];
@@ -47,7 +54,9 @@ async function main(): Promise<void> {
   let renewedThisTick = false;
   const hooks = {
     elected: () => {
-      send({ ev: 'elected', t: monoMs() });
+      const t = monoMs();
+      if (recording) steps.push([t, 'elected']);
+      send({ ev: 'elected', t });
       startNext();
     },
     // Elections sharing a lease are renewed together, in one tick: report that once, not once per election
@@ -95,6 +104,7 @@ async function main(): Promise<void> {
       }
       case 'stop': {
         const stopCalledAt = monoMs();
+        if (recording) steps.push([stopCalledAt, 'stop() called']);
         const stopping = running;
         running = [];
         waiting = [];
@@ -117,6 +127,9 @@ async function main(): Promise<void> {
         });
         return;
       }
+      case 'steps':
+        send({ ev: 'steps', t: monoMs(), steps: steps.splice(0) });
+        return;
       case 'exit':
         await Promise.race([adapter?.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
         process.exit(0);

@@ -37,6 +37,8 @@ export type Command =
   /** Starts the joined candidacies; with `window`, at most that many campaigns in flight at once. */
   | { readonly op: 'start'; readonly window?: number }
   | { readonly op: 'stop' }
+  /** Asks for the steps recorded since the last `steps` (only with BENCH_STEPS=1; see steps.ts). */
+  | { readonly op: 'steps' }
   | { readonly op: 'exit' };
 
 /** Child → parent. `t` is the child's monotonic ms at the moment of the event. */
@@ -53,6 +55,7 @@ export type Report =
   | { readonly ev: 'deposed'; readonly t: number }
   | { readonly ev: 'stopped'; readonly t: number; readonly stopCalledAt: number }
   | { readonly ev: 'usage'; readonly t: number; readonly usage: Usage }
+  | { readonly ev: 'steps'; readonly t: number; readonly steps: [number, string][] }
   | { readonly ev: 'error'; readonly t: number; readonly message: string };
 
 export function monoMs(): number {
