@@ -7,7 +7,7 @@ import { Transport } from '../../src/transport/transport.js';
 import type { KeepAliveStream } from '../../src/transport/transport.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { spyTransport, type TransportSpy } from './transport-spy.js';
+import { onStreams, spyTransport, type TransportSpy } from './transport-spy.js';
 
 // The requests a campaign and a handover make, on a real etcd: the join that
 // reads its own place, the successor's read at the delete's revision (and its
@@ -123,12 +123,8 @@ describe('the campaign path', () => {
   it('a handover keeps the watch stream: one stream for the wait and the term, closed once idle', async () => {
     const leader = await client().election('/path/stream').campaign('first');
     const c = client();
-    const proto = Transport.prototype as unknown as { openWatch: Transport['openWatch'] };
-    const original = proto.openWatch;
     const streams: { cancelled: boolean }[] = [];
-    proto.openWatch = async function (this: Transport) {
-      const stream = await original.call(this);
-      if (this.client !== c.transport.client) return stream;
+    const restore = onStreams(c, 'openWatch', (stream) => {
       const seen = { cancelled: false };
       streams.push(seen);
       const cancel = stream.cancel.bind(stream);
@@ -136,8 +132,7 @@ describe('the campaign path', () => {
         seen.cancelled = true;
         cancel();
       };
-      return stream;
-    };
+    });
     try {
       // The successor's wait ends and its term's watch begins within the hub's 2 s linger (one read apart).
       const pending = c.election('/path/stream').campaign('second');
@@ -152,27 +147,21 @@ describe('the campaign path', () => {
       await waitFor('the idle stream is closed', () => streams[0]!.cancelled, { timeoutMs: 10_000 });
       expect(streams).toHaveLength(1);
     } finally {
-      proto.openWatch = original;
+      restore();
     }
   });
 
   it('a cancelled watch gets nothing more, and etcd is told to drop it', async () => {
     const c = client();
-    const proto = Transport.prototype as unknown as { openWatch: Transport['openWatch'] };
-    const original = proto.openWatch;
     const cancelsWritten: string[] = [];
-    proto.openWatch = async function (this: Transport) {
-      const stream = await original.call(this);
-      if (this.client === c.transport.client) {
-        const write = stream.write.bind(stream);
-        stream.write = (req) => {
-          const id = req.cancel_request?.watch_id;
-          if (id !== undefined && id !== null) cancelsWritten.push(String(id));
-          write(req);
-        };
-      }
-      return stream;
-    };
+    const restore = onStreams(c, 'openWatch', (stream) => {
+      const write = stream.write.bind(stream);
+      stream.write = (req) => {
+        const id = req.cancel_request?.watch_id;
+        if (id !== undefined && id !== null) cancelsWritten.push(String(id));
+        write(req);
+      };
+    });
     try {
       const from = BigInt((await raw.put('/hub/a').value('0').exec()).header.revision) + 1n;
       const got: string[] = [];
@@ -198,7 +187,7 @@ describe('the campaign path', () => {
       await waitFor('the cancel written to etcd', () => cancelsWritten.length === 1);
       b.cancel();
     } finally {
-      proto.openWatch = original;
+      restore();
     }
   });
 

@@ -4,7 +4,7 @@ import { locked, type LockedNode, type Locker, type NodeOptions } from '../../sr
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
-import { spyTransport } from './transport-spy.js';
+import { onStreams, spyTransport } from './transport-spy.js';
 import { Transport } from '../../src/transport/transport.js';
 import { WatchHub } from '../../src/transport/watch-hub.js';
 
@@ -301,24 +301,20 @@ describe('stop() of a leader', () => {
     let leaderNode: LockedNode | null = null;
     let stopping = false; // record from the stop() call on (the watchdog may recycle a keepalive stream before)
     const order: string[] = [];
-    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'openKeepAlive'>;
-    const { revoke, openKeepAlive } = proto;
+    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke'>;
+    const { revoke } = proto;
     proto.revoke = async function (this: Transport, leaseId: bigint) {
       if (stopping && mine(this)) order.push(`revoke sent (selected: ${String(leaderNode?.isSelected())})`);
       await revoke.call(this, leaseId);
       if (stopping && mine(this)) order.push('revoke answered');
     };
-    proto.openKeepAlive = async function (this: Transport) {
-      const stream = await openKeepAlive.call(this);
+    const restoreStreams = onStreams(l.client, 'openKeepAlive', (stream) => {
       const cancel = stream.cancel.bind(stream);
-      if (mine(this)) {
-        stream.cancel = () => {
-          if (stopping) order.push('keepalive stream cancelled');
-          cancel();
-        };
-      }
-      return stream;
-    };
+      stream.cancel = () => {
+        if (stopping) order.push('keepalive stream cancelled');
+        cancel();
+      };
+    });
     const spy = spyTransport(l.client);
     try {
       const { leader, next, p } = await leaderWithSuccessor(l, newLocker());
@@ -341,7 +337,8 @@ describe('stop() of a leader', () => {
       expect((await l.client.election(p).candidates()).map((c) => c.value)).toEqual([next.localdata()]);
     } finally {
       spy.restore();
-      Object.assign(proto, { revoke, openKeepAlive });
+      restoreStreams();
+      Object.assign(proto, { revoke });
     }
   });
 

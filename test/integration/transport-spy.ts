@@ -69,3 +69,28 @@ export function spyTransport(client: LockedClient, fail?: (what: string, nth: nu
     },
   };
 }
+
+type StreamOpener = 'openWatch' | 'openKeepAlive';
+type OpenedStream<M extends StreamOpener> = Awaited<ReturnType<Transport[M]>>;
+
+/**
+ * Calls `onStream` with each stream of kind `method` (watch or keepalive) that
+ * `client` opens, before the library uses it, so a test can wrap its `write`
+ * or `cancel`. Returns the function that puts Transport.prototype back.
+ */
+export function onStreams<M extends StreamOpener>(
+  client: LockedClient,
+  method: M,
+  onStream: (stream: OpenedStream<M>) => void,
+): () => void {
+  const proto = Transport.prototype as unknown as Record<M, (this: Transport) => Promise<OpenedStream<M>>>;
+  const original = proto[method];
+  proto[method] = async function (this: Transport): Promise<OpenedStream<M>> {
+    const stream = await original.call(this);
+    if (this.client === client.transport.client) onStream(stream);
+    return stream;
+  };
+  return () => {
+    proto[method] = original;
+  };
+}
