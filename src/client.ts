@@ -123,6 +123,8 @@ export class LockedClient {
    */
   readonly #admission = new Semaphore(64);
   readonly #trackers = new TrackerRegistry();
+  /** One transport view per request timeout, shared by the sessions and elections that use it. */
+  readonly #transports = new Map<number, Transport>();
   #closed = false;
 
   constructor(options: ClientOptions) {
@@ -176,9 +178,6 @@ export class LockedClient {
     }
     return view;
   }
-
-  /** One transport view per request timeout, shared by the sessions and elections that use it. */
-  readonly #transports = new Map<number, Transport>();
 
   #shared: Session | null = null;
   #defaultSession(): Session {

@@ -1,7 +1,7 @@
 import type { LockedError } from '../errors.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
-import { LeaderWatch } from './leader-tracker.js';
+import { LeaderWatch } from './leader-watch.js';
 
 /** A subscription to the leader of one election (see Election.track). */
 export interface LeaderTracker {
