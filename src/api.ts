@@ -6,6 +6,7 @@ export { encodeData, decodeData, SEPARATOR } from './locked/data.js';
 export { LockedClient } from './client.js';
 export type { ClientOptions, ConnectionOptions } from './client.js';
 export { Election } from './election/election.js';
+export type { CampaignOptions } from './election/election.js';
 export type { Candidate } from './election/candidates.js';
 export type { LeaderTracker } from './election/tracker-registry.js';
 export { Term } from './election/term.js';

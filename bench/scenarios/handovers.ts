@@ -250,7 +250,7 @@ export function handoverSections(d: HandoverData): Section[] {
       '',
       `Target: locked's median within 1.5× the floor, and no slower than any alternative. Measured: ${fmt(lockedRatio, 2)}× the floor, ${fmt(lockedGracefulMedian / recheckFloor.median, 2)}× the floor with the re-check.`,
       '',
-      "Why a client library cannot reach 1.5× the write-plus-watch floor: the protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. locked does that re-check as one member-local read at the delete's revision (no Raft round; the store at a revision is the same on every member), so its floor is the second row. etcd's v3election service runs the same re-check inside etcd, where it costs no client round trip; npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then re-checks with a linearizable read.",
+      "The protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. A client that watches only its predecessor re-checks with a read, so its floor is the second row: locked's core API reads member-local at the delete's revision (no Raft round; the store at a revision is the same on every member), npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then makes a linearizable read, and etcd's v3election service runs the re-check inside etcd. locked's seed facade (measured here) keeps a view of the whole election in each process anyway, so that every node knows the leader: a linearizable read, then one prefix watch from its revision, which at each revision holds exactly the keys a read would return. Its successor re-checks on that view, without a round trip, so its floor is the first row.",
       d.breakdown
         ? [
             '',
@@ -261,7 +261,7 @@ export function handoverSections(d: HandoverData): Section[] {
               breakdownRows(d.breakdown).map((r) => [r.step, String(r.runs), fmt(r.start), fmt(r.done)]),
             ),
             '',
-            "B's join already read its place (its predecessor A, and that nothing older stood), so after A's delete B makes one request: the read at the delete's revision. A's `stop()` resolves after its lease revoke, which no longer delays B.",
+            "B's join already read its place (its predecessor A, and that nothing older stood), and after A's delete its process's leader watch shows it first: B makes no request between A's `stop()` and its own `select`. A's `stop()` resolves after its lease revoke, which does not delay B.",
           ].join('\n')
         : '',
       failNote,

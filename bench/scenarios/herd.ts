@@ -353,7 +353,7 @@ export function herdSection(rows: HerdRow[], ttlSec: number): Section {
         body,
       ),
       '',
-      "locked's core API (`client.election(name).campaign()`) wakes only the successor: it watches just its predecessor's key (deletes only). The leaving leader's own term watch sees its delete too, which is the second event. The seed facade keeps the seed's contract that every node knows the leader (`change` on every node): the nodes of one process (one locker) share one prefix watch per election, so a failover delivers one event to that watch and one to the successor, and causes no reads; each node then hears of the new leader in-process.",
+      "locked's core API (`client.election(name).campaign()`) wakes only the successor: it watches just its predecessor's key (deletes only). The leaving leader's own term watch sees its delete too, which is the second event. The seed facade keeps the seed's contract that every node knows the leader (`change` on every node): the nodes of one process (one locker) share one prefix watch per election, and their campaigns wait on that watch's view instead of a watch of their own, so a failover delivers one event to the process and causes no reads; each node, the successor included, then hears of it in-process.",
       '',
       `Target: ≤ 2 watch events per failover at 1,000 candidates (core API). Measured: ${core1000 ? `${core1000.traffic.watchEvents} (etcd), ${core1000.hubEvents ?? '–'} delivered to the waiters` : 'not run'}.`,
       retryNote(rows),

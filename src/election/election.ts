@@ -11,6 +11,7 @@ import type { WatchHub } from '../transport/watch-hub.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
 import { Term } from './term.js';
+import { waitOnView } from './wait-on-view.js';
 import { waitForPredecessors } from './wait-predecessors.js';
 
 /** Attempts of one `campaign` call before a lost lease or a transient failure is the caller's. */
@@ -23,6 +24,18 @@ export interface ElectionDeps {
   readonly admission: Semaphore;
   /** Leader watches shared by the client's subscribers of one election. */
   readonly trackers: TrackerRegistry;
+}
+
+export interface CampaignOptions {
+  /** Gives up the campaign (its key is removed) when it aborts. */
+  readonly signal?: AbortSignal;
+  /**
+   * A tracker of this election the caller already holds (`election.track()`).
+   * The campaign then waits on its view of the whole election: no watch of its
+   * own, and no read after its predecessor leaves. Without it, the candidate
+   * watches only its predecessor's key and reads once after its deletion.
+   */
+  readonly tracker?: LeaderTracker;
 }
 
 /**
@@ -56,8 +69,14 @@ export class Election {
    * (best effort) so no stale entry blocks the queue. Joins in flight are
    * bounded per client (admission): a campaign may wait for its turn to join.
    */
-  async campaign(value: string, options: { signal?: AbortSignal } = {}): Promise<Term> {
-    const { signal } = options;
+  async campaign(value: string, options: CampaignOptions = {}): Promise<Term> {
+    const { signal, tracker } = options;
+    if (tracker !== undefined && !this.#deps.trackers.follows(tracker, this.name)) {
+      throw new LockedError(
+        'INVALID_ARGUMENT',
+        `campaign: options.tracker must be an open tracker of ${JSON.stringify(this.name)} from this client's election(...).track()`,
+      );
+    }
     const claims = this.#session.elections;
     if (claims.has(this.name)) {
       throw new LockedError(
@@ -68,7 +87,7 @@ export class Election {
     claims.add(this.name);
     let term: Term | undefined;
     try {
-      term = await this.#campaignWithRetry(value, signal);
+      term = await this.#campaignWithRetry(value, signal, tracker !== undefined);
       return term;
     } finally {
       if (!term) claims.delete(this.name);
@@ -82,7 +101,7 @@ export class Election {
    * deadline, an unreachable member) is retried after a jittered backoff. Both
    * at most `CAMPAIGN_ATTEMPTS` times in all, then the error is the caller's.
    */
-  async #campaignWithRetry(value: string, signal: AbortSignal | undefined): Promise<Term> {
+  async #campaignWithRetry(value: string, signal: AbortSignal | undefined, onView: boolean): Promise<Term> {
     const backoff = new Backoff(100, 1000);
     for (let attempt = 1; ; attempt++) {
       // Admission first, while a waiting campaign holds little: its slot is given back after the join.
@@ -90,7 +109,7 @@ export class Election {
       let lease: Lease | null = null;
       try {
         lease = await this.#session.lease(signal);
-        return await this.#campaignOn(lease, value, signal, release);
+        return await this.#campaignOn(lease, value, signal, release, onView);
       } catch (err) {
         release();
         if (signal?.aborted) throw err;
@@ -103,8 +122,17 @@ export class Election {
     }
   }
 
-  /** One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined. */
-  async #campaignOn(lease: Lease, value: string, signal: AbortSignal | undefined, admitted: () => void): Promise<Term> {
+  /**
+   * One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined.
+   * `onView`: wait on the election's shared leader watch rather than on the predecessor's key.
+   */
+  async #campaignOn(
+    lease: Lease,
+    value: string,
+    signal: AbortSignal | undefined,
+    admitted: () => void,
+    onView: boolean,
+  ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
     // Linking costs an AbortController: only when the caller gave a signal of its own.
@@ -112,9 +140,13 @@ export class Election {
       ? linkSignals([lease.signal, signal])
       : { signal: lease.signal, dispose: () => undefined };
     try {
-      // The read that found no older candidate also shows whether our own key still stands first
+      // The read (or the view) that found no older candidate also shows whether our own key still stands first
       // (it is gone if the lease expired or someone deleted it): never assume leadership from a delete event.
-      const confirm = await waitForPredecessors(this.#reads, this.#deps.hub, token, scope, position);
+      // The wait holds a subscription of its own, so the shared watch outlives the caller's tracker if need be.
+      const confirm =
+        onView && position.older
+          ? await waitOnView((onLeader, onError) => this.track(onLeader, onError), key, token, scope)
+          : await waitForPredecessors(this.#reads, this.#deps.hub, token, scope, position);
       if (scope.aborted) throw abortReason(scope);
       if (!confirm.first || confirm.first.key !== key || confirm.first.token !== token) {
         throw new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
@@ -224,7 +256,7 @@ export class Election {
   async withLeadership<T>(
     value: string,
     fn: (signal: AbortSignal, term: Term) => Promise<T> | T,
-    options: { signal?: AbortSignal } = {},
+    options: CampaignOptions = {},
   ): Promise<T> {
     const term = await this.campaign(value, options);
     const onAbort = (): void => term.end('aborted by the caller');

@@ -12,8 +12,15 @@ import { decodeCandidate, type Candidate, type CandidateReads } from './candidat
  * and a failover costs one delete event and no read.
  *
  * `onLeader` is called on every change of (leader key, token, value), including
- * to null, with the etcd revision at which the view holds; `onError` on each watch or read failure, after which the tracker
- * re-reads and re-watches by itself until `close()`.
+ * to null, with the etcd revision at which the view holds; `onError` on each
+ * watch or read failure, after which the tracker re-reads and re-watches by
+ * itself until `close()` — except `CLOSED` (the client is gone), reported once,
+ * after which nothing more follows.
+ *
+ * The view is exact, not a cache: a linearizable read at revision S, then every
+ * event after S in revision order without gaps (a watch that breaks or is
+ * compacted starts over with a new read). So when `onLeader` reports revision
+ * R, the candidate set is the store's at R, as a read at R would return it.
  */
 export class LeaderWatch {
   readonly #reads: CandidateReads;
@@ -44,6 +51,16 @@ export class LeaderWatch {
   /** The leader as last seen (undefined before the first read). */
   get leader(): Candidate | null | undefined {
     return this.#reported;
+  }
+
+  /** The candidate with `key` in the view, as of the last report or later (undefined if absent). */
+  candidate(key: string): Candidate | undefined {
+    return this.#candidates.get(key);
+  }
+
+  /** True after `close()`, or once the client was closed under it. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {
@@ -120,6 +137,7 @@ export class LeaderWatch {
     this.#watch = null;
     if (err.code === 'CLOSED') {
       this.close(); // the client is gone: nothing to retry on
+      this.#onError(err);
       return;
     }
     this.#onError(err);

@@ -7,6 +7,8 @@ import { LeaderWatch } from './leader-watch.js';
 export interface LeaderTracker {
   /** The leader as last seen (undefined before the first read). */
   readonly leader: Candidate | null | undefined;
+  /** The candidate with `key` as the view now holds it (undefined if absent, or once closed). */
+  candidate(key: string): Candidate | undefined;
   /** Stops the callbacks; the shared watch ends with its last subscriber. */
   close(): void;
 }
@@ -34,10 +36,18 @@ interface Entry {
  */
 export class TrackerRegistry {
   readonly #entries = new Map<string, Entry>();
+  /** The election name of every open subscription this registry handed out. */
+  readonly #names = new WeakMap<LeaderTracker, string>();
+
+  /** Whether `tracker` is an open subscription of this registry to election `name`. */
+  follows(tracker: LeaderTracker, name: string): boolean {
+    return this.#names.get(tracker) === name;
+  }
 
   track(name: string, reads: CandidateReads, hub: WatchHub, onLeader: OnLeader, onError: OnError): LeaderTracker {
     let entry = this.#entries.get(name);
-    if (!entry) {
+    // A watch that ended with its client (CLOSED) is not reused: a new one reports CLOSED to the new subscriber.
+    if (!entry || entry.watch.closed) {
       const subscribers = new Set<Subscriber>();
       const created: Entry = {
         subscribers,
@@ -68,15 +78,22 @@ export class TrackerRegistry {
       });
     }
     const registry = this.#entries;
-    return {
+    const names = this.#names;
+    const tracker: LeaderTracker = {
       get leader() {
         return shared.subscribers.has(subscriber) ? shared.watch.leader : undefined;
       },
+      candidate(key) {
+        return shared.subscribers.has(subscriber) ? shared.watch.candidate(key) : undefined;
+      },
       close() {
+        names.delete(tracker);
         if (!shared.subscribers.delete(subscriber) || shared.subscribers.size > 0) return;
         shared.watch.close();
         if (registry.get(name) === shared) registry.delete(name);
       },
     };
+    names.set(tracker, name);
+    return tracker;
   }
 }

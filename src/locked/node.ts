@@ -136,13 +136,16 @@ export class LockedNode extends EventEmitter {
     const { election } = binding;
     this.#tracker = election.track(
       (leader, revision) => this.#onLeader(leader, revision),
-      (err) => this.#fail(err),
+      // CLOSED (the locker closed under the node) is reported once, by the campaign loop.
+      (err) => {
+        if (!isLockedError(err, 'CLOSED')) this.#fail(err);
+      },
     );
     this.#unsubscribe.push(
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
     );
-    this.#loop = this.#campaignLoop(election, stop.signal);
+    this.#loop = this.#campaignLoop(election, this.#tracker, stop.signal);
     return this.#started;
   }
 
@@ -200,12 +203,13 @@ export class LockedNode extends EventEmitter {
     if (term) await term.proclaim(this.localdata());
   }
 
-  async #campaignLoop(election: Election, stop: AbortSignal): Promise<void> {
+  /** Campaigns until stopped, waiting on `tracker`'s view of the election (which the node keeps anyway). */
+  async #campaignLoop(election: Election, tracker: LeaderTracker, stop: AbortSignal): Promise<void> {
     const ttlMs = this.#config.ttlSec * 1000;
     const backoff = new Backoff(100, Math.min(5000, ttlMs));
     while (!stop.aborted) {
       try {
-        const term = await election.campaign(this.localdata(), { signal: stop });
+        const term = await election.campaign(this.localdata(), { signal: stop, tracker });
         const wonAt = performance.now();
         await this.#lead(term, stop);
         // Every term ends by leaving the queue (a key kept would give the next term the same token; a

@@ -30,6 +30,10 @@ it('a leader paused for 3 x TTL answers false on resume, and its term never over
   const leader = group.find((c) => c.events('select').length > 0)!;
   const other = group.find((c) => c !== leader)!;
   await waitFor('the follower to know the leader', () => other.events('change').length > 0);
+  // The pause must come after the leader's sampler has seen it leading (it samples every 5 ms).
+  await waitFor('the leader to sample itself leading', () =>
+    leader.events('selected').some((e) => e.selected === true),
+  );
   const pid = leader.process.pid!;
   process.kill(pid, 'SIGSTOP');
   const pausedAt = monotonicNow();

@@ -1,0 +1,194 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Etcd3 } from 'etcd3';
+import { LockedClient, type LeaderTracker } from '../../src/api.js';
+import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { onStreams, spyTransport } from './transport-spy.js';
+
+// campaign(value, { tracker }): the wait follows the tracker's view of the whole election (the seed
+// facade's nodes campaign this way) instead of watching the predecessor's key and reading after its delete.
+let cluster: EtcdCluster;
+let raw: Etcd3;
+const clients: LockedClient[] = [];
+let seq = 0;
+
+function client(ttl = 5): LockedClient {
+  const c = new LockedClient({ endpoints: cluster.endpoints, ttl });
+  clients.push(c);
+  return c;
+}
+
+function name(): string {
+  return `/view/${++seq}`;
+}
+
+async function queued(c: LockedClient, election: string, count: number): Promise<void> {
+  await waitFor(`${count} candidates queued`, async () => (await c.election(election).candidates()).length === count);
+}
+
+beforeAll(async () => {
+  cluster = await EtcdCluster.start({ size: 1 });
+  raw = new Etcd3({ hosts: cluster.endpoints });
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  raw?.close();
+  await cluster?.stop();
+});
+
+describe('campaign with a tracker', () => {
+  it('opens no watch of its own, and is elected from the view with no read after its predecessor leaves', async () => {
+    const n = name();
+    const leader = await client().election(n).campaign('a');
+    const c = client();
+    const tracker = c.election(n).track(() => undefined);
+    const pending = c.election(n).campaign('b', { tracker });
+    await queued(c, n, 2);
+    await waitFor('the leader watch is open', () => tracker.leader?.key === leader.key);
+    expect(c.hub.size).toBe(1); // the leader watch only
+    const spy = spyTransport(c);
+    try {
+      await leader.resign();
+      const term = await pending;
+      expect(spy.calls.map((x) => x.what)).toEqual([]);
+      expect(term.value).toBe('b');
+      expect(term.token).toBeGreaterThan(leader.token);
+      expect(term.isValid()).toBe(true);
+      expect(c.hub.size).toBe(2); // the leader watch and the term's key watch
+      await term.resign();
+    } finally {
+      spy.restore();
+      tracker.close();
+    }
+  });
+
+  it('is not elected by the deletion of a key between it and the leader (the view, not the event, decides)', async () => {
+    const n = name();
+    const a = await client().election(n).campaign('a');
+    const b = client();
+    const pendingB = b.election(n).campaign('b');
+    pendingB.catch(() => undefined); // rejects when b's client closes below
+    await queued(b, n, 2);
+    const c = client();
+    const tracker = c.election(n).track(() => undefined);
+    const pendingC = c.election(n).campaign('c', { tracker });
+    const [, middle] = await waitFor('3 candidates queued', async () => {
+      const all = await c.election(n).candidates();
+      return all.length === 3 ? all : null;
+    });
+    let elected = false;
+    pendingC.then(
+      () => (elected = true),
+      () => undefined,
+    );
+    await b.close(); // revokes b's lease: c's predecessor is deleted while a still leads
+    await expect(pendingB).rejects.toBeDefined();
+    await waitFor('c has seen b leave', () => tracker.candidate(middle!.key) === undefined);
+    expect(elected).toBe(false);
+    expect(a.isValid()).toBe(true);
+    await a.resign();
+    const term = await pendingC;
+    expect(term.value).toBe('c');
+    tracker.close();
+  });
+
+  it('does not win with its own key deleted while it waits: that attempt fails, the campaign joins anew', async () => {
+    const n = name();
+    const leader = await client().election(n).campaign('a');
+    const c = client();
+    const tracker = c.election(n).track(() => undefined);
+    const spy = spyTransport(c);
+    try {
+      const pending = c.election(n).campaign('b', { tracker });
+      const [, mine] = await waitFor('queued', async () => {
+        const all = await c.election(n).candidates();
+        return all.length === 2 ? all : null;
+      });
+      await raw.delete().key(mine!.key).exec();
+      await leader.resign();
+      // The view shows nobody at a revision after the join, without our key: LEADERSHIP_LOST, which the
+      // campaign retries (a transient loss) with a new key, hence a new token.
+      const term = await pending;
+      expect(spy.of('create candidate key')).toHaveLength(2);
+      expect(term.key).toBe(mine!.key);
+      expect(term.token).toBeGreaterThan(mine!.token);
+      const kv = (await raw.get(term.key).exec()).kvs[0]!;
+      expect(BigInt(kv.create_revision)).toBe(term.token);
+      await term.resign();
+    } finally {
+      spy.restore();
+      tracker.close();
+    }
+  });
+
+  it('keeps waiting through a broken watch stream: the view starts over with a read, and it is elected', async () => {
+    const n = name();
+    const leader = await client().election(n).campaign('a');
+    const c = client();
+    const streams: { cancel(): void }[] = [];
+    const restore = onStreams(c, 'openWatch', (stream) => streams.push(stream));
+    const errors: string[] = [];
+    const tracker = c.election(n).track(
+      () => undefined,
+      (err) => errors.push(err.code),
+    );
+    const spy = spyTransport(c);
+    try {
+      const pending = c.election(n).campaign('b', { tracker });
+      await queued(c, n, 2);
+      await waitFor('the leader watch is open', () => tracker.leader?.key === leader.key && streams.length === 1);
+      const before = spy.calls.length;
+      streams[0]!.cancel(); // every watch of the client ends with a transient error
+      await leader.resign(); // while the view is re-read
+      const term = await pending;
+      expect(term.value).toBe('b');
+      expect(errors).toEqual(['UNAVAILABLE']);
+      expect(spy.calls.slice(before).map((x) => x.what)).toEqual(['read election candidates']);
+      await term.resign();
+    } finally {
+      spy.restore();
+      restore();
+      tracker.close();
+    }
+  });
+
+  it('rejects with CLOSED, not hangs, when its client is closed while it waits', async () => {
+    const n = name();
+    await client().election(n).campaign('a');
+    const c = client();
+    const tracker = c.election(n).track(() => undefined);
+    const pending = c.election(n).campaign('b', { tracker });
+    pending.catch(() => undefined);
+    await queued(c, n, 2);
+    await c.close();
+    await expect(pending).rejects.toMatchObject({ code: expect.stringMatching(/^(CLOSED|LEASE_LOST)$/) });
+  });
+
+  it('names the option when the tracker is closed, of another election, or of another client', async () => {
+    const n = name();
+    const c = client();
+    const closed = c.election(n).track(() => undefined);
+    closed.close();
+    const other = c.election(`${n}-other`).track(() => undefined);
+    const foreign = client()
+      .election(n)
+      .track(() => undefined);
+    const bad: LeaderTracker[] = [
+      closed,
+      other,
+      foreign,
+      { leader: undefined, candidate: () => undefined, close() {} },
+    ];
+    for (const tracker of bad) {
+      await expect(c.election(n).campaign('x', { tracker })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('options.tracker'),
+      });
+    }
+    expect(await c.election(n).candidates()).toEqual([]);
+    other.close();
+    foreign.close();
+  });
+});
