@@ -69,7 +69,7 @@ export class Term {
   /** Fencing token: the create revision of the leader key. Strictly increases from term to term. */
   readonly token: bigint;
   readonly lease: Lease;
-  /** The etcd revision of the read that confirmed this term. */
+  /** The etcd revision at which this term was confirmed (a read's, or the leader watch view's). */
   readonly confirmedAt: bigint;
   readonly #transport: Transport;
   readonly #hub: WatchHub;

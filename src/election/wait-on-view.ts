@@ -53,7 +53,7 @@ export function waitOnView(
       (leader, revision) => {
         if (leader && leader.key === key && leader.token === token) {
           settle(() => resolve({ first: leader, revision }));
-        } else if (revision >= token && tracker?.candidate(key)?.token !== token) {
+        } else if (tracker && revision >= token && tracker.candidate(key)?.token !== token) {
           const err = new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
           settle(() => reject(err));
         }
@@ -62,6 +62,8 @@ export function waitOnView(
         if (!err.transient) settle(() => reject(err));
       },
     );
-    if (done) tracker.close(); // settled during `follow` itself
+    // Reports come asynchronously (a read first, or the registry's replay on a microtask); should one
+    // ever come during `follow` itself, it cannot reject for lack of `tracker`, and a settle then closes here.
+    if (done) tracker.close();
   });
 }

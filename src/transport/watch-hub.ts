@@ -130,6 +130,9 @@ export class WatchHub {
         this.#opening = false;
         if (this.size === 0 || this.#transport.closed) {
           stream.cancel();
+          // The client was closed meanwhile (on a connection the caller owns, the stream still opens):
+          // the watches waiting for it end with CLOSED, as if the client had closed after it opened.
+          if (this.#transport.closed) this.#failAll(new LockedError('CLOSED', 'client closed'));
           return;
         }
         this.#stream = stream;

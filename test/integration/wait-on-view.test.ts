@@ -166,6 +166,25 @@ describe('campaign with a tracker', () => {
     await expect(pending).rejects.toMatchObject({ code: expect.stringMatching(/^(CLOSED|LEASE_LOST)$/) });
   });
 
+  it('on a connection the caller owns, a tracker whose read was in flight when the client closed reports CLOSED', async () => {
+    const own = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const c = new LockedClient({ endpoints: own, ttl: 5 });
+      const errors: string[] = [];
+      const tracker = c.election(name()).track(
+        () => undefined,
+        (err) => errors.push(err.code),
+      );
+      // The tracker's first read is in flight; the closed client leaves `own` open, so the read succeeds
+      // and the tracker then asks for its watch on a client that is closed.
+      await c.close();
+      await waitFor('the tracker hears CLOSED', () => errors.includes('CLOSED'));
+      tracker.close();
+    } finally {
+      own.close();
+    }
+  });
+
   it('names the option when the tracker is closed, of another election, or of another client', async () => {
     const n = name();
     const c = client();
