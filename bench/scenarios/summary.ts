@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABELS } from '../lib/labels.js';
 import { table } from '../lib/markdown.js';
@@ -29,7 +29,7 @@ export function writeSummary(footer: string): void {
     Object.entries(s.headline).map(([metric, byKind]) => [metric, ...kinds.map((k) => byKind[k] ?? '')]),
   );
   const header = ['', ...kinds.map((k) => (k === 'floor' ? 'floor (4)' : (LABELS[k] ?? k)))];
-  const links = stored.map((s) => `- [${s.title}](${s.id}.md)`).join('\n');
+  const links = stored.map((s) => `- [${s.title}](${s.id}.md)${provenance(s.id)}`).join('\n');
   const targets = stored.flatMap((s) => s.targets);
   const targetTable = targets.length
     ? table(
@@ -42,7 +42,7 @@ export function writeSummary(footer: string): void {
     [
       '# Benchmarks: locked against the alternatives',
       '',
-      'All on one local 3-member etcd, in one run of `npm run bench`. Each scenario file has the method, the full table (median, p90, max), a chart and notes.',
+      'All on one local 3-member etcd. `npm run bench` runs every scenario in one go; `--only=` runs some again, and the others keep their stored results: the run each scenario comes from is named next to its link below. Each scenario file has the method, the full table (median, p90, max), a chart and notes.',
       '',
       table(header, rows),
       '',
@@ -54,4 +54,14 @@ export function writeSummary(footer: string): void {
       '',
     ].join('\n'),
   );
+}
+
+/** `: <command> (commit …, time)` from a scenario file's footer, or nothing if it has none. */
+function provenance(id: string): string {
+  const file = join(RESULTS, `${id}.md`);
+  if (!existsSync(file)) return '';
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('- Command: '));
+  return line ? `: ${line.slice('- Command: '.length)}` : '';
 }
