@@ -48,7 +48,8 @@ describe('recovery and resources', () => {
       if (openedAt.length > 1) return;
       setImmediate(() => {
         failedAt = performance.now();
-        stream.emit('error', new Error('injected: keepalive stream reset'));
+        // The gRPC call is an EventEmitter; its typing in etcd3 only names what the library uses.
+        (stream as unknown as NodeJS.EventEmitter).emit('error', new Error('injected: keepalive stream reset'));
       });
     });
     try {
