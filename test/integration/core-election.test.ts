@@ -1,38 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Etcd3 } from 'etcd3';
-import { LockedClient, type Candidate, isLockedError } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { type Candidate, isLockedError } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { useCoreFixture } from './core-fixture.js';
 
 // The promise / AbortSignal core under the facade, on a real etcd.
-let cluster: EtcdCluster;
-let raw: Etcd3;
-const clients: LockedClient[] = [];
-
-function client(ttl = 5): LockedClient {
-  const c = new LockedClient({ endpoints: cluster.endpoints, ttl });
-  clients.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-  raw = new Etcd3({ hosts: cluster.endpoints });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  raw?.close();
-  await cluster?.stop();
-});
+const fx = useCoreFixture();
+const { client } = fx;
 
 describe('campaign', () => {
   it('writes the key layout of concurrency.Election: <name>/<lease hex>, token = create revision', async () => {
     const c = client();
     const term = await c.election('/layout').campaign('v');
     expect(term.key).toBe(`/layout/${term.lease.id.toString(16)}`);
-    const kv = (await raw.get(term.key).exec()).kvs[0]!;
+    const kv = (await fx.raw.get(term.key).exec()).kvs[0]!;
     expect(BigInt(kv.create_revision)).toBe(term.token);
     expect(BigInt(kv.lease)).toBe(term.lease.id);
     expect(kv.value.toString()).toBe('v');
@@ -73,8 +53,8 @@ describe('campaign', () => {
     const c = client(5);
     const election = c.election('/revoked');
     const term = await election.campaign('v');
-    await raw.lease(5).grant(); // unrelated lease: revisions move on
-    await raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
+    await fx.raw.lease(5).grant(); // unrelated lease: revisions move on
+    await fx.raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
     await waitFor('term to end', () => term.signal.aborted, { timeoutMs: 5_000 });
     expect(term.isValid()).toBe(false);
     expect(isLockedError(term.signal.reason, 'LEADERSHIP_LOST')).toBe(true);
@@ -113,24 +93,24 @@ describe('observe', () => {
     const tracker = c.election('/batch').track((leader) => seen.push(leader));
     await waitFor('initial report', () => seen.length === 1);
     expect(seen[0]).toBeNull();
-    const leases = await Promise.all([1, 2, 3].map(() => raw.lease(10).grant()));
+    const leases = await Promise.all([1, 2, 3].map(() => fx.raw.lease(10).grant()));
     // First key alone, then two newer keys in one transaction (one watch response).
-    await raw.put('/batch/a').value('A').lease(leases[0]!).exec();
-    await raw
+    await fx.raw.put('/batch/a').value('A').lease(leases[0]!).exec();
+    await fx.raw
       .if('/batch/b', 'Create', '==', 0)
-      .then(raw.put('/batch/b').value('B').lease(leases[1]!), raw.put('/batch/c').value('C').lease(leases[2]!))
+      .then(fx.raw.put('/batch/b').value('B').lease(leases[1]!), fx.raw.put('/batch/c').value('C').lease(leases[2]!))
       .commit();
     await waitFor('leader A reported', () => seen.at(-1)?.value === 'A');
-    await raw.put('/batch/zz').value('Z').lease(leases[2]!).exec();
+    await fx.raw.put('/batch/zz').value('Z').lease(leases[2]!).exec();
     // Deleting A and putting D in one txn: the next leader is B (lowest remaining create revision).
-    await raw
+    await fx.raw
       .if('/batch/a', 'Create', '>', 0)
-      .then(raw.delete().key('/batch/a'), raw.put('/batch/d').value('D'))
+      .then(fx.raw.delete().key('/batch/a'), fx.raw.put('/batch/d').value('D'))
       .commit();
     await waitFor('leader B reported', () => seen.at(-1)?.value === 'B');
     expect(seen.map((s) => s?.value ?? null)).toEqual([null, 'A', 'B']);
     tracker.close();
-    await raw.delete().prefix('/batch/');
+    await fx.raw.delete().prefix('/batch/');
   });
 
   it('the async iterator yields each leader change until aborted', async () => {
@@ -163,7 +143,7 @@ describe('withLeadership', () => {
     let leaseId = 0n;
     const result = c.election('/work').withLeadership('v', async (signal, term) => {
       leaseId = term.lease.id;
-      await raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
+      await fx.raw.leaseClient.leaseRevoke({ ID: term.lease.id.toString() });
       await waitFor('the work signal to abort', () => signal.aborted, { timeoutMs: 10_000 });
       aborted = signal.aborted;
       return 'stopped';

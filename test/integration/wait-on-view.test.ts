@@ -1,22 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { LockedClient, type LeaderTracker } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { useCoreFixture } from './core-fixture.js';
 import { onStreams, spyTransport } from './transport-spy.js';
 
 // campaign(value, { tracker }): the wait follows the tracker's view of the whole election (the seed
 // facade's nodes campaign this way) instead of watching the predecessor's key and reading after its delete.
-let cluster: EtcdCluster;
-let raw: Etcd3;
-const clients: LockedClient[] = [];
+const fx = useCoreFixture();
+const { client } = fx;
 let seq = 0;
-
-function client(ttl = 5): LockedClient {
-  const c = new LockedClient({ endpoints: cluster.endpoints, ttl });
-  clients.push(c);
-  return c;
-}
 
 function name(): string {
   return `/view/${++seq}`;
@@ -25,18 +18,6 @@ function name(): string {
 async function queued(c: LockedClient, election: string, count: number): Promise<void> {
   await waitFor(`${count} candidates queued`, async () => (await c.election(election).candidates()).length === count);
 }
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-  raw = new Etcd3({ hosts: cluster.endpoints });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  raw?.close();
-  await cluster?.stop();
-});
 
 describe('campaign with a tracker', () => {
   it('opens no watch of its own, and is elected from the view with no read after its predecessor leaves', async () => {
@@ -106,7 +87,7 @@ describe('campaign with a tracker', () => {
         const all = await c.election(n).candidates();
         return all.length === 2 ? all : null;
       });
-      await raw.delete().key(mine!.key).exec();
+      await fx.raw.delete().key(mine!.key).exec();
       await leader.resign();
       // The view shows nobody at a revision after the join, without our key: LEADERSHIP_LOST, which the
       // campaign retries (a transient loss) with a new key, hence a new token.
@@ -114,7 +95,7 @@ describe('campaign with a tracker', () => {
       expect(spy.of('create candidate key')).toHaveLength(2);
       expect(term.key).toBe(mine!.key);
       expect(term.token).toBeGreaterThan(mine!.token);
-      const kv = (await raw.get(term.key).exec()).kvs[0]!;
+      const kv = (await fx.raw.get(term.key).exec()).kvs[0]!;
       expect(BigInt(kv.create_revision)).toBe(term.token);
       await term.resign();
     } finally {
@@ -167,7 +148,7 @@ describe('campaign with a tracker', () => {
   });
 
   it('on a connection the caller owns, a tracker whose read was in flight when the client closed reports CLOSED', async () => {
-    const own = new Etcd3({ hosts: cluster.endpoints });
+    const own = new Etcd3({ hosts: fx.cluster.endpoints });
     try {
       const c = new LockedClient({ endpoints: own, ttl: 5 });
       const errors: string[] = [];
