@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Candidate, isLockedError } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { useCoreFixture } from './core-fixture.js';
+import { queued, useCoreFixture } from './core-fixture.js';
 
 // The promise / AbortSignal core under the facade, on a real etcd.
 const fx = useCoreFixture();
@@ -23,10 +23,7 @@ describe('campaign', () => {
     const leader = await client().election('/herd').campaign('leader');
     const waiters = Array.from({ length: 5 }, () => client());
     const pending = waiters.map((c, i) => c.election('/herd').campaign(`w${i}`));
-    const queue = await waitFor('all queued', async () => {
-      const candidates = await waiters[0]!.election('/herd').candidates();
-      return candidates.length === 6 ? candidates : null;
-    });
+    const queue = await queued(waiters[0]!, '/herd', 6);
     const before = waiters.map((c) => c.hub.eventsDelivered);
     await leader.resign();
     const next = await Promise.race(pending);

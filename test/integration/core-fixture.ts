@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { LockedClient } from '../../src/api.js';
+import { LockedClient, type Candidate } from '../../src/api.js';
+import { waitFor } from '../../src/testing/wait-for.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 
 export interface CoreFixture {
@@ -49,4 +50,12 @@ export function useCoreFixture(): CoreFixture {
       return c;
     },
   };
+}
+
+/** Waits until election `name`, read through `c`, has `count` candidates; returns them, leader first. */
+export async function queued(c: LockedClient, name: string, count: number): Promise<Candidate[]> {
+  return waitFor(`${count} candidates queued in ${name}`, async () => {
+    const candidates = await c.election(name).candidates();
+    return candidates.length === count ? candidates : null;
+  });
 }

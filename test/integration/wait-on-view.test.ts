@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { LockedClient, type LeaderTracker } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { useCoreFixture } from './core-fixture.js';
+import { queued, useCoreFixture } from './core-fixture.js';
 import { onStreams, spyTransport } from './transport-spy.js';
 
 // campaign(value, { tracker }): the wait follows the tracker's view of the whole election (the seed
@@ -13,10 +13,6 @@ let seq = 0;
 
 function name(): string {
   return `/view/${++seq}`;
-}
-
-async function queued(c: LockedClient, election: string, count: number): Promise<void> {
-  await waitFor(`${count} candidates queued`, async () => (await c.election(election).candidates()).length === count);
 }
 
 describe('campaign with a tracker', () => {
@@ -55,10 +51,7 @@ describe('campaign with a tracker', () => {
     const c = client();
     const tracker = c.election(n).track(() => undefined);
     const pendingC = c.election(n).campaign('c', { tracker });
-    const [, middle] = await waitFor('3 candidates queued', async () => {
-      const all = await c.election(n).candidates();
-      return all.length === 3 ? all : null;
-    });
+    const [, middle] = await queued(c, n, 3);
     let elected = false;
     pendingC.then(
       () => (elected = true),
@@ -83,10 +76,7 @@ describe('campaign with a tracker', () => {
     const spy = spyTransport(c);
     try {
       const pending = c.election(n).campaign('b', { tracker });
-      const [, mine] = await waitFor('queued', async () => {
-        const all = await c.election(n).candidates();
-        return all.length === 2 ? all : null;
-      });
+      const [, mine] = await queued(c, n, 2);
       await fx.raw.delete().key(mine!.key).exec();
       await leader.resign();
       // The view shows nobody at a revision after the join, without our key: LEADERSHIP_LOST, which the
