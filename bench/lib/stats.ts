@@ -50,3 +50,8 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Bytes as whole MiB, for the reports. */
+export function mb(bytes: number): string {
+  return fmt(bytes / 2 ** 20, 0);
+}

@@ -5,7 +5,7 @@ import { Fleet } from '../lib/fleet.js';
 import { label } from '../lib/labels.js';
 import { table } from '../lib/markdown.js';
 import type { Section } from '../lib/report.js';
-import { fmt } from '../lib/stats.js';
+import { fmt, mb } from '../lib/stats.js';
 import { barChart, type Bar } from '../lib/svg.js';
 import { pause, usageOf } from '../lib/usage.js';
 import { EtcdctlCandidate } from './etcdctl.js';
@@ -237,7 +237,7 @@ export function idleSection(d: IdleData): Section {
     fmt(perSec(r.traffic.writes, r), 2),
     fmt(perSec(r.bytes, r), 0),
     r.cpuMs === null ? '–' : fmt((r.cpuMs / r.windowMs) * 100, 2),
-    r.rssBytes === null ? '–' : fmt(r.rssBytes / 2 ** 20, 0),
+    r.rssBytes === null ? '–' : mb(r.rssBytes),
     r.electMs === null ? '–' : fmt(r.electMs, 0),
     r.kind === 'locked-v2' ? '–' : Number.isFinite(r.quietMs) ? fmt((r.quietMs + 2000) / 1000, 0) : '> 60',
   ]);

@@ -4,7 +4,7 @@ import { Fleet } from '../lib/fleet.js';
 import { label } from '../lib/labels.js';
 import { table } from '../lib/markdown.js';
 import type { Section } from '../lib/report.js';
-import { fmt } from '../lib/stats.js';
+import { fmt, mb } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import { pause, usageOf } from '../lib/usage.js';
 import type { Usage } from '../candidates/protocol.js';
@@ -269,10 +269,6 @@ export function scaleSection(rows: ScaleRow[], ttlSec: number): Section {
     },
     raw: rows,
   };
-}
-
-function mb(bytes: number): string {
-  return fmt(bytes / 2 ** 20, 0);
 }
 
 /** Each row's RSS at every 30 s after the last win (the sample nearest to it). */
