@@ -35,6 +35,7 @@ const STEPS = [
   'successor: that read answered',
   'successor: select',
   'other waiter: the delete event arrives (its leader watch)',
+  "successor's own time: from its delete event to select (ms, not after stop())",
 ] as const;
 
 function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: number, deleteSeenAt: number): RunSteps {
@@ -44,15 +45,18 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
   };
   const leaves = (what: string): boolean => what === 'sent lease revoke' || what === 'sent resign';
   const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
+  const successorEvent = after(successor, (w) => w.startsWith('event') && w.includes('Delete'));
+  const successorSelect = after(successor, (w) => w === 'elected');
   return {
     [STEPS[0]]: after(leader, leaves),
     [STEPS[1]]: after(leader, answered),
     [STEPS[2]]: deleteSeenAt - stopAt,
-    [STEPS[3]]: after(successor, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[3]]: successorEvent,
     [STEPS[4]]: after(successor, (w) => w.startsWith('sent read')),
     [STEPS[5]]: after(successor, (w) => w.startsWith('answered read')),
-    [STEPS[6]]: after(successor, (w) => w === 'elected'),
+    [STEPS[6]]: successorSelect,
     [STEPS[7]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[8]]: successorSelect - successorEvent,
   };
 }
 

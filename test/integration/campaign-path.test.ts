@@ -139,7 +139,8 @@ describe('the campaign path', () => {
       await waitFor('the successor waits on its predecessor', () => c.hub.size === 1 && streams.length === 1);
       await leader.resign();
       const term = await pending;
-      expect(c.hub.size).toBe(1); // the term's key watch, on the stream the wait used
+      // The term's key watch is created on the next turn of the event loop, on the stream the wait used.
+      await waitFor("the term's key watch", () => c.hub.size === 1);
       expect(streams).toEqual([{ cancelled: false }]);
       const resigned = term.resign(); // ends the term, and cancels its watch, synchronously
       expect(streams).toEqual([{ cancelled: false }]);
@@ -148,6 +149,47 @@ describe('the campaign path', () => {
       expect(streams).toHaveLength(1);
     } finally {
       restore();
+    }
+  });
+
+  it("a term's key watch starts right after the revision that confirmed it: a delete before the watch exists still ends the term", async () => {
+    const c = client();
+    const hub = c.hub as unknown as { watch: typeof c.hub.watch };
+    const watch = hub.watch.bind(c.hub);
+    const starts: bigint[] = [];
+    // Delay the term's key watch until its key is deleted: the create reaches etcd after the delete.
+    hub.watch = (target, handlers) => {
+      if (!target.rangeEnd) {
+        starts.push(target.startRevision);
+        let inner: { cancel(): void } | null = null;
+        let cancelled = false;
+        void raw
+          .delete()
+          .key(target.key.toString())
+          .then(() => {
+            if (!cancelled) inner = watch(target, handlers);
+          });
+        return {
+          cancel: () => {
+            cancelled = true;
+            inner?.cancel();
+          },
+        };
+      }
+      return watch(target, handlers);
+    };
+    try {
+      const term = await c.election('/path/late-watch').campaign('v');
+      const ended = new Promise<unknown>((resolve) =>
+        term.signal.addEventListener('abort', () => resolve(term.signal.reason)),
+      );
+      await waitFor("the term's key watch", () => starts.length === 1);
+      expect(starts).toEqual([term.confirmedAt + 1n]);
+      const reason = await ended;
+      expect(reason).toBeInstanceOf(LockedError);
+      expect((reason as LockedError).message).toMatch(/was deleted/);
+    } finally {
+      hub.watch = watch;
     }
   });
 

@@ -33,7 +33,8 @@ describe('campaign with a tracker', () => {
       expect(term.value).toBe('b');
       expect(term.token).toBeGreaterThan(leader.token);
       expect(term.isValid()).toBe(true);
-      expect(c.hub.size).toBe(2); // the leader watch and the term's key watch
+      // The leader watch, and the term's key watch, created on the next turn of the event loop.
+      await waitFor("the term's key watch", () => c.hub.size === 2);
       await term.resign();
     } finally {
       spy.restore();
