@@ -7,6 +7,12 @@
  * monotonic clock, the steps from the leader's `stop()` to the successor's
  * `select` are summarised as median and p90 over the runs, printed and written
  * to bench/results/graceful-steps.md.
+ *
+ * With `--wire` (needs tcpdump, Debian's `tcpdump` package, and root), the
+ * loopback traffic to the etcd members is captured too, and each run is also
+ * timed on the wire: when the leader's request leaves its socket, when the
+ * delete event reaches the successor's socket. That splits the handover into
+ * the leader's process, etcd, and the successor's process.
  */
 import { writeFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -17,7 +23,16 @@ import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { Fleet, type Entry } from './lib/fleet.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
+import type { Segment } from './lib/pcap.js';
 import { fmt, summarize } from './lib/stats.js';
+import {
+  WireCapture,
+  handoverOnWire,
+  portOwners,
+  wallOffsetMs,
+  type HandoverOnWire,
+  type HandoverRun,
+} from './lib/wire-trace.js';
 
 const RESULTS = join(__dirname, 'results');
 
@@ -63,6 +78,7 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
 async function main(): Promise<void> {
   const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
   if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
+  const wire = process.argv.includes('--wire');
   process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
@@ -71,7 +87,13 @@ async function main(): Promise<void> {
   // "the successor's process took it in".
   const observer = new Etcd3({ hosts: cluster.endpoints.split(',') });
   const samples: RunSteps[] = [];
+  const members = new Map(cluster.members.map((m, i) => [m.clientPort, i]));
+  const wallOffset = wallOffsetMs();
+  const wireRuns: HandoverRun[] = [];
+  let capture: WireCapture | null = null;
+  let segments: Segment[] = [];
   try {
+    if (wire) capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
     const pool = await fleet.spawn('locked', cluster.endpoints, 3);
     const byWho = new Map(pool.map((c) => [c.who, c]));
     for (let run = 0; run < runs; run++) {
@@ -81,6 +103,7 @@ async function main(): Promise<void> {
       const startMark = fleet.mark();
       for (const c of pool) c.send({ op: 'start' });
       const first = await fleet.next('a first leader', elected, startMark, 30_000);
+      const raftLeader = capture ? await cluster.leaderIndex() : -1;
       // Every candidate queued and quiet: the leader's next renewal is at most ttl/3 away.
       await fleet.next('a renewal', (e) => e.who === first.who && e.report.ev === 'renewed', first.seq, 7_000);
       const watcher = await observer.watch().prefix(`/bench/steps/${process.pid}/${run}/`).create();
@@ -88,6 +111,7 @@ async function main(): Promise<void> {
       watcher.on('delete', () => {
         if (Number.isNaN(deleteSeenAt)) deleteSeenAt = monoMs();
       });
+      const ownersBefore = capture ? portOwners() : new Map<number, number>();
       const stopMark = fleet.mark();
       byWho.get(first.who)!.send({ op: 'stop' });
       const next = await fleet.next('the next leader', (e) => elected(e) && e.who !== first.who, stopMark, 15_000);
@@ -107,6 +131,19 @@ async function main(): Promise<void> {
       const stopAt = stopped.ev === 'stopped' ? stopped.stopCalledAt : NaN;
       const other = pool.find((c) => c.who !== first.who && c.who !== next.who)!;
       await watcher.cancel();
+      if (capture) {
+        const owners = new Map([...ownersBefore, ...portOwners()]);
+        const portsOf = (pid: number): Set<number> =>
+          new Set([...owners].filter(([, owner]) => owner === pid).map(([port]) => port));
+        wireRuns.push({
+          stopWall: stopAt + wallOffset,
+          selectWall: next.report.t + wallOffset,
+          leaverPorts: portsOf(byWho.get(first.who)!.pid),
+          successorPorts: portsOf(byWho.get(next.who)!.pid),
+          members,
+          raftLeader,
+        });
+      }
       samples.push(stepsOf(stepsOfWho(first.who), stepsOfWho(next.who), stepsOfWho(other.who), stopAt, deleteSeenAt));
       console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[6]]!)} ms after stop()`);
       // The others leave, so the next run starts from an empty election.
@@ -124,6 +161,7 @@ async function main(): Promise<void> {
   } finally {
     observer.close();
     await fleet.close();
+    if (capture) segments = await capture.stop();
     await cluster.stop();
   }
   const rows = STEPS.map((step) => {
@@ -141,12 +179,53 @@ async function main(): Promise<void> {
     '',
     "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it makes no read (a step that did not happen in a run is not counted in its row).",
     '',
-    machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}`),
+    ...(capture ? wireSection(wireRuns.map((r) => handoverOnWire(segments, r))) : []),
+    machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}${wire ? ' --wire' : ''}`),
     '',
   ].join('\n');
   writeFileSync(join(RESULTS, 'graceful-steps.md'), md);
   console.log(`\n${md}`);
   console.log('wrote bench/results/graceful-steps.md');
+}
+
+/** The wire table: each handover split into the leader's process, etcd, and the successor's process. */
+function wireSection(found: (HandoverOnWire | null)[]): string[] {
+  const all = found.filter((w): w is HandoverOnWire => w !== null);
+  const row = (what: string, values: number[]): string[] => {
+    if (values.length === 0) return [what, '0', '–', '–'];
+    const s = summarize(values);
+    return [what, String(values.length), fmt(s.median), fmt(s.p90)];
+  };
+  const etcd = (w: HandoverOnWire): number => w.eventMs - w.requestMs;
+  return [
+    `**On the wire** (\`--wire\`: tcpdump on the loopback; ${all.length} of ${found.length} runs found in the capture). A follower forwards a write to the Raft leader and delivers the event only after it applies the entry itself, so etcd's part is split by where the leader's request went.`,
+    '',
+    table(
+      ['part', 'runs', 'median ms', 'p90 ms'],
+      [
+        row(
+          "leader's process: stop() → its request leaves its socket",
+          all.map((w) => w.requestMs),
+        ),
+        row('etcd: the request → the delete event leaves for the successor', all.map(etcd)),
+        row('… the request went to the Raft leader', all.filter((w) => w.requestToRaftLeader).map(etcd)),
+        row('… the request went to a follower', all.filter((w) => !w.requestToRaftLeader).map(etcd)),
+        row(
+          "etcd answers the leader's request (ms after stop())",
+          all.map((w) => w.answerMs),
+        ),
+        row(
+          "successor's process: the event reaches its socket → select",
+          all.map((w) => w.selectMs - w.eventMs),
+        ),
+        row(
+          'the whole handover: stop() → select',
+          all.map((w) => w.selectMs),
+        ),
+      ],
+    ),
+    '',
+  ];
 }
 
 main().catch((err: unknown) => {
