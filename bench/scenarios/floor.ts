@@ -1,5 +1,9 @@
+import { fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { Etcd3 } from 'etcd3';
+import type { DeleteWatcherReport } from '../candidates/delete-watcher.js';
 import { monoMs } from '../candidates/protocol.js';
+import { candidateEntry } from '../lib/build.js';
 
 /**
  * The physical floors of a handover on this cluster, measured with plain etcd3
@@ -8,6 +12,8 @@ import { monoMs } from '../candidates/protocol.js';
  * - write + watch: one client deletes a key, another's watch delivers the
  *   delete — the least a graceful handover can cost (the resign is one write,
  *   the successor learns of it by one watch event);
+ * - the same across processes: the watch in a process of its own that sat idle
+ *   until the delete, as a successor candidate does;
  * - lease expiry: a lease granted with TTL and never kept alive; from the grant
  *   request + TTL to the delivery of its key's delete — what etcd adds to a
  *   crash handover beyond the TTL (its expiry check, the revoke through Raft, one
@@ -69,6 +75,55 @@ export async function writeWatchFloor(endpoints: string, samples: number, prefix
   } finally {
     writer.close();
     watcher.close();
+  }
+  return out;
+}
+
+/**
+ * Delete sent here → its watch event delivered in another process (a plain
+ * etcd3 client in bench/candidates/delete-watcher.ts), which was idle for
+ * 20–50 ms before: what a handover between two candidate processes cannot
+ * avoid. Times are on CLOCK_MONOTONIC, shared by both processes.
+ */
+export async function crossProcessFloor(endpoints: string, samples: number, prefix: string): Promise<number[]> {
+  const child = fork(join(dirname(candidateEntry()), 'delete-watcher.js'), [endpoints, prefix], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const reports: DeleteWatcherReport[] = [];
+  let wake: (() => void) | null = null;
+  child.on('message', (report: DeleteWatcherReport) => {
+    reports.push(report);
+    wake?.();
+  });
+  const take = (match: (r: DeleteWatcherReport) => boolean, what: string): Promise<DeleteWatcherReport> =>
+    withTimeout(
+      (async () => {
+        for (;;) {
+          const i = reports.findIndex(match);
+          if (i >= 0) return reports.splice(i, 1)[0]!;
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      })(),
+      10_000,
+      what,
+    );
+  const writer = new Etcd3({ hosts: endpoints.split(',') });
+  const out: number[] = [];
+  try {
+    await take((r) => r.ready === true, 'the delete watcher process to be ready');
+    for (let i = 0; i < samples; i++) {
+      const key = `${prefix}${i}`;
+      await writer.put(key).value('x');
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
+      const t0 = monoMs();
+      await writer.delete().key(key);
+      const { deletedAt } = await take((r) => r.key === key, `the delete of ${key} in the watcher process`);
+      out.push(deletedAt! - t0);
+    }
+  } finally {
+    writer.close();
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      process.kill(child.pid, 'SIGKILL');
   }
   return out;
 }
