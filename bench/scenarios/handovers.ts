@@ -13,7 +13,8 @@ import { breakdownRows, gracefulBreakdown, type Step } from './graceful-breakdow
 /**
  * Scenarios 1–4: time to first leader, graceful handover, crash handover at
  * each TTL, and the floors (write + watch; lease expiry), for every
- * implementation, on one cluster, in one run.
+ * implementation, on one cluster, in one run; the implementations take turns
+ * run by run (etcdctl's runs, a process per candidate, come after).
  */
 export interface HandoverOptions {
   readonly endpoints: string;
@@ -64,21 +65,34 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
     );
   };
   await floorBatch('before');
-  const kinds: KindResult[] = [];
-  for (const kind of o.kinds) {
-    const fleet = new Fleet();
+  // The kinds take turns, run by run, so that a slow spell of the shared machine falls on all of them alike.
+  const lanes = o.kinds.map((kind) => {
     const result: KindResult = { kind, byTtl: [] };
-    kinds.push(result);
-    let pool: Candidate[] = [];
-    try {
-      for (const ttlSec of o.ttls) {
+    return { kind, fleet: new Fleet(), pool: [] as Candidate[], result };
+  });
+  const kinds = lanes.map((lane) => lane.result);
+  try {
+    for (const ttlSec of o.ttls) {
+      const entries = lanes.map((lane) => {
         const entry = { ttlSec, samples: [] as FailoverSample[], failures: [] as string[] };
-        result.byTtl.push(entry);
-        for (let run = 0; run < o.runs; run++) {
+        lane.result.byTtl.push(entry);
+        return entry;
+      });
+      for (let run = 0; run < o.runs; run++) {
+        for (const [i, lane] of lanes.entries()) {
+          const { kind, fleet } = lane;
+          const entry = entries[i]!;
           const name = `/bench/${kind}/${ttlSec}/${run}/${process.pid}`;
           try {
-            pool = await fillPool(fleet, pool, kind, o.endpoints);
-            const s = await failoverRun(pool, { fleet, kind, endpoints: o.endpoints, ttlSec, name, random: o.random });
+            lane.pool = await fillPool(fleet, lane.pool, kind, o.endpoints);
+            const s = await failoverRun(lane.pool, {
+              fleet,
+              kind,
+              endpoints: o.endpoints,
+              ttlSec,
+              name,
+              random: o.random,
+            });
             entry.samples.push(s);
             o.log(
               `  ${kind} TTL ${ttlSec} s run ${run + 1}/${o.runs}: first ${fmt(s.firstLeaderMs)} ms, graceful ${fmt(s.gracefulMs)} ms, crash ${fmt(s.crashMs)} ms (floor ${fmt(s.crashFloorMs)})`,
@@ -87,14 +101,14 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
             const message = err instanceof Error ? err.message : String(err);
             entry.failures.push(message);
             o.log(`  ${kind} TTL ${ttlSec} s run ${run + 1}: FAILED ${message}`);
-            await Promise.all(pool.map((c) => c.exit()));
-            pool = [];
+            await Promise.all(lane.pool.map((c) => c.exit()));
+            lane.pool = [];
           }
         }
       }
-    } finally {
-      await fleet.close();
     }
+  } finally {
+    await Promise.all(lanes.map((lane) => lane.fleet.close()));
   }
   let etcdctl: HandoverData['etcdctl'] = null;
   if (o.etcdctl) {
@@ -185,7 +199,7 @@ export function handoverSections(d: HandoverData): Section[] {
     id: '1-first-leader',
     title: '1. Time to first leader, 3 candidates',
     body: [
-      'Three candidate processes, each already connected to etcd, are told to start at the same moment; the time is from that moment to the first "you lead" signal of the library (`select`, `elected`, the Campaign reply), on CLOCK_MONOTONIC shared by all processes. Pooled over the runs at every TTL.',
+      'Three candidate processes, each already connected to etcd, are told to start at the same moment; the time is from that moment to the first "you lead" signal of the library (`select`, `elected`, the Campaign reply), on CLOCK_MONOTONIC shared by all processes. Pooled over the runs at every TTL. The implementations take turns run by run, so that a slow spell of the machine falls on all of them alike (etcdctl\'s runs come after the others\').',
       '',
       table(header, firstRows),
       '',
