@@ -15,6 +15,11 @@ import type { Candidate, Entry, Fleet } from '../lib/fleet.js';
 export interface FailoverSample {
   readonly firstLeaderMs: number;
   readonly gracefulMs: number;
+  /**
+   * The leader or its successor in the graceful handover is a process in its first run (started to
+   * replace the one the last run's crash killed): its code for that handover runs for the first time.
+   */
+  readonly gracefulFresh: boolean;
   readonly crashMs: number;
   /** Last renewal + TTL − kill time: how long etcd had to keep the dead leader's lease. */
   readonly crashFloorMs: number;
@@ -33,6 +38,9 @@ export interface FailoverOptions {
 
 const elected = (e: Entry): boolean => e.report.ev === 'elected';
 
+/** Candidate processes that have been through a run. */
+const veterans = new WeakSet<Candidate>();
+
 /** Three live candidates for the next run: survivors of the last run plus new processes. */
 export async function fillPool(
   fleet: Fleet,
@@ -49,6 +57,8 @@ export async function fillPool(
 export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promise<FailoverSample> {
   const { fleet, ttlSec } = o;
   const ttlMs = ttlSec * 1000;
+  const fresh = new Set(pool.filter((c) => !veterans.has(c)).map((c) => c.who));
+  for (const c of pool) veterans.add(c);
   await fleet.join(pool, { name: o.name, ttlSec, value: `${o.kind}` });
   const inRun = new Set(pool.map((c) => c.who));
   const mine = (e: Entry): boolean => inRun.has(e.who);
@@ -76,6 +86,7 @@ export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promis
   ]);
   const stopCalledAt = stopped.report.ev === 'stopped' ? stopped.report.stopCalledAt : NaN;
   const gracefulMs = next.report.t - stopCalledAt;
+  const gracefulFresh = fresh.has(leader) || fresh.has(next.who);
 
   // (3) crash handover: kill the new leader's process at a random phase after one of its renewals.
   inRun.delete(leader);
@@ -116,7 +127,7 @@ export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promis
       fleet.next(`candidate ${c.who} to stop`, (e) => e.who === c.who && e.report.ev === 'stopped', leaveMark, 10_000),
     ),
   );
-  return { firstLeaderMs, gracefulMs, crashMs, crashFloorMs, crashExcessMs: crashMs - crashFloorMs };
+  return { firstLeaderMs, gracefulMs, gracefulFresh, crashMs, crashFloorMs, crashExcessMs: crashMs - crashFloorMs };
 }
 
 /** The candidate whose `elected` came last since `from`, among `among`. */
