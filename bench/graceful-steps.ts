@@ -21,6 +21,7 @@ import type { Step } from './candidates/steps.js';
 import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { Fleet, type Entry } from './lib/fleet.js';
+import { QUEUE_SETTLE_MS, queuedAndRenewed } from './scenarios/failover.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
 import type { Segment } from './lib/pcap.js';
@@ -104,8 +105,8 @@ async function main(): Promise<void> {
       for (const c of pool) c.send({ op: 'start' });
       const first = await fleet.next('a first leader', elected, startMark, 30_000);
       const raftLeader = capture ? await cluster.leaderIndex() : -1;
-      // Every candidate queued and quiet: the leader's next renewal is at most ttl/3 away.
-      await fleet.next('a renewal', (e) => e.who === first.who && e.report.ev === 'renewed', first.seq, 7_000);
+      // Every candidate queued and quiet: a renewal of the leader once the others have had time to queue.
+      await queuedAndRenewed(fleet, first, 7_000 + QUEUE_SETTLE_MS);
       const watcher = await observer.watch().prefix(`/bench/steps/${process.pid}/${run}/`).create();
       let deleteSeenAt = NaN;
       watcher.on('delete', () => {

@@ -38,6 +38,24 @@ export interface FailoverOptions {
 
 const elected = (e: Entry): boolean => e.report.ev === 'elected';
 
+/** How long after the first leader's election the others are given to queue. */
+export const QUEUE_SETTLE_MS = 500;
+
+/**
+ * Before a graceful handover: every candidate has had time to queue (its join, and for locked's seed
+ * facade its process's leader watch), and the leader has just renewed, so that no keepalive is in
+ * flight. Waits for a renewal of the leader at least QUEUE_SETTLE_MS after its election (≤ ttl/3
+ * later): locked reports its first renewal with its election, while the others are still joining.
+ */
+export function queuedAndRenewed(fleet: Fleet, first: Entry, timeoutMs: number): Promise<Entry> {
+  return fleet.next(
+    'a renewal of the leader once the others queued',
+    (e) => e.who === first.who && e.report.ev === 'renewed' && e.report.t >= first.report.t + QUEUE_SETTLE_MS,
+    first.seq,
+    timeoutMs,
+  );
+}
+
 /** Candidate processes that have been through a run. */
 const veterans = new WeakSet<Candidate>();
 
@@ -70,10 +88,7 @@ export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promis
   const first = await fleet.next('a first leader', (e) => mine(e) && elected(e), startMark, 30_000);
   const firstLeaderMs = first.report.t - t0;
 
-  // Let every candidate queue: wait for the leader's next renewal (≤ ttl/3 away; immediate for locked-v2).
-  await fleet
-    .next('a renewal of the leader', (e) => e.who === first.who && e.report.ev === 'renewed', first.seq, ttlMs + 2000)
-    .catch(() => undefined);
+  await queuedAndRenewed(fleet, first, ttlMs + QUEUE_SETTLE_MS + 2000).catch(() => undefined);
   const leader = latestLeader(fleet, startMark, inRun);
 
   // (2) graceful handover

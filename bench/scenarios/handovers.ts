@@ -298,7 +298,7 @@ export function handoverSections(d: HandoverData): Section[] {
       '',
       "A handover crosses processes: the successor's process sits idle until the delete arrives, then takes it in through its own HTTP/2 and gRPC stack. The floor across processes measures what that costs with plain etcd3 clients: the same write and delivery as the floor, with the watch in a process of its own that was idle for 20–50 ms before the write.",
       '',
-      "**Processes in their first run.** Each run's crash (scenario 3) kills the graceful successor's process, so the next run starts a new one, which is the next handover's leader or successor in about two runs of three. That handover is the first for its code: V8 compiles functions on their first call, protobufjs generates a message type's encoder and decoder on first use, and npm etcd3 (which locked uses) makes a gRPC client per member and service on first use. The same runs, split:",
+      "**Processes in their first run.** Each run's crash (scenario 3) kills the graceful successor's process, so the next run starts a new one; when that process is the next handover's leader or successor, the handover is the first for its code: V8 compiles functions on their first call, protobufjs generates a message type's encoder and decoder on first use, and npm etcd3 (which locked uses) makes a gRPC client per member and service on first use. The same runs, split:",
       '',
       table(
         [
