@@ -354,7 +354,6 @@ export function handoverSections(d: HandoverData): Section[] {
         ...d.kinds.map((k) => [k.kind, `${fmt(pooled(k, (s) => s.gracefulMs).median)} ms`]),
         ...(d.etcdctl ? [['etcdctl', `${fmt(summarize(d.etcdctl.samples.map((x) => x.gracefulMs)).median)} ms`]] : []),
         ['floor', `${fmt(floor.median)} ms`],
-        ...(across ? [['floor across processes', `${fmt(across.median)} ms`]] : []),
       ]),
     },
     raw: { floor, writeWatchMs: d.writeWatchMs },
@@ -480,6 +479,7 @@ export function handoverSections(d: HandoverData): Section[] {
     }),
     headline: {
       'floor: one write + one watch (median)': { locked: `${fmt(floor.median)} ms` },
+      ...(across ? { 'floor: … the watch in another process (median)': { locked: `${fmt(across.median)} ms` } } : {}),
       'floor: lease expiry beyond TTL (median / p90)': { locked: `${fmt(expiry.median)} / ${fmt(expiry.p90)} ms` },
     },
     raw: {
