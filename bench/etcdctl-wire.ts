@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:etcdctl-wire [-- --runs=N]`: etcdctl elect's graceful handover
+ * timed on the wire, for comparison with `npm run bench:steps -- --wire`. Three
+ * `etcdctl elect` processes on a local 3-member etcd this script starts; in each
+ * run the leader gets SIGINT (on which it resigns), and a tcpdump capture of the
+ * loopback shows when its resign leaves its socket and when the delete event
+ * reaches the successor's socket; the successor's "elected" is when this script
+ * reads its printed key (a pipe read, as in `npm run bench`). Needs tcpdump
+ * (Debian's `tcpdump` package) and root. Writes bench/results/etcdctl-wire.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monoMs } from './candidates/protocol.js';
+import { EtcdCluster } from '../src/testing/etcd-cluster.js';
+import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
+import { table } from './lib/markdown.js';
+import { fmt, summarize } from './lib/stats.js';
+import {
+  WireCapture,
+  handoverOnWire,
+  portOwners,
+  wallOffsetMs,
+  type HandoverOnWire,
+  type HandoverRun,
+} from './lib/wire-trace.js';
+
+const RESULTS = join(__dirname, 'results');
+const live = new Set<ChildProcess>();
+
+function kill(child: ChildProcess): void {
+  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+    process.kill(child.pid, 'SIGKILL');
+}
+
+/** Polls `done` every millisecond (a waiting loop, not an ordering): true if it held within `ms`. */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const until = monoMs() + ms;
+  while (!done()) {
+    if (monoMs() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return true;
+}
+
+async function oneRun(cluster: EtcdCluster, run: number, wallOffset: number): Promise<HandoverRun> {
+  const printed = new Map<number, number>(); // pid → when this script read its "elected" line
+  const children = [0, 1, 2].map((i) => {
+    const child = spawn(
+      'etcdctl',
+      [`--endpoints=${cluster.endpoints}`, 'elect', `/bench/etcdctl-wire/${run}`, `v${i}`],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, ETCDCTL_API: '3' },
+      },
+    );
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    child.stdout?.on('data', () => {
+      if (child.pid !== undefined && !printed.has(child.pid)) printed.set(child.pid, monoMs());
+    });
+    return child;
+  });
+  try {
+    if (!(await waitUntil(() => printed.size > 0, 15_000))) throw new Error('no etcdctl leader within 15 s');
+    // Let the two others queue (their process start and campaign): a settle, not an ordering, as in `npm run bench`.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const leader = [...printed.keys()][0]!;
+    const raftLeader = await cluster.leaderIndex();
+    const owners = portOwners();
+    const stopAt = monoMs();
+    process.kill(leader, 'SIGINT');
+    if (!(await waitUntil(() => printed.size > 1, 15_000))) throw new Error('no next etcdctl leader within 15 s');
+    const [successor, selectAt] = [...printed.entries()].find(([pid]) => pid !== leader)!;
+    const portsOf = (pid: number): Set<number> =>
+      new Set([...owners].filter(([, owner]) => owner === pid).map(([port]) => port));
+    return {
+      stopWall: stopAt + wallOffset,
+      selectWall: selectAt + wallOffset,
+      leaverPorts: portsOf(leader),
+      successorPorts: portsOf(successor),
+      members: new Map(cluster.members.map((m, i) => [m.clientPort, i])),
+      raftLeader,
+    };
+  } finally {
+    for (const child of children) kill(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
+  if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
+  process.on('exit', () => live.forEach(kill));
+  const load = new LoadSampler();
+  const cluster = await EtcdCluster.start({ size: 3 });
+  const wallOffset = wallOffsetMs();
+  const handovers: HandoverRun[] = [];
+  let found: (HandoverOnWire | null)[] = [];
+  try {
+    const capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
+    try {
+      for (let run = 0; run < runs; run++) {
+        handovers.push(await oneRun(cluster, run, wallOffset));
+        console.log(`  run ${run + 1}/${runs}`);
+      }
+    } finally {
+      const segments = await capture.stop();
+      found = handovers.map((h) => handoverOnWire(segments, h));
+    }
+  } finally {
+    live.forEach(kill);
+    await cluster.stop();
+  }
+  const all = found.filter((w): w is HandoverOnWire => w !== null);
+  const row = (what: string, values: number[]): string[] => {
+    if (values.length === 0) return [what, '0', '–', '–'];
+    const s = summarize(values);
+    return [what, String(values.length), fmt(s.median), fmt(s.p90)];
+  };
+  const md = [
+    '# etcdctl elect: graceful handover on the wire',
+    '',
+    `Three \`etcdctl elect\` processes on one local 3-member etcd; ${runs} runs, ${all.length} found in the capture. In each, the leader gets SIGINT, on which it resigns (a delete of its key); tcpdump on the loopback times its request and the delete event reaching the successor. The successor's "elected" is when this script reads the key it prints (the same measure as \`npm run bench\`, so it includes a pipe read). Compare with the wire table of [graceful-steps.md](graceful-steps.md).`,
+    '',
+    table(
+      ['part', 'runs', 'median ms', 'p90 ms'],
+      [
+        row(
+          "leader's process: SIGINT → its resign leaves its socket",
+          all.map((w) => w.requestMs),
+        ),
+        row(
+          'etcd: the request → the delete event leaves for the successor',
+          all.map((w) => w.eventMs - w.requestMs),
+        ),
+        row(
+          "successor's process: the event reaches its socket → its key read from its stdout",
+          all.map((w) => w.selectMs - w.eventMs),
+        ),
+        row(
+          'the whole handover: SIGINT → elected',
+          all.map((w) => w.selectMs),
+        ),
+      ],
+    ),
+    '',
+    "Go's concurrency.Election (which etcdctl runs) re-checks after the delete event with a read of the election's keys (`waitDeletes`), and etcdctl then reads its own key to print it (etcdctl/ctlv3/command/elect_command.go): its successor makes its requests after the event, where locked's makes none.",
+    '',
+    machineMarkdown(machine(), load.stop(), `npm run bench:etcdctl-wire -- --runs=${runs}`),
+    '',
+  ].join('\n');
+  writeFileSync(join(RESULTS, 'etcdctl-wire.md'), md);
+  console.log(`\n${md}`);
+  console.log('wrote bench/results/etcdctl-wire.md');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
