@@ -15,7 +15,7 @@ import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
-import { fmt, summarize } from './lib/stats.js';
+import { countMedianP90 } from './lib/stats.js';
 import {
   WireCapture,
   handoverOnWire,
@@ -112,11 +112,7 @@ async function main(): Promise<void> {
     await cluster.stop();
   }
   const all = found.filter((w): w is HandoverOnWire => w !== null);
-  const row = (what: string, values: number[]): string[] => {
-    if (values.length === 0) return [what, '0', '–', '–'];
-    const s = summarize(values);
-    return [what, String(values.length), fmt(s.median), fmt(s.p90)];
-  };
+  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
   const md = [
     '# etcdctl elect: graceful handover on the wire',
     '',

@@ -25,7 +25,7 @@ import { QUEUE_SETTLE_MS, queuedAndRenewed } from './scenarios/failover.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
 import type { Segment } from './lib/pcap.js';
-import { fmt, summarize } from './lib/stats.js';
+import { countMedianP90, fmt } from './lib/stats.js';
 import {
   WireCapture,
   handoverOnWire,
@@ -165,12 +165,10 @@ async function main(): Promise<void> {
     if (capture) segments = await capture.stop();
     await cluster.stop();
   }
-  const rows = STEPS.map((step) => {
-    const values = samples.map((s) => s[step]!).filter((v) => Number.isFinite(v));
-    if (values.length === 0) return [step, '0', '–', '–'];
-    const s = summarize(values);
-    return [step, String(values.length), fmt(s.median), fmt(s.p90)];
-  });
+  const rows = STEPS.map((step) => [
+    step,
+    ...countMedianP90(samples.map((s) => s[step]!).filter((v) => Number.isFinite(v))),
+  ]);
   const md = [
     '# Graceful handover, step by step, across processes',
     '',
@@ -192,11 +190,7 @@ async function main(): Promise<void> {
 /** The wire table: each handover split into the leader's process, etcd, and the successor's process. */
 function wireSection(found: (HandoverOnWire | null)[]): string[] {
   const all = found.filter((w): w is HandoverOnWire => w !== null);
-  const row = (what: string, values: number[]): string[] => {
-    if (values.length === 0) return [what, '0', '–', '–'];
-    const s = summarize(values);
-    return [what, String(values.length), fmt(s.median), fmt(s.p90)];
-  };
+  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
   const etcd = (w: HandoverOnWire): number => w.eventMs - w.requestMs;
   return [
     `**On the wire** (\`--wire\`: tcpdump on the loopback; ${all.length} of ${found.length} runs found in the capture). A follower forwards a write to the Raft leader and delivers the event only after it applies the entry itself, so etcd's part is split by where the leader's request went.`,

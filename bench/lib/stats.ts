@@ -33,6 +33,13 @@ export function summarize(values: readonly number[]): Summary {
 }
 
 /** A number for a table: ms with sensible precision, '–' for missing. */
+/** Count, median and p90 of `values` as table cells ('0', '–', '–' when there are none). */
+export function countMedianP90(values: readonly number[]): string[] {
+  if (values.length === 0) return ['0', '–', '–'];
+  const s = summarize(values);
+  return [String(s.n), fmt(s.median), fmt(s.p90)];
+}
+
 export function fmt(value: number, digits?: number): string {
   if (!Number.isFinite(value)) return '–';
   const d = digits ?? (Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2);

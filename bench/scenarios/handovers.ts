@@ -3,7 +3,7 @@ import { Fleet, type Candidate } from '../lib/fleet.js';
 import { label } from '../lib/labels.js';
 import { table } from '../lib/markdown.js';
 import type { Section } from '../lib/report.js';
-import { fmt, summarize, type Summary } from '../lib/stats.js';
+import { countMedianP90, fmt, summarize, type Summary } from '../lib/stats.js';
 import { barChart, type Bar } from '../lib/svg.js';
 import { etcdctlRun, etcdctlStartMs, type EtcdctlSample } from './etcdctl.js';
 import { failoverRun, fillPool, type FailoverSample } from './failover.js';
@@ -277,12 +277,8 @@ export function handoverSections(d: HandoverData): Section[] {
     .filter((k) => k.kind !== 'locked-v2')
     .map((k) => {
       const all = k.byTtl.flatMap((t) => t.samples);
-      const part = (fresh: boolean): string[] => {
-        const values = all.filter((x) => x.gracefulFresh === fresh).map((x) => x.gracefulMs);
-        if (values.length === 0) return ['0', '–', '–'];
-        const s = summarize(values);
-        return [String(s.n), fmt(s.median), fmt(s.p90)];
-      };
+      const part = (fresh: boolean): string[] =>
+        countMedianP90(all.filter((x) => x.gracefulFresh === fresh).map((x) => x.gracefulMs));
       return [label(k.kind), ...part(false), ...part(true)];
     });
   const fastest = alternatives.reduce<[string, number] | null>((a, b) => (a === null || b[1] < a[1] ? b : a), null);
