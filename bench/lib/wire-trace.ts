@@ -12,6 +12,10 @@ import { readPcap, type Segment } from './pcap.js';
  * Packets carry CLOCK_REALTIME stamps; `wallOffsetMs` maps the shared
  * monotonic clock of the benchmark's processes onto them.
  */
+/** tcpdump processes still running: killed by PID if this process exits first (a benchmark that failed). */
+const running = new Set<ChildProcess>();
+let exitHooked = false;
+
 export class WireCapture {
   readonly #child: ChildProcess;
   readonly #dir: string;
@@ -34,6 +38,14 @@ export class WireCapture {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const c of running) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
+      });
+    }
     const capture = new WireCapture(child, dir);
     try {
       await new Promise<void>((resolve, reject) => {
