@@ -15,10 +15,10 @@ import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
-import { countMedianP90 } from './lib/stats.js';
 import {
   WireCapture,
   handoverOnWire,
+  wireRows,
   portOwners,
   wallOffsetMs,
   type HandoverOnWire,
@@ -112,7 +112,6 @@ async function main(): Promise<void> {
     await cluster.stop();
   }
   const all = found.filter((w): w is HandoverOnWire => w !== null);
-  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
   const md = [
     '# etcdctl elect: graceful handover on the wire',
     '',
@@ -120,24 +119,11 @@ async function main(): Promise<void> {
     '',
     table(
       ['part', 'runs', 'median ms', 'p90 ms'],
-      [
-        row(
-          "leader's process: SIGINT → its resign leaves its socket",
-          all.map((w) => w.requestMs),
-        ),
-        row(
-          'etcd: the request → the delete event leaves for the successor',
-          all.map((w) => w.eventMs - w.requestMs),
-        ),
-        row(
-          "successor's process: the event reaches its socket → its key read from its stdout",
-          all.map((w) => w.selectMs - w.eventMs),
-        ),
-        row(
-          'the whole handover: SIGINT → elected',
-          all.map((w) => w.selectMs),
-        ),
-      ],
+      wireRows(
+        all,
+        { start: 'SIGINT', request: 'resign', successorEnd: 'its key read from its stdout', elected: 'elected' },
+        false,
+      ),
     ),
     '',
     "Go's concurrency.Election (which etcdctl runs) re-checks after the delete event with a read of the election's keys (`waitDeletes`), and etcdctl then reads its own key to print it (etcdctl/ctlv3/command/elect_command.go): its successor makes its requests after the event, where locked's makes none.",

@@ -29,6 +29,7 @@ import { countMedianP90, fmt } from './lib/stats.js';
 import {
   WireCapture,
   handoverOnWire,
+  wireRows,
   portOwners,
   wallOffsetMs,
   type HandoverOnWire,
@@ -190,34 +191,12 @@ async function main(): Promise<void> {
 /** The wire table: each handover split into the leader's process, etcd, and the successor's process. */
 function wireSection(found: (HandoverOnWire | null)[]): string[] {
   const all = found.filter((w): w is HandoverOnWire => w !== null);
-  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
-  const etcd = (w: HandoverOnWire): number => w.eventMs - w.requestMs;
   return [
     `**On the wire** (\`--wire\`: tcpdump on the loopback; ${all.length} of ${found.length} runs found in the capture). A follower forwards a write to the Raft leader and delivers the event only after it applies the entry itself, so etcd's part is split by where the leader's request went.`,
     '',
     table(
       ['part', 'runs', 'median ms', 'p90 ms'],
-      [
-        row(
-          "leader's process: stop() → its request leaves its socket",
-          all.map((w) => w.requestMs),
-        ),
-        row('etcd: the request → the delete event leaves for the successor', all.map(etcd)),
-        row('… the request went to the Raft leader', all.filter((w) => w.requestToRaftLeader).map(etcd)),
-        row('… the request went to a follower', all.filter((w) => !w.requestToRaftLeader).map(etcd)),
-        row(
-          "etcd answers the leader's request (ms after stop())",
-          all.map((w) => w.answerMs),
-        ),
-        row(
-          "successor's process: the event reaches its socket → select",
-          all.map((w) => w.selectMs - w.eventMs),
-        ),
-        row(
-          'the whole handover: stop() → select',
-          all.map((w) => w.selectMs),
-        ),
-      ],
+      wireRows(all, { start: 'stop()', request: 'request', successorEnd: 'select', elected: 'select' }, true),
     ),
     '',
   ];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monoMs } from '../candidates/protocol.js';
 import { readPcap, type Segment } from './pcap.js';
+import { countMedianP90 } from './stats.js';
 
 /**
  * A packet capture of the loopback traffic to and from some ports, for
@@ -187,4 +188,51 @@ export function handoverOnWire(segments: readonly Segment[], run: HandoverRun): 
     requestToRaftLeader: run.members.get(request.dstPort) === run.raftLeader,
     eventFromRaftLeader: run.members.get(event.srcPort) === run.raftLeader,
   };
+}
+
+/** How a wire table names its ends: what starts the handover, what the leaver sends, what ends it. */
+export interface WireWords {
+  /** `stop()`, `SIGINT`. */
+  readonly start: string;
+  /** `request`, `resign`. */
+  readonly request: string;
+  /** Where the successor's part ends: `select`, or the key read from etcdctl's stdout. */
+  readonly successorEnd: string;
+  /** `select`, `elected`. */
+  readonly elected: string;
+}
+
+/**
+ * The rows (part, runs, median, p90) of a handover timed on the wire: the leader's process, etcd
+ * (with `byMember`, split by whether the request went to the Raft leader, and when etcd answered
+ * the leader), the successor's process, the whole.
+ */
+export function wireRows(all: readonly HandoverOnWire[], words: WireWords, byMember: boolean): string[][] {
+  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
+  const etcd = (w: HandoverOnWire): number => w.eventMs - w.requestMs;
+  return [
+    row(
+      `leader's process: ${words.start} → its ${words.request} leaves its socket`,
+      all.map((w) => w.requestMs),
+    ),
+    row('etcd: the request → the delete event leaves for the successor', all.map(etcd)),
+    ...(byMember
+      ? [
+          row('… the request went to the Raft leader', all.filter((w) => w.requestToRaftLeader).map(etcd)),
+          row('… the request went to a follower', all.filter((w) => !w.requestToRaftLeader).map(etcd)),
+          row(
+            `etcd answers the leader's request (ms after ${words.start})`,
+            all.map((w) => w.answerMs),
+          ),
+        ]
+      : []),
+    row(
+      `successor's process: the event reaches its socket → ${words.successorEnd}`,
+      all.map((w) => w.selectMs - w.eventMs),
+    ),
+    row(
+      `the whole handover: ${words.start} → ${words.elected}`,
+      all.map((w) => w.selectMs),
+    ),
+  ];
 }
