@@ -8,11 +8,10 @@
  * reads its printed key (a pipe read, as in `npm run bench`). Needs tcpdump
  * (Debian's `tcpdump` package) and root. Writes bench/results/etcdctl-wire.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
+import { Fleet, type Entry } from './lib/fleet.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
 import {
@@ -24,83 +23,63 @@ import {
   type HandoverOnWire,
   type HandoverRun,
 } from './lib/wire-trace.js';
+import { EtcdctlCandidate } from './scenarios/etcdctl.js';
 
 const RESULTS = join(__dirname, 'results');
-const live = new Set<ChildProcess>();
 
-function kill(child: ChildProcess): void {
-  if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
-    process.kill(child.pid, 'SIGKILL');
-}
-
-/** Polls `done` every millisecond (a waiting loop, not an ordering): true if it held within `ms`. */
-async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
-  const until = monoMs() + ms;
-  while (!done()) {
-    if (monoMs() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return true;
-}
-
-async function oneRun(cluster: EtcdCluster, run: number, wallOffset: number): Promise<HandoverRun> {
-  const printed = new Map<number, number>(); // pid → when this script read its "elected" line
-  const children = [0, 1, 2].map((i) => {
-    const child = spawn(
-      'etcdctl',
-      [`--endpoints=${cluster.endpoints}`, 'elect', `/bench/etcdctl-wire/${run}`, `v${i}`],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-        env: { ...process.env, ETCDCTL_API: '3' },
-      },
-    );
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    child.stdout?.on('data', () => {
-      if (child.pid !== undefined && !printed.has(child.pid)) printed.set(child.pid, monoMs());
-    });
-    return child;
-  });
+/** One handover among three new etcdctl processes, with what the capture needs to find it. */
+async function oneRun(fleet: Fleet, cluster: EtcdCluster, run: number, wallOffset: number): Promise<HandoverRun> {
+  const from = fleet.mark();
+  const candidates = [0, 1, 2].map(
+    (i) => new EtcdctlCandidate(fleet, cluster.endpoints, `/bench/etcdctl-wire/${run}`, `v${i}`),
+  );
+  const mine = new Set(candidates.map((c) => c.who));
+  const elected = (e: Entry): boolean => mine.has(e.who) && e.report.ev === 'elected';
   try {
-    if (!(await waitUntil(() => printed.size > 0, 15_000))) throw new Error('no etcdctl leader within 15 s');
+    const first = await fleet.next('a first etcdctl leader', elected, from, 15_000);
     // Let the two others queue (their process start and campaign): a settle, not an ordering, as in `npm run bench`.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const leader = [...printed.keys()][0]!;
+    const leader = candidates.find((c) => c.who === first.who)!;
     const raftLeader = await cluster.leaderIndex();
     const owners = portOwners();
-    const stopAt = monoMs();
-    process.kill(leader, 'SIGINT');
-    if (!(await waitUntil(() => printed.size > 1, 15_000))) throw new Error('no next etcdctl leader within 15 s');
-    const [successor, selectAt] = [...printed.entries()].find(([pid]) => pid !== leader)!;
+    const stopMark = fleet.mark();
+    const stopAt = leader.signal('SIGINT');
+    const next = await fleet.next(
+      'the next etcdctl leader',
+      (e) => elected(e) && e.who !== leader.who,
+      stopMark,
+      15_000,
+    );
+    const successor = candidates.find((c) => c.who === next.who)!;
     const portsOf = (pid: number): Set<number> =>
       new Set([...owners].filter(([, owner]) => owner === pid).map(([port]) => port));
     return {
       stopWall: stopAt + wallOffset,
-      selectWall: selectAt + wallOffset,
-      leaverPorts: portsOf(leader),
-      successorPorts: portsOf(successor),
+      selectWall: next.report.t + wallOffset,
+      leaverPorts: portsOf(leader.pid),
+      successorPorts: portsOf(successor.pid),
       members: new Map(cluster.members.map((m, i) => [m.clientPort, i])),
       raftLeader,
     };
   } finally {
-    for (const child of children) kill(child);
+    await Promise.all(candidates.map((c) => c.end()));
   }
 }
 
 async function main(): Promise<void> {
   const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
   if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
-  process.on('exit', () => live.forEach(kill));
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
   const wallOffset = wallOffsetMs();
   const handovers: HandoverRun[] = [];
+  const fleet = new Fleet();
   let found: (HandoverOnWire | null)[] = [];
   try {
     const capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
     try {
       for (let run = 0; run < runs; run++) {
-        handovers.push(await oneRun(cluster, run, wallOffset));
+        handovers.push(await oneRun(fleet, cluster, run, wallOffset));
         console.log(`  run ${run + 1}/${runs}`);
       }
     } finally {
@@ -108,7 +87,6 @@ async function main(): Promise<void> {
       found = handovers.map((h) => handoverOnWire(segments, h));
     }
   } finally {
-    live.forEach(kill);
     await cluster.stop();
   }
   const all = found.filter((w): w is HandoverOnWire => w !== null);

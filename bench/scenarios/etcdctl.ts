@@ -51,6 +51,10 @@ export class EtcdctlCandidate {
     this.#child = child;
   }
 
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+
   get alive(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null;
   }
