@@ -6,6 +6,7 @@ import { resolveTiming, type Timing, type TimingOptions } from './core/options.j
 import { Semaphore } from './core/semaphore.js';
 import { describe, knownKeys } from './core/validate.js';
 import { Election } from './election/election.js';
+import { TermConfirmations } from './election/term-confirmations.js';
 import { TrackerRegistry } from './election/tracker-registry.js';
 import { Session } from './session/session.js';
 import { Transport } from './transport/transport.js';
@@ -123,6 +124,8 @@ export class LockedClient {
    */
   readonly #admission = new Semaphore(64);
   readonly #trackers = new TrackerRegistry();
+  /** Each session's leading terms, confirmed after its renewals (one batch read per renewal). */
+  readonly #confirmations = new WeakMap<Session, TermConfirmations>();
   /** One transport view per request timeout, shared by the sessions and elections that use it. */
   readonly #transports = new Map<number, Transport>();
   #closed = false;
@@ -151,12 +154,21 @@ export class LockedClient {
 
   /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
   election(name: string, session: Session = this.#defaultSession()): Election {
+    const transport = this.#transportFor(session.ttlSec);
+    let confirmations = this.#confirmations.get(session);
+    if (!confirmations) {
+      confirmations = new TermConfirmations(session, transport);
+      this.#confirmations.set(session, confirmations);
+    }
     return new Election(
       {
-        transport: this.#transportFor(session.ttlSec),
+        transport,
         hub: this.hub,
         admission: this.#admission,
         trackers: this.#trackers,
+        clock: this.clock,
+        driftRate: this.timing.driftRate,
+        confirmations,
       },
       session,
       name,

@@ -36,12 +36,14 @@ export interface Position {
 
 /** The key range `<name>/` of an election: its reads, and the join. Every read returns the revision it holds at. */
 export class CandidateReads {
+  readonly name: string;
   readonly prefix: Buffer;
   readonly rangeEnd: Buffer;
   readonly #transport: Transport;
 
   constructor(transport: Transport, name: string) {
     this.#transport = transport;
+    this.name = name;
     this.prefix = Buffer.from(`${name}/`);
     this.rangeEnd = prefixEnd(this.prefix);
   }
@@ -57,25 +59,19 @@ export class CandidateReads {
   }
 
   /**
-   * Where the candidate with `token` stands, in one read (a compare-free txn,
-   * so both ranges see one revision): its nearest older candidate — the largest
-   * create revision below `token`, the key to wait on (port of waitDeletes'
-   * read) — and the first candidate, which is the caller itself when nothing is older.
-   *
-   * Without `atRevision` the read is linearizable and `revision` is the one it
-   * saw. With it, the read is of that past revision and served by whichever
-   * member answers, without a Raft round (serializable): the store at a given
-   * revision is the same on every member that has applied it, and a member
-   * that has not fails the read ("future revision"), as does one that has
-   * compacted it; `revision` is then `atRevision` itself, never the member's newer one.
+   * Where the candidate with `token` stands, in one linearizable read (a
+   * compare-free txn, so both ranges see one revision): its nearest older
+   * candidate — the largest create revision below `token`, the key to wait on
+   * (port of waitDeletes' read) — and the first candidate, which is the caller
+   * itself when nothing is older.
    */
-  async position(token: bigint, atRevision?: bigint): Promise<Position> {
+  async position(token: bigint): Promise<Position> {
     const res = await this.#transport.txn(
-      { compare: [], success: this.#placeOps(1, token - 1n, atRevision), failure: [] },
-      atRevision === undefined ? 'read predecessor' : 'read predecessor at the delete',
+      { compare: [], success: this.#placeOps(1, token - 1n), failure: [] },
+      'read predecessor',
     );
     const older = res.responses[0]?.response_range.kvs[0];
-    return this.#decodePlace(older, res.responses[1], atRevision ?? toBigInt(res.header.revision));
+    return this.#decodePlace(older, res.responses[1], toBigInt(res.header.revision));
   }
 
   /**
@@ -116,13 +112,61 @@ export class CandidateReads {
   }
 
   /**
+   * Claims the term for the candidate `key` with create revision `token`, if
+   * it is still there and no older candidate is (one linearizable write):
+   * writes `record` to the election's term record and returns what it replaced.
+   * When the claim does not apply, returns where the candidate stands instead
+   * (its own key, null if gone; its nearest older candidate), at one revision.
+   *
+   * "No older candidate" is a compare over the whole prefix: every key's create
+   * revision is ≥ `token` (etcd checks each key of a range compare).
+   */
+  async claim(
+    key: string,
+    token: bigint,
+    recordKey: string,
+    record: string,
+  ): Promise<
+    | { claimed: true; previous: string | null; revision: bigint }
+    | { claimed: false; own: Candidate | null; position: Position }
+  > {
+    const res = await this.#transport.txn(
+      {
+        compare: [
+          { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: token.toString() },
+          {
+            key: this.prefix,
+            range_end: this.rangeEnd,
+            target: 'Create',
+            result: 'Greater',
+            create_revision: (token - 1n).toString(),
+          },
+        ],
+        success: [{ request_put: { key: Buffer.from(recordKey), value: Buffer.from(record), prev_kv: true } }],
+        failure: [{ request_range: { key: Buffer.from(key) } }, ...this.#placeOps(1, token - 1n)],
+      },
+      'claim term',
+    );
+    if (res.succeeded) {
+      const prev = res.responses[0]?.response_put.prev_kv;
+      return { claimed: true, previous: prev ? prev.value.toString() : null, revision: toBigInt(res.header.revision) };
+    }
+    const own = res.responses[0]?.response_range.kvs[0];
+    const older = res.responses[1]?.response_range.kvs[0];
+    return {
+      claimed: false,
+      own: own ? decodeCandidate(own) : null,
+      position: this.#decodePlace(older, res.responses[2], toBigInt(res.header.revision)),
+    };
+  }
+
+  /**
    * The two ranges that place a candidate: the newest `newest` keys created
    * at or before `maxCreateRevision` (any, if omitted), and the first key.
    */
-  #placeOps(newest: number, maxCreateRevision?: bigint, atRevision?: bigint): etcd.IRequestOp[] {
-    const at = atRevision === undefined ? {} : { revision: atRevision.toString(), serializable: true };
+  #placeOps(newest: number, maxCreateRevision?: bigint): etcd.IRequestOp[] {
     const upTo = maxCreateRevision === undefined ? {} : { max_create_revision: maxCreateRevision.toString() };
-    const range = { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create' as const, ...at };
+    const range = { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create' as const };
     return [
       { request_range: { ...range, sort_order: 'Descend', limit: newest, ...upTo } },
       { request_range: { ...range, sort_order: 'Ascend', limit: 1 } },

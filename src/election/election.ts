@@ -1,5 +1,6 @@
 import { abortReason, delay, linkSignals } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
+import type { Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import { classify } from '../transport/classify.js';
 import { LockedError } from '../errors.js';
@@ -10,9 +11,9 @@ import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
+import { takeTurn } from './take-over.js';
+import type { TermConfirmations } from './term-confirmations.js';
 import { Term } from './term.js';
-import { waitOnView } from './wait-on-view.js';
-import { waitForPredecessors } from './wait-predecessors.js';
 
 /** Attempts of one `campaign` call before a lost lease or a transient failure is the caller's. */
 const CAMPAIGN_ATTEMPTS = 3;
@@ -24,6 +25,11 @@ export interface ElectionDeps {
   readonly admission: Semaphore;
   /** Leader watches shared by the client's subscribers of one election. */
   readonly trackers: TrackerRegistry;
+  readonly clock: Clock;
+  /** Clock drift bound: a successor's hold-off is measured with it (term-record.ts). */
+  readonly driftRate: number;
+  /** The session's leading terms, confirmed after each renewal. */
+  readonly confirmations: TermConfirmations;
 }
 
 export interface CampaignOptions {
@@ -140,24 +146,30 @@ export class Election {
       ? linkSignals([lease.signal, signal])
       : { signal: lease.signal, dispose: () => undefined };
     try {
-      // The read (or the view) that found no older candidate also shows whether our own key still stands first
-      // (it is gone if the lease expired or someone deleted it): never assume leadership from a delete event.
-      // The wait holds a subscription of its own, so the shared watch outlives the caller's tracker if need be.
-      const confirm =
-        onView && position.older
-          ? await waitOnView((onLeader, onError) => this.track(onLeader, onError), key, token, scope)
-          : await waitForPredecessors(this.#reads, this.#deps.hub, token, scope, position);
-      if (scope.aborted) throw abortReason(scope);
-      if (!confirm.first || confirm.first.key !== key || confirm.first.token !== token) {
-        throw new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
-      }
-      const term = new Term(
-        { transport: this.#deps.transport, hub: this.#deps.hub, reads: this.#reads },
+      const { transport, hub, clock, driftRate, confirmations, admission } = this.#deps;
+      const turn = await takeTurn(
+        {
+          reads: this.#reads,
+          hub,
+          clock,
+          driftRate,
+          admission,
+          ...(onView ? { follow: (onLeader, onError) => this.track(onLeader, onError) } : {}),
+        },
+        lease,
         key,
         token,
-        confirm.first.value,
+        position,
+        scope,
+      );
+      if (scope.aborted) throw abortReason(scope);
+      const term = new Term(
+        { transport, hub, reads: this.#reads, clock, confirmations },
+        key,
+        token,
+        value,
         lease,
-        confirm.revision + 1n,
+        turn,
       );
       if (!term.isValid()) throw new LockedError('LEASE_LOST', `lease ${lease.hex} expired while campaigning`);
       return term;

@@ -1,11 +1,24 @@
 import type * as etcd from 'etcd3';
 import { Backoff } from '../core/backoff.js';
+import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
-import type { Lease } from '../session/lease.js';
+import type { Deadline, Lease } from '../session/lease.js';
+import { Listeners } from '../core/listeners.js';
 import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
 import type { CandidateReads } from './candidates.js';
+import type { TermConfirmations } from './term-confirmations.js';
+import { encodeTermRecord, termRecordKey } from './term-record.js';
+
+/** What a term needs from its election. */
+export interface TermDeps {
+  readonly transport: Transport;
+  readonly hub: WatchHub;
+  readonly reads: CandidateReads;
+  readonly clock: Clock;
+  readonly confirmations: TermConfirmations;
+}
 
 /* eslint-disable @typescript-eslint/unbound-method -- the native accessors are called with an explicit receiver */
 const NATIVE_ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
@@ -58,11 +71,16 @@ const DEADLINE_CHECKING_SIGNAL: object = Object.create(AbortSignal.prototype, {
 
 /**
  * One term of leadership. `signal` aborts, once, the moment leadership can no
- * longer be proven: at the lease's validity deadline (a timer, whatever the
+ * longer be proven: at the term's validity deadline (a timer, whatever the
  * RPCs are doing), when etcd reports the lease gone, when the key is deleted or
  * re-created by anyone, on `resign()`. `isValid()` checks the deadline
  * synchronously, so a process resuming from a pause answers false before any
  * timer has run.
+ *
+ * The term's deadline is the lease's, but only as far as a linearizable read
+ * has since confirmed the key (term-confirmations.ts): it rests on a keepalive
+ * sent before the key was last seen, so it ends less than one TTL after etcd
+ * deletes the key, however early etcd does that.
  */
 export class Term {
   readonly key: string;
@@ -74,41 +92,83 @@ export class Term {
   readonly #transport: Transport;
   readonly #hub: WatchHub;
   readonly #reads: CandidateReads;
+  readonly #clock: Clock;
+  /** Proven deadline of the term on both clocks; never later than the lease's. */
+  #until: Deadline;
+  #cancelDeadlineTimer: () => void = () => undefined;
+  #stopConfirming: () => void = () => undefined;
   /** Created on first use of `signal`: a term nobody asks for a signal costs no EventTarget. */
   #controller: AbortController | null = null;
   /** Set once, when the term ends. */
   #endReason: LockedError | null = null;
   #endCallbacks: (() => void)[] = [];
-  #rewatchTimer: ReturnType<typeof setTimeout> | null = null;
+  #cancelRewatch: () => void = () => undefined;
   #value: string;
   #watch: WatchHandle | null = null;
   #resigning: Promise<void> | null = null;
   /** Created on the first watch failure only: most terms never need one. */
   #backoff: Backoff | null = null;
 
+  /**
+   * `proof`: the revision at which our key was confirmed first (the claim, or
+   * the read after a hold-off) and the lease's deadline as taken before that
+   * confirmation was sent.
+   */
   constructor(
-    deps: { transport: Transport; hub: WatchHub; reads: CandidateReads },
+    deps: TermDeps,
     key: string,
     token: bigint,
     value: string,
     lease: Lease,
-    watchFromRevision: bigint,
+    proof: { readonly revision: bigint; readonly until: Deadline },
   ) {
     this.#transport = deps.transport;
     this.#hub = deps.hub;
     this.#reads = deps.reads;
+    this.#clock = deps.clock;
     this.key = key;
     this.token = token;
     this.#value = value;
     this.lease = lease;
-    this.confirmedAt = watchFromRevision - 1n;
+    this.confirmedAt = proof.revision;
+    this.#until = proof.until;
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
-    if (lease.signal.aborted) this.end(lease.signal.reason);
+    if (lease.signal.aborted) {
+      this.end(lease.signal.reason);
+      return;
+    }
+    this.#stopConfirming = deps.confirmations.add(this);
+    this.#armDeadline();
     // The key watch is created on the next turn of the event loop, so that the term reaches its caller (a
     // successor's `select`) before the create's encoding and write, about 0.5 ms of gRPC work. Nothing is
     // missed meanwhile: the watch starts at the revision after the one that confirmed the term, and etcd
     // replays any change since. A term that ends first creates none (#watchKey checks).
-    else setImmediate(() => this.#watchKey(watchFromRevision));
+    this.#clock.afterPendingIo(() => this.#watchKey(proof.revision + 1n));
+  }
+
+  /** Called each time the term's deadline moves later (after a renewal and the confirmation of the key). */
+  onRenewed(fn: () => void): () => void {
+    return this.#renewed.add(fn);
+  }
+
+  readonly #renewed = new Listeners<[]>();
+
+  /** A linearizable read sent after `until` was taken found our key (TermConfirmations). */
+  confirmed(until: Deadline): void {
+    if (this.#ended() || until.mono <= this.#until.mono) return;
+    this.#until = until;
+    this.#armDeadline();
+    this.#renewed.emit();
+  }
+
+  /** A linearizable read found our key gone or re-created (TermConfirmations). */
+  lost(reason: string): void {
+    this.end(reason);
+  }
+
+  #armDeadline(): void {
+    this.#cancelDeadlineTimer();
+    this.#cancelDeadlineTimer = this.#clock.setTimer(() => this.#checkDeadline(), this.#until.mono - this.#clock.now());
   }
 
   readonly #onLeaseEnd = (): void => this.end(this.lease.signal.reason);
@@ -153,14 +213,19 @@ export class Term {
   }
 
   #checkDeadline(): void {
-    if (!this.#ended() && !this.lease.isLive()) {
+    if (this.#ended()) return;
+    if (!this.lease.isLive()) {
       this.end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
+    } else if (this.#clock.now() >= this.#until.mono || this.#clock.wallNow() >= this.#until.wall) {
+      this.end(new LockedError('LEASE_LOST', `term ${this.token}: no confirmation of its key before its deadline`));
+    } else if (this.#clock.now() < this.#until.mono) {
+      this.#armDeadline(); // a timer that fired early
     }
   }
 
   /** Monotonic-ms deadline of the term as currently proven. */
   get validUntil(): number {
-    return this.lease.validUntil;
+    return Math.min(this.lease.validUntil, this.#until.mono);
   }
 
   /** Ends the term locally (idempotent). Steps down first; etcd is told separately. */
@@ -172,8 +237,10 @@ export class Term {
         : new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${String(reason)}`);
     this.#endReason = error;
     this.lease.signal.removeEventListener('abort', this.#onLeaseEnd);
+    this.#cancelDeadlineTimer();
+    this.#stopConfirming();
     this.#watch?.cancel();
-    if (this.#rewatchTimer) clearTimeout(this.#rewatchTimer);
+    this.#cancelRewatch();
     this.#controller?.abort(error);
     for (const fn of this.#endCallbacks.splice(0)) fn();
   }
@@ -217,24 +284,16 @@ export class Term {
   }
 
   /**
-   * Steps down: the term ends locally first, then the key is deleted with a
-   * guarded delete so that the next candidate is elected at once. Idempotent:
-   * every call after the first returns the first call's promise, so etcd gets
-   * one delete. A failed delete leaves the key to expire with the lease.
+   * Steps down: the term ends locally first, then one guarded transaction
+   * deletes the key and marks the term record `resigned`, so that the next
+   * candidate is elected at once (a deletion without that mark makes the
+   * successor wait out our deadline). Idempotent: every call after the first
+   * returns the first call's promise, so etcd gets one write. A failed write
+   * leaves the key to expire with the lease, and the successor waits.
    */
   resign(): Promise<void> {
     this.#resigning ??= this.#resign();
     return this.#resigning;
-  }
-
-  /**
-   * Ends the term for a caller that revokes the term's lease next: revoking
-   * deletes the key in that one write, so `resign()` becomes a no-op instead
-   * of a second write racing the successor's re-check.
-   */
-  endForRevoke(): void {
-    this.#resigning ??= Promise.resolve();
-    this.end('its lease is being revoked');
   }
 
   async #resign(): Promise<void> {
@@ -246,7 +305,15 @@ export class Term {
         compare: [
           { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
         ],
-        success: [{ request_delete_range: { key: Buffer.from(this.key) } }],
+        success: [
+          { request_delete_range: { key: Buffer.from(this.key) } },
+          {
+            request_put: {
+              key: Buffer.from(termRecordKey(this.#reads.name)),
+              value: Buffer.from(encodeTermRecord({ state: 'resigned', token: this.token })),
+            },
+          },
+        ],
         failure: [],
       },
       'resign',
@@ -284,9 +351,9 @@ export class Term {
       this.end(err);
       return;
     }
-    this.#rewatchTimer = setTimeout(
+    this.#cancelRewatch = this.#clock.setTimer(
       () => {
-        this.#rewatchTimer = null;
+        this.#cancelRewatch = () => undefined;
         this.#reads.get(this.key).then(
           ({ candidate, revision }) => {
             if (!candidate || candidate.token !== this.token) this.end(`leader key ${this.key} is gone`);

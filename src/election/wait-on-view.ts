@@ -3,7 +3,8 @@ import { LockedError } from '../errors.js';
 import type { Candidate } from './candidates.js';
 import type { LeaderTracker } from './tracker-registry.js';
 
-type Follow = (
+/** Subscribes to the election's shared leader view (Election.track). */
+export type Follow = (
   onLeader: (leader: Candidate | null, revision: bigint) => void,
   onError: (err: LockedError) => void,
 ) => LeaderTracker;

@@ -76,7 +76,6 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
     entry.paths.add(path);
     return {
       election: client.election(path, entry.session),
-      releasesLease: () => entry.paths.size === 1 && entry.paths.has(path),
       release: async () => {
         entry.paths.delete(path);
         if (entry.paths.size > 0) return;
@@ -128,7 +127,6 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
         nodes.add(node); // running nodes, so that close() can stop them
         return {
           election: binding.election,
-          releasesLease: () => binding.releasesLease(),
           release: async () => {
             nodes.delete(node);
             await binding.release();

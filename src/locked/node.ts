@@ -14,8 +14,6 @@ import { checkDataSize, decodeData, encodeData, valueToString } from './data.js'
 /** What a node needs from its locker: an election on its path, and the session to give back. */
 export interface NodeBinding {
   readonly election: Election;
-  /** Whether `release()` will revoke the session's lease (this node is its last user). */
-  releasesLease(): boolean;
   release(): Promise<void>;
 }
 
@@ -166,19 +164,14 @@ export class LockedNode extends EventEmitter {
     if (state.kind !== 'running') return;
     const term = state.term;
     state.term = null;
-    // A leader steps down (its term ends, `deselect`), then tells etcd, all before the node's clean-up,
-    // so that the successor's wait is not behind it. The last node on its lease leaves with the lease's
-    // revoke, which deletes its key in that one write; otherwise it resigns (a guarded delete) and the
-    // lease stays with the other nodes.
-    let released: Promise<void> | null = null;
+    // A leader steps down (its term ends, `deselect`), then resigns (one write that deletes its key and
+    // marks the resignation, so that the successor takes over at once), all before the node's clean-up,
+    // so that the successor's wait is not behind it. The lease is given back after that.
     let resigned: Promise<void> | null = null;
     if (term) {
-      const revokes = state.binding.releasesLease();
-      if (revokes) term.endForRevoke();
-      else term.end('resigned');
+      term.end('resigned');
       this.#emit('deselect');
-      if (revokes) released = state.binding.release().catch(() => undefined);
-      else resigned = term.resign().catch(() => undefined);
+      resigned = term.resign().catch(() => undefined);
     }
     this.#failStart(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of this.#unsubscribe.splice(0)) off();
@@ -187,7 +180,7 @@ export class LockedNode extends EventEmitter {
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
     await resigned;
     await this.#loop; // a campaign in flight removes its key before it returns
-    await (released ?? state.binding.release().catch(() => undefined));
+    await state.binding.release().catch(() => undefined);
   }
 
   /**

@@ -4,6 +4,12 @@ import { LockedError } from '../errors.js';
 import { leaseHex } from '../transport/keys.js';
 import { deadlineFrom } from './deadline.js';
 
+/** A deadline on the monotonic clock and, as a second bound, on the wall clock (ms). */
+export interface Deadline {
+  readonly mono: number;
+  readonly wall: number;
+}
+
 /**
  * One granted etcd lease as this process can prove it: alive until
  * `validUntil` (monotonic ms), extended only by keepalive replies, each measured
@@ -58,9 +64,24 @@ export class Lease {
     return false;
   }
 
-  /** A keepalive sent at `sentAt` was answered with `ttlSec` > 0. Never shortens the deadline. */
-  renewed(sentAt: Instant, ttlSec: number): void {
+  /**
+   * The deadline as proven right now, on both clocks: it comes from keepalives
+   * sent before this instant. A term takes it just before it confirms that its
+   * key still exists, so that its own deadline never rests on a keepalive sent
+   * after that confirmation.
+   */
+  provenUntil(): Deadline {
+    return { mono: this.#validUntil, wall: this.#wallValidUntil };
+  }
+
+  /**
+   * A keepalive sent at `sentAt` was answered with `ttlSec` > 0. Never shortens
+   * the deadline, and never counts more than the TTL granted (which the term
+   * record tells successors to wait out).
+   */
+  renewed(sentAt: Instant, replyTtlSec: number): void {
     if (this.#controller.signal.aborted) return;
+    const ttlSec = Math.min(replyTtlSec, this.ttlSec);
     const next = deadlineFrom(sentAt.mono, ttlSec, this.#driftRate, this.#marginMs);
     if (next > this.#validUntil) {
       this.#validUntil = next;

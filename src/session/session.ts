@@ -51,6 +51,8 @@ export class Session {
   keepalivesSent = 0;
   /** Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
   readonly elections = new Set<string>();
+  /** Work that `close()` awaits before it revokes the lease (terms resigning gracefully). */
+  readonly #beforeClose = new Set<() => Promise<void>>();
 
   constructor(transport: Transport, options: SessionOptions) {
     this.#transport = transport;
@@ -265,8 +267,16 @@ export class Session {
     return stream;
   }
 
+  /** Registers `fn` for `close()` to await before it revokes the lease; returns the function that removes it. */
+  beforeClose(fn: () => Promise<void>): () => void {
+    this.#beforeClose.add(fn);
+    return () => {
+      this.#beforeClose.delete(fn);
+    };
+  }
+
   /**
-   * Ends the session: the lease is revoked (its keys go with it). Idempotent:
+   * Ends the session: its terms resign (the `beforeClose` work), then the lease is revoked (its keys go with it). Idempotent:
    * every call returns the first call's promise, so a caller that closes the
    * connection next (the client's close) waits for a revoke still in flight.
    * The keepalive call is cancelled after the revoke, so that its tear-down
@@ -280,6 +290,7 @@ export class Session {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    await Promise.all([...this.#beforeClose].map((fn) => fn().catch(() => undefined)));
     const lease = this.#lease;
     this.#lease = null;
     this.#cancelTick();

@@ -10,8 +10,8 @@ import { waitFor } from '../../src/testing/wait-for.js';
 import { onStreams, spyTransport, type TransportSpy } from './transport-spy.js';
 
 // The requests a campaign and a handover make, on a real etcd: the join that
-// reads its own place, the successor's read at the delete's revision (and its
-// fallback), one delete per resign, admission of bursts, retried transient
+// reads its own place, the claim that re-checks it after the predecessor's
+// delete (and its retry), one write per resign, admission of bursts, retried transient
 // failures, and a keepalive watchdog that a blocked event loop does not fool.
 let cluster: EtcdCluster;
 let raw: Etcd3;
@@ -48,15 +48,15 @@ afterAll(async () => {
 });
 
 describe('the campaign path', () => {
-  it('a lone campaign is one transaction: the join also reads its place', async () => {
+  it('a lone campaign is two writes: the join, which also reads its place, and the claim', async () => {
     const c = client();
     const s = spy(c);
     const term = await c.election('/path/lone').campaign('v');
-    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key']);
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'claim term']);
     expect(term.isValid()).toBe(true);
   });
 
-  it('a queued candidate learns its predecessor from the join, and after the delete reads at its revision', async () => {
+  it('a queued candidate learns its predecessor from the join, and after the delete claims with no read', async () => {
     const leader = await client().election('/path/queue').campaign('first');
     const c = client();
     const s = spy(c);
@@ -69,45 +69,45 @@ describe('the campaign path', () => {
     await leader.resign();
     const term = await pending;
     expect(term.token).toBeGreaterThan(leader.token);
-    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'read predecessor at the delete']);
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'claim term']);
   });
 
-  it('if the read at the delete revision fails, the linearizable read decides instead', async () => {
-    const leader = await client().election('/path/fallback').campaign('first');
+  it('a claim that fails transiently is retried after a read of its place, keeping the place', async () => {
+    const leader = await client().election('/path/retry-claim').campaign('first');
     const c = client();
-    const s = spy(c, (what) =>
-      what === 'read predecessor at the delete'
-        ? new LockedError('ETCD', 'injected: required revision is a future revision')
-        : null,
+    const s = spy(c, (what, nth) =>
+      what === 'claim term' && nth === 1 ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded') : null,
     );
-    const pending = c.election('/path/fallback').campaign('second');
-    await waitFor('queued', async () => (await raw.getAll().prefix('/path/fallback/').keys()).length === 2);
+    const pending = c.election('/path/retry-claim').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-claim/').keys()).length === 2);
     await leader.resign();
     const term = await pending;
     expect(s.calls.map((x) => [x.what, x.failed])).toEqual([
       ['create candidate key', false],
-      ['read predecessor at the delete', true],
+      ['claim term', true],
       ['read predecessor', false],
+      ['claim term', false],
     ]);
     expect(term.isValid()).toBe(true);
   });
 
-  it('a read at a past revision sees that revision, and a future one is refused', async () => {
+  it('a claim holds only while its key stands and no older key does, and returns the record it replaced', async () => {
     const c = client();
-    const reads = new CandidateReads(c.transport, '/path/history');
-    const a = await raw.put('/path/history/a').value('a').exec();
-    const b = await raw.put('/path/history/b').value('b').exec();
-    const del = await raw.delete().key('/path/history/a').exec();
+    const reads = new CandidateReads(c.transport, '/path/compare');
+    const a = await raw.put('/path/compare/a').value('a').exec();
+    const b = await raw.put('/path/compare/b').value('b').exec();
     const bToken = BigInt(b.header.revision);
-    const deletedAt = BigInt(del.header.revision);
-    const before = await reads.position(bToken, deletedAt - 1n);
-    expect(before.older?.key).toBe('/path/history/a');
-    expect(before.older?.token).toBe(BigInt(a.header.revision));
-    expect(before.revision).toBe(deletedAt - 1n); // the revision read, not the member's newer one
-    const after = await reads.position(bToken, deletedAt);
-    expect(after.older).toBeNull();
-    expect(after.first?.key).toBe('/path/history/b');
-    await expect(reads.position(bToken, deletedAt + 1000n)).rejects.toThrow(/future revision/);
+    const refused = await reads.claim('/path/compare/b', bToken, '/path/compare.locked-term', 'x');
+    expect(refused.claimed).toBe(false);
+    if (!refused.claimed) {
+      expect(refused.own?.token).toBe(bToken);
+      expect(refused.position.older?.token).toBe(BigInt(a.header.revision));
+    }
+    await raw.delete().key('/path/compare/a').exec();
+    const granted = await reads.claim('/path/compare/b', bToken, '/path/compare.locked-term', 'y');
+    expect(granted).toMatchObject({ claimed: true, previous: null });
+    const again = await reads.claim('/path/compare/b', bToken, '/path/compare.locked-term', 'z');
+    expect(again).toMatchObject({ claimed: true, previous: 'y' });
   });
 
   it('resign is one delete however often it is called', async () => {
@@ -233,7 +233,7 @@ describe('the campaign path', () => {
     }
   });
 
-  it('admits a burst: 300 campaigns started at once on one client keep at most 64 joins in flight, and all win', async () => {
+  it('admits a burst: 300 campaigns started at once on one client keep at most 64 joins and claims in flight, and all win', async () => {
     const c = client(10);
     const s = spy(c);
     const terms = await Promise.all(
@@ -241,8 +241,19 @@ describe('the campaign path', () => {
     );
     expect(terms.every((t) => t.isValid())).toBe(true);
     expect(s.of('create candidate key')).toHaveLength(300);
-    expect(s.maxInFlight).toBeGreaterThan(1);
-    expect(s.maxInFlight).toBeLessThanOrEqual(64);
+    expect(s.of('claim term')).toHaveLength(300);
+    // The most joins and claims in flight at one instant (the terms' confirmation reads are not admitted).
+    const edges = [...s.of('create candidate key'), ...s.of('claim term')]
+      .flatMap((call) => [
+        { at: call.startMs, step: 1 },
+        { at: call.doneMs ?? Infinity, step: -1 },
+      ])
+      .sort((x, y) => x.at - y.at || x.step - y.step);
+    let inFlight = 0;
+    let most = 0;
+    for (const edge of edges) most = Math.max(most, (inFlight += edge.step));
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(64);
   });
 
   it('retries a transient failure of the join, and gives the error back after three', async () => {

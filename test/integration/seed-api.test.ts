@@ -257,8 +257,8 @@ describe('many nodes on one path in one locker', () => {
       const fromFailover = revisions.filter((r) => r > startedAt);
       spy.restore();
       expect(fromFailover).toHaveLength(1);
-      // The successor's proof is the leader watch's view: no read, no write (the revoke is not a txn).
-      expect(spy.calls.map((c) => c.what)).toEqual([]);
+      // The leader resigns (one txn); the successor's proof is the leader watch's view and its claim: no read.
+      expect(spy.calls.map((c) => c.what)).toEqual(['resign', 'claim term']);
     } finally {
       hubProto.watch = original;
     }
@@ -297,18 +297,25 @@ describe('stop() of a leader', () => {
     }
   });
 
-  it('as the last node on its lease, steps down, then leaves with the lease revoke alone, before its clean-up', async () => {
+  it('as the last node on its lease, steps down, resigns (marked graceful), then revokes the lease, before its clean-up', async () => {
     const l = newLocker();
     const mine = (t: Transport): boolean => t.client === l.client.transport.client;
     let leaderNode: LockedNode | null = null;
     let stopping = false; // record from the stop() call on (the watchdog may recycle a keepalive stream before)
     const order: string[] = [];
-    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke'>;
-    const { revoke } = proto;
+    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'txn'>;
+    const { revoke, txn } = proto;
     proto.revoke = async function (this: Transport, leaseId: bigint) {
       if (stopping && mine(this)) order.push(`revoke sent (selected: ${String(leaderNode?.isSelected())})`);
       await revoke.call(this, leaseId);
       if (stopping && mine(this)) order.push('revoke answered');
+    };
+    proto.txn = async function (this: Transport, req, what) {
+      const record = stopping && mine(this) && what === 'resign';
+      if (record) order.push(`resign sent (selected: ${String(leaderNode?.isSelected())})`);
+      const res = await txn.call(this, req, what);
+      if (record) order.push('resign answered');
+      return res;
     };
     const restoreStreams = onStreams(l.client, 'openKeepAlive', (stream) => {
       const cancel = stream.cancel.bind(stream);
@@ -325,22 +332,24 @@ describe('stop() of a leader', () => {
       stopping = true;
       const stopped = leader.stop();
       // Within the call: the node has stepped down, then etcd is told, before any clean-up or wait.
-      expect(order).toEqual(['deselect', 'revoke sent (selected: false)']);
+      expect(order).toEqual(['deselect', 'resign sent (selected: false)']);
       expect(leader.stop()).toBe(stopped); // a second stop() waits for the same leave
       await stopped;
       expect(order).toEqual([
         'deselect',
+        'resign sent (selected: false)',
+        'resign answered',
         'revoke sent (selected: false)',
         'revoke answered',
         'keepalive stream cancelled',
       ]);
       await waitFor('the successor', () => next.isSelected());
-      expect(spy.of('resign')).toHaveLength(0);
+      expect(spy.of('resign')).toHaveLength(1);
       expect((await l.client.election(p).candidates()).map((c) => c.value)).toEqual([next.localdata()]);
     } finally {
       spy.restore();
       restoreStreams();
-      Object.assign(proto, { revoke });
+      Object.assign(proto, { revoke, txn });
     }
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Term } from '../../src/election/term.js';
 import { Lease } from '../../src/session/lease.js';
 import type { CandidateReads } from '../../src/election/candidates.js';
+import type { TermConfirmations } from '../../src/election/term-confirmations.js';
 import type { Transport } from '../../src/transport/transport.js';
 import type { WatchHub } from '../../src/transport/watch-hub.js';
 import { isLockedError } from '../../src/errors.js';
@@ -15,8 +16,9 @@ import { instant } from '../../src/core/clock.js';
 function term(clock: FakeClock): { term: Term; lease: Lease } {
   const lease = new Lease(0xabcn, 2, instant(clock), clock, 0.01, 50);
   const hub = { watch: () => ({ cancel: () => undefined }) } as unknown as WatchHub;
-  const deps = { transport: {} as Transport, hub, reads: {} as CandidateReads };
-  return { term: new Term(deps, '/e/abc', 7n, 'v', lease, 8n), lease };
+  const confirmations = { add: () => () => undefined } as unknown as TermConfirmations;
+  const deps = { transport: {} as Transport, hub, reads: {} as CandidateReads, clock, confirmations };
+  return { term: new Term(deps, '/e/abc', 7n, 'v', lease, { revision: 7n, until: lease.provenUntil() }), lease };
 }
 
 describe('Term signal', () => {

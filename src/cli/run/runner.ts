@@ -1,4 +1,4 @@
-import { encodeData, isLockedError, type LockedClient, type Session, type Term } from '../../api.js';
+import { encodeData, isLockedError, type LockedClient, type Term } from '../../api.js';
 import { delay, whenAborted } from '../../core/abort.js';
 import { Backoff } from '../../core/backoff.js';
 import { oneLine } from '../client.js';
@@ -95,7 +95,7 @@ export class Runner {
         await delay(retry.next(), this.#stop.signal).catch(() => undefined);
         continue;
       }
-      const end = await this.#hold(term, election.session);
+      const end = await this.#hold(term);
       await term
         .resign()
         .catch((err: unknown) => this.#log.warn(`resign failed (the lease expiry will do): ${oneLine(err)}`));
@@ -126,10 +126,10 @@ export class Runner {
   }
 
   /** One term: start the command, wait for its end or the end of the window, stop it in time. */
-  async #hold(term: Term, session: Session): Promise<TermEnd> {
+  async #hold(term: Term): Promise<TermEnd> {
     const { path, id, value, graceMs, command } = this.#config;
     const clock = this.#client.clock;
-    const window = new StopWindow(term, session, graceMs, clock);
+    const window = new StopWindow(term, graceMs, clock);
     const elected = clock.now();
     let offRenewed = (): void => undefined;
     this.#metrics?.isLeader.set(1);
@@ -150,8 +150,8 @@ export class Runner {
       });
       this.#command = child;
       child.setDeadline(term.validUntil, clock);
-      offRenewed = session.renewed.add((lease) => {
-        if (lease === term.lease && !window.signal.aborted) child.setDeadline(term.validUntil, clock);
+      offRenewed = term.onRenewed(() => {
+        if (!window.signal.aborted) child.setDeadline(term.validUntil, clock);
       });
       const first = await Promise.race([
         child.ended.then((end) => ({ kind: 'command' as const, end })),

@@ -1,10 +1,10 @@
-import type { LockedClient, Session, Term } from '../../api.js';
+import type { LockedClient, Term } from '../../api.js';
 
 type Clock = LockedClient['clock'];
 
 /**
  * When the command of a term must begin to stop: at `term.validUntil − graceMs`
- * (a timer, re-armed whenever a renewal moves the deadline), or at once when
+ * (a timer, re-armed whenever a confirmed renewal moves the term's deadline), or at once when
  * the term ends for any other reason (key deleted, lease lost, resign).
  * `signal` aborts once, with `reason` saying which.
  */
@@ -18,15 +18,13 @@ export class StopWindow {
   #cancelTimer: () => void = () => undefined;
   #reason = '';
 
-  constructor(term: Term, session: Session, graceMs: number, clock: Clock) {
+  constructor(term: Term, graceMs: number, clock: Clock) {
     this.#term = term;
     this.#graceMs = graceMs;
     this.#clock = clock;
     this.#onTermEnd = (): void => this.#close(`the term ended: ${describeReason(term.signal.reason)}`);
     term.signal.addEventListener('abort', this.#onTermEnd, { once: true });
-    this.#offRenewed = session.renewed.add((lease) => {
-      if (lease === term.lease) this.#arm();
-    });
+    this.#offRenewed = term.onRenewed(() => this.#arm());
     if (term.signal.aborted) this.#onTermEnd();
     else this.#arm();
   }

@@ -1,0 +1,154 @@
+import { abortReason, delay } from '../core/abort.js';
+import { Backoff } from '../core/backoff.js';
+import type { Clock } from '../core/clock.js';
+import type { Semaphore } from '../core/semaphore.js';
+import { LockedError } from '../errors.js';
+import type { Deadline, Lease } from '../session/lease.js';
+import { classify } from '../transport/classify.js';
+import type { WatchHub } from '../transport/watch-hub.js';
+import type { Candidate, CandidateReads, Position } from './candidates.js';
+import {
+  encodeTermRecord,
+  holdOffMs,
+  inheritedMs,
+  previousHolder,
+  termRecordKey,
+  type PreviousHolder,
+} from './term-record.js';
+import { waitOnView, type Follow } from './wait-on-view.js';
+import { waitForDelete } from './wait-predecessors.js';
+
+export interface TurnContext {
+  readonly reads: CandidateReads;
+  readonly hub: WatchHub;
+  readonly clock: Clock;
+  readonly driftRate: number;
+  /** Wait on the election's shared view (seed nodes) instead of a watch of the predecessor's key. */
+  readonly follow?: Follow;
+  /** The client's admission of writes in flight (a burst of campaigns queues here, not at etcd). */
+  readonly admission: Semaphore;
+}
+
+/** What a won turn hands to its term. */
+export interface Turn {
+  /** The term's first deadline: from keepalives sent before the confirmation that made it leader. */
+  readonly until: Deadline;
+  /** The revision of that confirmation: the term's key watch starts after it. */
+  readonly revision: bigint;
+  /** How the previous holder ended, and what this turn waited for it (ms). */
+  readonly previous: PreviousHolder;
+  readonly heldMs: number;
+}
+
+/**
+ * One candidate's way from its place in the queue to leading (the campaign's
+ * path after the join, straight through):
+ *
+ * 1. wait until no older candidate is left: on the predecessor's key (its
+ *    deletion), or on the election's shared view;
+ * 2. claim the term: one guarded write that holds only if our key still stands
+ *    and nothing is older, and that replaces the term record; when it does not
+ *    hold it returns our place instead, and we wait again (so the claim is also
+ *    the re-check: never lead from a delete event alone);
+ * 3. if the record shows that the previous holder did not resign, wait out the
+ *    longest its deadline can last (a TTL, on our clock with drift) and confirm
+ *    from a fresh linearizable read that our key still stands.
+ *
+ * Transient failures of the waits and of the claim are retried here with
+ * backoff, keeping our place; our key's loss, a non-transient error or an
+ * abort of `signal` end the turn with an error (the caller leaves the queue).
+ */
+export async function takeTurn(
+  ctx: TurnContext,
+  lease: Lease,
+  key: string,
+  token: bigint,
+  joined: Position,
+  signal: AbortSignal,
+): Promise<Turn> {
+  const backoff = new Backoff(50, 2000);
+  const recordKey = termRecordKey(ctx.reads.name);
+  const ttlMs = lease.ttlSec * 1000;
+  let place: Position | null = joined;
+  for (;;) {
+    if (signal.aborted) throw abortReason(signal);
+    try {
+      if (place === null) place = await ctx.reads.position(token);
+      if (place.older) {
+        if (ctx.follow) await waitOnView(ctx.follow, key, token, signal);
+        else {
+          const ended = await waitForDelete(ctx.hub, place.older.key, place.revision + 1n, signal);
+          if (typeof ended !== 'bigint' && !ended.transient) throw ended;
+        }
+      }
+      const until = lease.provenUntil(); // before the claim: keepalives sent before it
+      const release = await ctx.admission.acquire(signal);
+      const claim = await ctx.reads
+        .claim(key, token, recordKey, encodeTermRecord({ state: 'leading', token, ttlMs, holdMs: 0 }))
+        .finally(release);
+      const seenAt = ctx.clock.now();
+      if (!claim.claimed) {
+        if (!isOurs(claim.own, key, token)) throw lostKey(key);
+        place = claim.position;
+        continue;
+      }
+      const previous = previousHolder(claim.previous, token);
+      const holdMs = holdOffMs(previous, ttlMs, ctx.driftRate);
+      if (holdMs === 0) {
+        return { until, revision: claim.revision, previous, heldMs: 0 };
+      }
+      return await holdOff(ctx, lease, key, token, recordKey, previous, seenAt, holdMs, signal);
+    } catch (err) {
+      if (signal.aborted) throw abortReason(signal);
+      const error = classify(err, 'take turn');
+      if (!error.transient || error.code === 'LEADERSHIP_LOST' || error.code === 'LEASE_LOST') throw error;
+      place = null; // re-read our place: the failed step may have applied
+      await delay(backoff.next(), signal);
+    }
+  }
+}
+
+/**
+ * The previous holder may still lead: record what we inherit (so that our own
+ * successor waits for it too should we vanish meanwhile), wait until its
+ * deadline has certainly passed, then confirm our key from a linearizable read.
+ */
+async function holdOff(
+  ctx: TurnContext,
+  lease: Lease,
+  key: string,
+  token: bigint,
+  recordKey: string,
+  previous: PreviousHolder,
+  seenAt: number,
+  holdMs: number,
+  signal: AbortSignal,
+): Promise<Turn> {
+  const ttlMs = lease.ttlSec * 1000;
+  const inherited = inheritedMs(previous, ttlMs);
+  if (inherited > ttlMs) {
+    const rewrite = await ctx.reads.claim(
+      key,
+      token,
+      recordKey,
+      encodeTermRecord({ state: 'leading', token, ttlMs, holdMs: inherited }),
+    );
+    if (!rewrite.claimed) throw lostKey(key);
+  }
+  // A timer may fire early by a fraction of a millisecond: wait on the clock until the span has passed.
+  for (let left = holdMs; left > 0; left = seenAt + holdMs - ctx.clock.now()) {
+    await delay(left, signal);
+  }
+  const until = lease.provenUntil();
+  const { candidate, revision } = await ctx.reads.get(key);
+  if (!isOurs(candidate, key, token)) throw lostKey(key);
+  return { until, revision, previous, heldMs: holdMs };
+}
+
+function isOurs(candidate: Candidate | null, key: string, token: bigint): candidate is Candidate {
+  return candidate !== null && candidate.key === key && candidate.token === token;
+}
+
+function lostKey(key: string): LockedError {
+  return new LockedError('LEADERSHIP_LOST', `candidate key ${key} disappeared while campaigning`);
+}

@@ -1,0 +1,115 @@
+import type { Deadline, Lease } from '../session/lease.js';
+import type { Session } from '../session/session.js';
+import { toBigInt } from '../transport/keys.js';
+import type { Transport } from '../transport/transport.js';
+
+/** What the confirmations need of a leading term. */
+export interface ConfirmedTerm {
+  readonly key: string;
+  readonly token: bigint;
+  readonly lease: Lease;
+  /** A linearizable read sent after `until` was taken found the key with our token. */
+  confirmed(until: Deadline): void;
+  /** A linearizable read found the key gone or re-created. */
+  lost(reason: string): void;
+  /** Steps down and tells etcd (graceful: the successor may take over at once). */
+  resign(): Promise<void>;
+}
+
+/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops). */
+const KEYS_PER_READ = 100;
+
+/**
+ * A term's deadline grows only with proof that its key still stands: after
+ * each renewal of the session's lease, the keys of the session's leading terms
+ * are read in one linearizable transaction, and each term found there moves its
+ * deadline to the lease's, as taken just before the read was sent.
+ *
+ * Why: a keepalive proves the lease alive, not the key. etcd can revoke a lease
+ * early (etcd-io/etcd#15247) and then keep acknowledging keepalives on a member
+ * that has not applied the revocation yet (#13915); a deadline extended by such
+ * an acknowledgement could outlast the key by more than a TTL. With this rule a
+ * term's deadline rests on a keepalive sent before a read that saw its key,
+ * hence before the key's deletion: it ends less than one TTL after the deletion,
+ * which is what a successor waits out (term-record.ts).
+ *
+ * One per session. Closing the session resigns its terms first (marked as
+ * graceful in the term record), then the session revokes its lease.
+ */
+export class TermConfirmations {
+  readonly #session: Session;
+  readonly #transport: Transport;
+  readonly #terms = new Set<ConfirmedTerm>();
+  #unsubscribe: (() => void)[] = [];
+  #running = false;
+  #again = false;
+
+  constructor(session: Session, transport: Transport) {
+    this.#session = session;
+    this.#transport = transport;
+  }
+
+  /** Confirms `term` after each renewal until the returned function is called (when the term ends). */
+  add(term: ConfirmedTerm): () => void {
+    this.#terms.add(term);
+    if (this.#unsubscribe.length === 0) {
+      this.#unsubscribe.push(
+        this.#session.renewed.add((lease) => this.#onRenewed(lease)),
+        this.#session.beforeClose(() => this.#resignAll()),
+      );
+    }
+    return () => {
+      this.#terms.delete(term);
+      if (this.#terms.size === 0) for (const off of this.#unsubscribe.splice(0)) off();
+    };
+  }
+
+  get size(): number {
+    return this.#terms.size;
+  }
+
+  #onRenewed(lease: Lease): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = true;
+    void this.#confirm(lease).finally(() => {
+      this.#running = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#onRenewed(lease);
+      }
+    });
+  }
+
+  async #confirm(lease: Lease): Promise<void> {
+    const terms = [...this.#terms].filter((t) => t.lease === lease);
+    for (let i = 0; i < terms.length; i += KEYS_PER_READ) {
+      const batch = terms.slice(i, i + KEYS_PER_READ);
+      const until = lease.provenUntil();
+      let res;
+      try {
+        res = await this.#transport.txn(
+          {
+            compare: [],
+            success: batch.map((t) => ({ request_range: { key: Buffer.from(t.key) } })),
+            failure: [],
+          },
+          'confirm leader keys',
+        );
+      } catch {
+        return; // unconfirmed terms end at their deadline; the next renewal tries again
+      }
+      batch.forEach((term, j) => {
+        const kv = res.responses[j]?.response_range.kvs[0];
+        if (kv && toBigInt(kv.create_revision) === term.token) term.confirmed(until);
+        else term.lost(kv ? `leader key ${term.key} was re-created` : `leader key ${term.key} is gone`);
+      });
+    }
+  }
+
+  async #resignAll(): Promise<void> {
+    await Promise.all([...this.#terms].map((t) => t.resign().catch(() => undefined)));
+  }
+}

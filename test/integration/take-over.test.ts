@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import type { Term } from '../../src/api.js';
+import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
+import { waitFor } from '../../src/testing/wait-for.js';
+import { queued, useCoreFixture } from './core-fixture.js';
+
+// Taking over (docs/DESIGN.md): after a graceful resignation the successor leads at once; after any
+// other loss of the leader's key — a hand-made delete, a lease etcd revoked early — no candidate
+// leads before the old leader's proven deadline has passed, whether it was queued or joins later.
+// Both leaders live in this process, so their deadlines and the successor's election are read on one
+// monotonic clock (performance.now, the library's clock).
+const fx = useCoreFixture();
+const TTL_SEC = 3;
+let seq = 0;
+
+function name(): string {
+  return `/take-over/${++seq}`;
+}
+
+async function record(election: string): Promise<ReturnType<typeof decodeTermRecord>> {
+  const text = await fx.raw.get(termRecordKey(election)).string();
+  return text === null ? null : decodeTermRecord(text);
+}
+
+/** Campaigns and records when the campaign resolved (ms, the library's clock). */
+async function timed(pending: Promise<Term>): Promise<{ term: Term; at: number }> {
+  const term = await pending;
+  return { term, at: performance.now() };
+}
+
+describe('taking over', () => {
+  it('a resignation is marked in the term record, and the queued successor leads at once', async () => {
+    const n = name();
+    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    expect(await record(n)).toMatchObject({ state: 'leading', token: leader.token, ttlMs: TTL_SEC * 1000 });
+    const next = fx.client(TTL_SEC);
+    const pending = timed(next.election(n).campaign('b'));
+    await queued(next, n, 2);
+    const resignedAt = performance.now();
+    await leader.resign();
+    const { term, at } = await pending;
+    // Far below the TTL that a non-graceful loss would cost (a loaded machine still does this in ms).
+    expect(at - resignedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+    expect(await record(n)).toMatchObject({ state: 'leading', token: term.token, holdMs: 0 });
+  });
+
+  it('closing a leading client resigns its terms first: the successor leads at once', async () => {
+    const n = name();
+    const owner = fx.client(TTL_SEC);
+    await owner.election(n).campaign('a');
+    const next = fx.client(TTL_SEC);
+    const pending = timed(next.election(n).campaign('b'));
+    await queued(next, n, 2);
+    const closedAt = performance.now();
+    await owner.close();
+    const { at } = await pending;
+    expect(at - closedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+  });
+
+  it("a leader key deleted by hand: the successor leads only after the old leader's deadline", async () => {
+    const n = name();
+    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    const next = fx.client(TTL_SEC);
+    const pending = timed(next.election(n).campaign('b'));
+    await queued(next, n, 2);
+    const deadline = leader.validUntil;
+    const deletedAt = performance.now();
+    await fx.raw.delete().key(leader.key).exec();
+    const { term, at } = await pending;
+    expect(at).toBeGreaterThanOrEqual(deadline);
+    // The wait is the old leader's TTL on the successor's clock, counted from its claim's reply.
+    expect(at - deletedAt).toBeGreaterThanOrEqual(TTL_SEC * 1000);
+    expect(leader.isValid()).toBe(false); // its key watch ended it long before
+    expect(await record(n)).toMatchObject({ state: 'leading', token: term.token });
+  });
+
+  it("a lease revoked behind the leader's back (etcd revoking early): nobody leads before the leader's deadline", async () => {
+    const n = name();
+    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    const next = fx.client(TTL_SEC);
+    const pending = timed(next.election(n).campaign('b'));
+    await queued(next, n, 2);
+    const deadline = leader.validUntil;
+    await fx.raw.leaseClient.leaseRevoke({ ID: leader.lease.id.toString() });
+    const { at } = await pending;
+    expect(at).toBeGreaterThanOrEqual(deadline);
+  });
+
+  it('a candidate of an empty election waits too when the last leader did not resign, and not when it did', async () => {
+    const n = name();
+    const first = await fx.client(TTL_SEC).election(n).campaign('a');
+    const deadline = first.validUntil;
+    await fx.raw.leaseClient.leaseRevoke({ ID: first.lease.id.toString() });
+    const joinedAt = performance.now();
+    const { term: second, at } = await timed(fx.client(TTL_SEC).election(n).campaign('b'));
+    expect(at).toBeGreaterThanOrEqual(deadline);
+    expect(at - joinedAt).toBeGreaterThanOrEqual(TTL_SEC * 1000 - 1);
+
+    await second.resign();
+    const rejoinedAt = performance.now();
+    const { at: thirdAt } = await timed(fx.client(TTL_SEC).election(n).campaign('c'));
+    expect(thirdAt - rejoinedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+  });
+
+  it('a longer TTL before a shorter one: what the shorter inherited is recorded, and its own successor waits it out', async () => {
+    const n = name();
+    const long = await fx.client(6).election(n).campaign('long');
+    const short = fx.client(TTL_SEC);
+    const giveUp = new AbortController();
+    const pendingShort = short.election(n).campaign('short', { signal: giveUp.signal });
+    pendingShort.catch(() => undefined);
+    const [, shortCandidate] = await queued(short, n, 2);
+    const longDeadline = long.validUntil;
+    await fx.raw.delete().key(long.key).exec();
+    // The short-TTL successor claims and records that it inherited the 6 s wait...
+    await waitFor('the inherited wait recorded', async () => {
+      const r = await record(n);
+      return r?.state === 'leading' && r.token === shortCandidate!.token && r.holdMs === 6000;
+    });
+    // ...so a third candidate, once the second has left before leading, waits 6 s as well.
+    const third = fx.client(TTL_SEC);
+    const pendingThird = timed(third.election(n).campaign('third'));
+    await queued(third, n, 2);
+    giveUp.abort();
+    await expect(pendingShort).rejects.toThrow();
+    const { at } = await pendingThird;
+    expect(at).toBeGreaterThanOrEqual(longDeadline);
+  });
+});
