@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureEtcd } from './etcd-binary.js';
+import { ensureEtcd, type EtcdBinaries, type EtcdBuild } from './etcd-binary.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
@@ -11,6 +11,8 @@ import { waitFor } from './wait-for.js';
  * temp dir, for tests, the demo and the benchmarks. Every process is tracked by
  * PID and ended by PID: on `stop()`, and on process exit if a test died first.
  * Members can be killed, restarted, paused and resumed; the Raft leader found.
+ * The etcd build is the one LOCKED_ETCD names (see etcd-binary.ts): `cluster.build`,
+ * `cluster.version`.
  */
 export interface MemberInfo {
   readonly name: string;
@@ -25,8 +27,15 @@ export interface ClusterOptions {
   size?: 1 | 3 | 5;
   /** Extra etcd flags for every member, e.g. ['--enable-v2=true']. */
   extraArgs?: string[];
-  /** Where members' logs go (default: files in the data dir). */
+  /** Where members' logs go (default: files in the data dir): `<logDir>/<member name>.log`. */
   logDir?: string;
+  /** etcd's --log-level for every member (default 'warn'; 'info' for investigations). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'panic' | 'fatal';
+  /**
+   * Keep the data dir and the logs after `stop()` (default: removed), to analyse them after a
+   * run; the environment variable LOCKED_ETCD_KEEP_LOGS=1 does the same for every cluster.
+   */
+  keepDir?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -51,21 +60,35 @@ function installExitHook(): void {
 export class EtcdCluster {
   readonly members: MemberInfo[];
   readonly dir: string;
+  /** The etcd build (LOCKED_ETCD: 3.4, 3.5, 3.5-sid) and the version its `etcd --version` reports. */
+  readonly build: EtcdBuild;
+  readonly version: string;
+  /** The `etcdctl` of the same build. */
+  readonly etcdctl: string;
   readonly #binary: string;
   readonly #extraArgs: string[];
+  readonly #logDir: string;
+  readonly #logLevel: string;
+  readonly #keepDir: boolean;
   readonly #token: string;
   #logs: WriteStream[] = [];
 
-  private constructor(members: MemberInfo[], dir: string, binary: string, extraArgs: string[]) {
+  private constructor(members: MemberInfo[], dir: string, binaries: EtcdBinaries, options: ClusterOptions) {
     this.members = members;
     this.dir = dir;
-    this.#binary = binary;
-    this.#extraArgs = extraArgs;
+    this.build = binaries.build;
+    this.version = binaries.version;
+    this.etcdctl = binaries.etcdctl;
+    this.#binary = binaries.etcd;
+    this.#extraArgs = options.extraArgs ?? [];
+    this.#logDir = options.logDir ?? dir;
+    this.#logLevel = options.logLevel ?? 'warn';
+    this.#keepDir = options.keepDir ?? process.env.LOCKED_ETCD_KEEP_LOGS === '1';
     this.#token = `locked-${process.pid}-${Date.now()}`;
   }
 
   static async start(options: ClusterOptions = {}): Promise<EtcdCluster> {
-    const { etcd } = ensureEtcd();
+    const binaries = ensureEtcd();
     installExitHook();
     const size = options.size ?? 1;
     const dir = mkdtempSync(join(tmpdir(), 'locked-etcd-'));
@@ -80,7 +103,8 @@ export class EtcdCluster {
         paused: false,
       });
     }
-    const cluster = new EtcdCluster(members, dir, etcd, options.extraArgs ?? []);
+    if (options.logDir !== undefined) mkdirSync(options.logDir, { recursive: true });
+    const cluster = new EtcdCluster(members, dir, binaries, options);
     try {
       for (let i = 0; i < size; i++) cluster.#spawn(i, 'new');
       await cluster.waitHealthy();
@@ -102,6 +126,11 @@ export class EtcdCluster {
 
   metricsUrl(i: number): string {
     return `http://127.0.0.1:${this.#member(i).metricsPort}/metrics`;
+  }
+
+  /** Member `i`'s log file (etcd's stdout and stderr, appended across restarts). */
+  logPath(i: number): string {
+    return join(this.#logDir, `${this.#member(i).name}.log`);
   }
 
   #member(i: number): MemberInfo {
@@ -130,14 +159,18 @@ export class EtcdCluster {
       '--election-timeout=1000',
       '--logger=zap',
       '--log-outputs=stderr',
-      '--log-level=warn',
+      `--log-level=${this.#logLevel}`,
       ...this.#extraArgs,
     ];
-    const log = createWriteStream(join(this.dir, `${m.name}.log`), { flags: 'a' });
+    const log = createWriteStream(this.logPath(i), { flags: 'a' });
     this.#logs.push(log);
     const child = spawn(this.#binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    // Each start of a member appends to its log with a stream of its own, ended once the
+    // member's stdout and stderr are closed (so that nothing is written after its end).
+    child.once('close', () => log.end());
+    child.once('error', () => log.end()); // not started at all: no 'close' may follow
     live.add(child);
     child.on('exit', () => live.delete(child));
     m.process = child;
@@ -146,13 +179,15 @@ export class EtcdCluster {
 
   /** Waits until every running member answers /health with a leader. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
-    for (const m of this.members) {
+    for (const [i, m] of this.members.entries()) {
       if (!m.process || m.paused) continue;
       await waitFor(
         `etcd member ${m.name} on port ${m.clientPort} to be healthy`,
         async () => {
           if (m.process?.exitCode !== null && m.process?.exitCode !== undefined) {
-            throw new Error(`etcd member ${m.name} exited with code ${m.process.exitCode}; log in ${this.dir}`);
+            throw new Error(
+              `etcd ${this.version} member ${m.name} exited with code ${m.process.exitCode}; log in ${this.logPath(i)}`,
+            );
           }
           const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`);
           const body = (await res.json()) as { health?: string };
@@ -218,12 +253,22 @@ export class EtcdCluster {
     ).then((n) => n - 1);
   }
 
-  /** Kills every member and removes the data dir. Idempotent. */
+  /** Kills every member and removes the data dir (unless `keepDir` or LOCKED_ETCD_KEEP_LOGS=1). Idempotent. */
   async stop(): Promise<void> {
     for (let i = 0; i < this.members.length; i++) await this.kill(i);
-    for (const log of this.#logs) log.end();
+    const logs = this.#logs;
     this.#logs = [];
-    rmSync(this.dir, { recursive: true, force: true });
+    // every member has exited: wait until its log stream has flushed and closed
+    await Promise.all(
+      logs.map((log) =>
+        log.closed ? Promise.resolve() : new Promise<void>((resolve) => log.once('close', () => resolve())),
+      ),
+    );
+    if (!this.#keepDir) rmSync(this.dir, { recursive: true, force: true });
+    else if (logs.length > 0) {
+      const where = this.#logDir === this.dir ? this.dir : `${this.dir} (logs in ${this.#logDir})`;
+      process.stderr.write(`locked: etcd ${this.version} data and logs kept in ${where}\n`);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
