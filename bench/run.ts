@@ -9,7 +9,9 @@
  *   --kinds=a,b          implementations for 1–3 (locked, etcd3, v3election, locked-v2)
  *   --no-etcdctl         skip the etcdctl rows; --etcdctl-crash adds two 60 s crash runs
  *   --seed=N             seed of the random kill phases
+ *   --etcd=B             etcd build: 3.4 (default), 3.5, 3.5-sid (sets LOCKED_ETCD; `--etcd B` too)
  */
+import { ensureEtcd, etcdBuild, type EtcdBuild } from '../src/testing/etcd-binary.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import type { CandidateKind } from './candidates/protocol.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
@@ -30,6 +32,8 @@ export interface BenchArgs {
   readonly etcdctl: boolean;
   readonly etcdctlCrash: boolean;
   readonly seed: number;
+  /** --etcd, when given (else LOCKED_ETCD decides). */
+  readonly etcd: EtcdBuild | undefined;
 }
 
 const ALL_KINDS: CandidateKind[] = ['locked', 'etcd3', 'v3election', 'locked-v2'];
@@ -38,6 +42,14 @@ const SCENARIOS = ['handover', 'idle', 'herd', 'scale', 'faults'];
 function parseArgs(argv: string[]): BenchArgs {
   const get = (name: string): string | undefined =>
     argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const etcdAt = argv.indexOf('--etcd');
+  const etcdText = get('etcd') ?? (etcdAt >= 0 ? argv[etcdAt + 1] : undefined);
+  let etcd: EtcdBuild | undefined;
+  try {
+    etcd = etcdText === undefined ? undefined : etcdBuild({ LOCKED_ETCD: etcdText });
+  } catch {
+    throw new RangeError(`--etcd must be 3.4, 3.5 or 3.5-sid, got ${etcdText}`);
+  }
   const quick = argv.includes('--quick');
   const runs = Number(get('runs') ?? (quick ? 2 : 10));
   const only = new Set((get('only') ?? SCENARIOS.join(',')).split(','));
@@ -53,6 +65,7 @@ function parseArgs(argv: string[]): BenchArgs {
     etcdctl: !argv.includes('--no-etcdctl'),
     etcdctlCrash: argv.includes('--etcdctl-crash'),
     seed: Number(get('seed') ?? Date.now() % 100_000),
+    etcd,
   };
 }
 
@@ -175,6 +188,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const log = (line: string): void => console.log(line);
+  // Every cluster of the run (the chaos harness's too) takes its build from LOCKED_ETCD.
+  if (args.etcd !== undefined) process.env.LOCKED_ETCD = args.etcd;
+  const etcd = ensureEtcd();
+  log(`${command}: etcd ${etcd.version} (build ${etcd.build}, ${etcd.etcd})`);
   log(`${command}: scenarios ${[...args.only].join(', ')}; ${args.runs} runs per case; seed ${args.seed}`);
   const load = new LoadSampler();
   const sections: Section[] = [];

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
+import { ensureEtcd } from '../../src/testing/etcd-binary.js';
 
 /**
  * Where and with what a benchmark ran: the machine, its load while the
@@ -37,19 +38,21 @@ function run(cmd: string, args: string[]): string {
 }
 
 export function machine(): Machine {
+  // the binaries of the etcd build the benchmark ran on (LOCKED_ETCD, --etcd)
+  const binaries = ensureEtcd();
   const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   return {
     cpus: os.availableParallelism(),
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
-    etcd: run('etcd', ['--version']).split('\n')[0]?.replace('etcd Version: ', '') ?? 'unknown',
+    etcd: `${binaries.version} (build ${binaries.build})`,
     packages: {
       locked: own.version,
       etcd3: packageVersion('etcd3'),
       'locked-v2 (locked@2.4.1)': packageVersion('locked-v2'),
       '@grpc/grpc-js': packageVersion('@grpc/grpc-js'),
-      etcdctl: run('etcdctl', ['version']).split('\n')[0]?.replace('etcdctl version: ', '') ?? 'unknown',
+      etcdctl: run(binaries.etcdctl, ['version']).split('\n')[0]?.replace('etcdctl version: ', '') ?? 'unknown',
     },
     commit: run('git', ['rev-parse', '--short', 'HEAD']),
   };

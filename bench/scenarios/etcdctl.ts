@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ensureEtcd } from '../../src/testing/etcd-binary.js';
 import { monoMs } from '../candidates/protocol.js';
 import type { Entry, Fleet } from '../lib/fleet.js';
 
@@ -28,7 +29,8 @@ export class EtcdctlCandidate {
   constructor(fleet: Fleet, endpoints: string, name: string, value: string) {
     hook();
     this.who = fleet.reserve();
-    const child = spawn('etcdctl', [`--endpoints=${endpoints}`, 'elect', name, value], {
+    // the etcdctl of the etcd build under test (LOCKED_ETCD)
+    const child = spawn(ensureEtcd().etcdctl, [`--endpoints=${endpoints}`, 'elect', name, value], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ETCDCTL_API: '3' },
     });
@@ -132,7 +134,9 @@ export async function etcdctlStartMs(endpoints: string): Promise<number> {
   const t0 = monoMs();
   await new Promise<void>((resolve, reject) => {
     hook();
-    const child = spawn('etcdctl', [`--endpoints=${endpoints}`, 'get', '/bench/warmup'], { stdio: 'ignore' });
+    const child = spawn(ensureEtcd().etcdctl, [`--endpoints=${endpoints}`, 'get', '/bench/warmup'], {
+      stdio: 'ignore',
+    });
     live.add(child);
     const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 10_000);
     child.once('exit', (code) => {

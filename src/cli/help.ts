@@ -102,11 +102,11 @@ export const RESIGN_HELP = `Usage: locked resign --path P [--token T]
 
 Forces the current leader of P to step down: deletes its key with a guarded
 transaction (CreateRevision(key) == token), so a newer leader is never removed.
-The next candidate is elected at once. The old leader learns of the delete by
-its watch: until that event reaches it, it still believes it leads, so a
-forced resign is only as safe as that watch delivery; writes fenced with the
-token are what stay safe in that window. A "locked run" leader sends SIGTERM to
-its command on the event and SIGKILL after its grace.
+The old leader learns of the delete by its watch (or, at the latest, at its
+next renewal's check of its key) and steps down; a "locked run" leader sends
+SIGTERM to its command and SIGKILL after its grace. Since the delete is not
+the leader's own resignation, the next locked candidate waits out the old
+leader's deadline (up to one TTL) before it leads: never two leaders at once.
 
 Flags:
   --path P             election name, required
@@ -119,7 +119,7 @@ Exit codes: 0 resigned; 3 no leader, token mismatch, or the leader changed meanw
 1 etcd failure; 2 bad flags; 4 permission denied.
 `;
 
-export const DEMO_HELP = `Usage: locked demo [--duration S] [--candidates N] [--timeline FILE.svg]
+export const DEMO_HELP = `Usage: locked demo [--duration S] [--candidates N] [--timeline FILE.svg] [--etcd B]
 
 Starts a throwaway 3-member etcd on free loopback ports (installing Debian's
 etcd-server when missing and root), runs N candidate processes in one election
@@ -137,6 +137,9 @@ Flags:
   --candidates N       candidate processes, 2 to 9 (default 5)
   --ttl S              lease TTL of the candidates (default 2)
   --timeline FILE.svg  draw who led when, with the faults marked
+  --etcd B             etcd build: 3.4 (Debian's system etcd, default), 3.5 or 3.5-sid
+                       (fetched into ~/.cache/locked-etcd by scripts/fetch-etcd.sh);
+                       the environment variable LOCKED_ETCD does the same
   -h, --help           this help
 
 Output: a live view redrawn in place on a terminal, plain event lines otherwise.

@@ -16,8 +16,9 @@ const FLAGS: FlagSpec = {
  * `locked resign`: an operator's forced step-down of the current leader. A
  * guarded delete — `CreateRevision(leaderKey) == token → delete` — so it never
  * removes a newer leader that took over after the read. The old leader learns
- * of it through its watch on its key; until then it still believes it leads
- * (its fencing token is what protects writes in that window).
+ * of it through its watch on its key (or its next renewal's check) and steps
+ * down; the delete is not marked as a resignation in the term record, so the
+ * next locked candidate waits out the old leader's deadline before it leads.
  */
 export async function resignCommand(args: readonly string[]): Promise<number> {
   const name = 'locked resign';

@@ -1,9 +1,11 @@
 /**
  * `npm run chaos -- --faults N --seed S [--out FILE] [--target locked|etcd3]
  *   [--lanes L] [--candidates C] [--ttl T] [--kinds a,b,…] [--modes node,with-leadership]
- *   [--dead none,refusing,hanging] [--experiment no-breaker] [--diagnose] [--late-ms MS]`
+ *   [--dead none,refusing,hanging] [--experiment no-breaker] [--diagnose] [--late-ms MS]
+ *   [--etcd 3.4|3.5|3.5-sid]`
  * (modes and dead members are cycled over the lanes; an experiment is a
- * workaround the candidates apply from outside the library)
+ * workaround the candidates apply from outside the library; --etcd picks the
+ * etcd build, as the environment variable LOCKED_ETCD does)
  *
  * Runs N seeded faults against a fresh 3-member etcd on loopback and writes
  * the report: FILE (JSON, default /tmp/locked-chaos-<target>-<seed>.json) and
@@ -12,6 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ensureEtcd, etcdBuild } from '../../src/testing/etcd-binary.js';
 import { CLUSTER_FAULTS, LANE_FAULTS, type FaultKind } from '../harness/faults.js';
 import type { DeadEndpoints } from '../harness/lane.js';
 import type { CandidateMode } from '../harness/protocol.js';
@@ -48,8 +51,18 @@ async function main(): Promise<void> {
       diagnose: { type: 'boolean' },
       'late-ms': { type: 'string' },
       quiet: { type: 'boolean' },
+      etcd: { type: 'string' },
     },
   });
+  // --etcd sets LOCKED_ETCD before any cluster starts: every EtcdCluster of the run uses that build.
+  if (values.etcd !== undefined) {
+    try {
+      process.env.LOCKED_ETCD = etcdBuild({ LOCKED_ETCD: values.etcd });
+    } catch {
+      fail(`--etcd must be 3.4, 3.5 or 3.5-sid, got ${values.etcd}`);
+    }
+  }
+  const etcd = ensureEtcd();
   const faults = positiveInt('faults', values.faults, 30);
   const seed = positiveInt('seed', values.seed, randomSeed());
   const targetText = values.target ?? 'locked';
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
   const mdOut = out.replace(/\.json$/, '') + '.md';
   const command = `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
 
+  process.stdout.write(`chaos: etcd ${etcd.version} (build ${etcd.build}, ${etcd.etcd})\n`);
   process.stdout.write(`chaos: seed ${seed} (rerun with --seed ${seed}); report → ${out}\n`);
   const result = await runChaos({
     faults,

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { etcdBuild } from '../../testing/etcd-binary.js';
 import { EXIT, signalExitCode } from '../exit-codes.js';
 import { DEMO_HELP } from '../help.js';
 import { UsageError, parseFlags, type FlagSpec } from '../usage.js';
@@ -12,6 +13,7 @@ const FLAGS: FlagSpec = {
   candidates: { type: 'string' },
   ttl: { type: 'string' },
   timeline: { type: 'string' },
+  etcd: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -29,6 +31,15 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
   const timeline = flags.string('timeline');
   if (timeline !== undefined && !timeline.toLowerCase().endsWith('.svg')) {
     throw new UsageError(`${name}: --timeline must name an .svg file, got ${JSON.stringify(timeline)}`);
+  }
+  // --etcd picks the etcd build the demo's cluster runs (as LOCKED_ETCD does); checked before anything starts.
+  const etcd = flags.string('etcd');
+  try {
+    if (etcd !== undefined) process.env.LOCKED_ETCD = etcdBuild({ LOCKED_ETCD: etcd });
+    else etcdBuild();
+  } catch {
+    const got = etcd === undefined ? `LOCKED_ETCD=${JSON.stringify(process.env.LOCKED_ETCD)}` : JSON.stringify(etcd);
+    throw new UsageError(`${name}: --etcd (or LOCKED_ETCD) must be 3.4, 3.5 or 3.5-sid, got ${got}`);
   }
 
   const view = new LiveView(process.stdout);

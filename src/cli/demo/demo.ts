@@ -77,7 +77,7 @@ export class Demo {
     this.#view.note('starting a throwaway 3-member etcd on loopback ports…');
     this.#etcd = await EtcdCluster.start({ size: 3 });
     const etcd = this.#etcd;
-    this.#view.note(`etcd up: ${etcd.endpoints}`);
+    this.#view.note(`etcd ${etcd.version} (build ${etcd.build}) up: ${etcd.endpoints}`);
     const members = etcd.members.map((_, i) => etcd.endpoint(i));
     for (let i = 1; i <= candidates; i++) {
       const link = await Link.open(members);
