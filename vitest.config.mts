@@ -13,6 +13,8 @@ const SUITES: Record<string, string[]> = {
 const suite = process.env.LOCKED_SUITE ?? 'main';
 const include = SUITES[suite];
 if (!include) throw new Error(`LOCKED_SUITE must be one of ${Object.keys(SUITES).join(', ')}, got ${suite}`);
+// The etcd build the tests run on: LOCKED_ETCD (3.4 when unset; see src/testing/etcd-binary.ts).
+const etcdTag = process.env.LOCKED_ETCD ? `.etcd-${process.env.LOCKED_ETCD}` : '';
 
 // Integration tests start their own etcd on free loopback ports, so files can
 // run side by side; two workers match the 2-core machines we run on.
@@ -23,8 +25,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // CI asks for a JSON report too (VITEST_JSON=path prefix) to print a plain "N passed, N failed" line.
+    // CI asks for a JSON report too (VITEST_JSON=path prefix) to print a plain "N passed, N failed" line;
+    // a run on another etcd build (LOCKED_ETCD) gets a name of its own, so no report overwrites another.
     reporters: process.env.VITEST_JSON ? ['default', 'json'] : ['default'],
-    ...(process.env.VITEST_JSON ? { outputFile: { json: `${process.env.VITEST_JSON}.${suite}.json` } } : {}),
+    ...(process.env.VITEST_JSON ? { outputFile: { json: `${process.env.VITEST_JSON}.${suite}${etcdTag}.json` } } : {}),
   },
 });
