@@ -143,7 +143,8 @@ export class EtcdCluster {
     const m = this.#member(i);
     const cluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
     const dataDir = join(this.dir, m.name);
-    mkdirSync(dataDir, { recursive: true });
+    // 0700, as etcd 3.5 asks (it warns about a data dir others can read)
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const args = [
       `--name=${m.name}`,
       `--data-dir=${dataDir}`,
