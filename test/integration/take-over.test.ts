@@ -28,14 +28,20 @@ async function timed(pending: Promise<Term>): Promise<{ term: Term; at: number }
   return { term, at: performance.now() };
 }
 
+/** A leader and a successor queued behind it, whose campaign is timed. */
+async function leaderAndSuccessor(n: string): Promise<{ leader: Term; pending: Promise<{ term: Term; at: number }> }> {
+  const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+  const next = fx.client(TTL_SEC);
+  const pending = timed(next.election(n).campaign('b'));
+  await queued(next, n, 2);
+  return { leader, pending };
+}
+
 describe('taking over', () => {
   it('a resignation is marked in the term record, and the queued successor leads at once', async () => {
     const n = name();
-    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    const { leader, pending } = await leaderAndSuccessor(n);
     expect(await record(n)).toMatchObject({ state: 'leading', token: leader.token, ttlMs: TTL_SEC * 1000 });
-    const next = fx.client(TTL_SEC);
-    const pending = timed(next.election(n).campaign('b'));
-    await queued(next, n, 2);
     const resignedAt = performance.now();
     await leader.resign();
     const { term, at } = await pending;
@@ -59,10 +65,7 @@ describe('taking over', () => {
 
   it("a leader key deleted by hand: the successor leads only after the old leader's deadline", async () => {
     const n = name();
-    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
-    const next = fx.client(TTL_SEC);
-    const pending = timed(next.election(n).campaign('b'));
-    await queued(next, n, 2);
+    const { leader, pending } = await leaderAndSuccessor(n);
     const deadline = leader.validUntil;
     const deletedAt = performance.now();
     await fx.raw.delete().key(leader.key).exec();
@@ -76,10 +79,7 @@ describe('taking over', () => {
 
   it("a lease revoked behind the leader's back (etcd revoking early): nobody leads before the leader's deadline", async () => {
     const n = name();
-    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
-    const next = fx.client(TTL_SEC);
-    const pending = timed(next.election(n).campaign('b'));
-    await queued(next, n, 2);
+    const { leader, pending } = await leaderAndSuccessor(n);
     const deadline = leader.validUntil;
     await fx.raw.leaseClient.leaseRevoke({ ID: leader.lease.id.toString() });
     const { at } = await pending;

@@ -59,6 +59,34 @@ describe('Term signal', () => {
     expect(t.isValid()).toBe(false);
   });
 
+  it('moves its deadline with a confirmation of its key, not with a keepalive alone', () => {
+    const clock = new FakeClock();
+    const { term: t, lease } = term(clock);
+    const renewals: number[] = [];
+    t.onRenewed(() => renewals.push(clock.now()));
+    clock.advance(1_000);
+    lease.renewed(instant(clock), 2); // the lease is proven until ~2.93 s from now...
+    expect(lease.validUntil).toBeGreaterThan(t.validUntil);
+    clock.advance(929); // ...but the term, never confirmed since, ends at its own deadline
+    expect(t.isValid()).toBe(true);
+    clock.advance(1);
+    expect(t.isValid()).toBe(false);
+    expect(renewals).toEqual([]);
+
+    const { term: confirmed, lease: lease2 } = term(clock);
+    const moved: number[] = [];
+    confirmed.onRenewed(() => moved.push(clock.now()));
+    clock.advance(1_000);
+    lease2.renewed(instant(clock), 2);
+    confirmed.confirmed(lease2.provenUntil());
+    expect(moved).toEqual([clock.now()]);
+    expect(confirmed.validUntil).toBe(lease2.validUntil);
+    clock.advance(1_500);
+    expect(confirmed.isValid()).toBe(true);
+    confirmed.lost('leader key /e/abc is gone');
+    expect(confirmed.isValid()).toBe(false);
+  });
+
   it('is created on first use: a term that ended before anyone asked gives an aborted signal with the reason', async () => {
     const clock = new FakeClock();
     const { term: t } = term(clock);
