@@ -49,7 +49,8 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
       candidates,
       ttlSec,
       path: '/locked-demo',
-      faultEveryMs: Math.max(4000, ttlSec * 1000 + 2000),
+      // After a crash, pause or cut the successor leads within two TTLs (lease expiry, then its hold-off).
+      faultEveryMs: 2 * ttlSec * 1000 + 2000,
       firstFaultAfterMs: 3000,
     },
     view,
