@@ -50,9 +50,13 @@ const STEPS = [
   'successor: the delete event arrives (first watch response)',
   'successor: a read leaves (a re-check, if it makes one)',
   'successor: that read answered',
+  'successor: its claim leaves (one write to the term record)',
+  'successor: its claim answered',
   'successor: select',
   'other waiter: the delete event arrives (its leader watch)',
   "successor's own time: from its delete event to select (ms, not after stop())",
+  "successor's own time: from its delete event to its claim leaving (ms, not after stop())",
+  "successor's own time: from its claim answered to select (ms, not after stop())",
 ] as const;
 
 function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: number, deleteSeenAt: number): RunSteps {
@@ -64,6 +68,8 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
   const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
   const successorEvent = after(successor, (w) => w.startsWith('event') && w.includes('Delete'));
   const successorSelect = after(successor, (w) => w === 'elected');
+  const claimSent = after(successor, (w) => w === 'sent claim term');
+  const claimAnswered = after(successor, (w) => w === 'answered claim term');
   return {
     [STEPS[0]]: after(leader, leaves),
     [STEPS[1]]: after(leader, answered),
@@ -71,9 +77,13 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
     [STEPS[3]]: successorEvent,
     [STEPS[4]]: after(successor, (w) => w.startsWith('sent read')),
     [STEPS[5]]: after(successor, (w) => w.startsWith('answered read')),
-    [STEPS[6]]: successorSelect,
-    [STEPS[7]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
-    [STEPS[8]]: successorSelect - successorEvent,
+    [STEPS[6]]: claimSent,
+    [STEPS[7]]: claimAnswered,
+    [STEPS[8]]: successorSelect,
+    [STEPS[9]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[10]]: successorSelect - successorEvent,
+    [STEPS[11]]: claimSent - successorEvent,
+    [STEPS[12]]: successorSelect - claimAnswered,
   };
 }
 
@@ -147,7 +157,7 @@ async function main(): Promise<void> {
         });
       }
       samples.push(stepsOf(stepsOfWho(first.who), stepsOfWho(next.who), stepsOfWho(other.who), stopAt, deleteSeenAt));
-      console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[6]]!)} ms after stop()`);
+      console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[8]]!)} ms after stop()`);
       // The others leave, so the next run starts from an empty election.
       const leaveMark = fleet.mark();
       for (const c of pool) if (c.who !== first.who) c.send({ op: 'stop' });
@@ -177,7 +187,7 @@ async function main(): Promise<void> {
     '',
     table(['step', 'runs', 'median ms', 'p90 ms'], rows),
     '',
-    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it makes no read (a step that did not happen in a run is not counted in its row).",
+    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it makes no read (a step that did not happen in a run is not counted in its row). Since c62b1c5 it makes one write before `select`: its claim of the election's term record (docs/DESIGN.md, \"Taking over\"), which returns the record the leaver's `resign` marked, so it leads at once.",
     '',
     ...(capture ? wireSection(wireRuns.map((r) => handoverOnWire(segments, r))) : []),
     machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}${wire ? ' --wire' : ''}`),
@@ -196,7 +206,11 @@ function wireSection(found: (HandoverOnWire | null)[]): string[] {
     '',
     table(
       ['part', 'runs', 'median ms', 'p90 ms'],
-      wireRows(all, { start: 'stop()', request: 'request', successorEnd: 'select', elected: 'select' }, true),
+      wireRows(
+        all,
+        { start: 'stop()', request: 'request', successorEnd: 'select', elected: 'select', successorRequest: 'claim' },
+        true,
+      ),
     ),
     '',
   ];

@@ -4,6 +4,8 @@ export interface Summary {
   readonly min: number;
   readonly median: number;
   readonly p90: number;
+  /** Nearest rank: the largest sample when there are fewer than 100. */
+  readonly p99: number;
   readonly max: number;
 }
 
@@ -28,6 +30,7 @@ export function summarize(values: readonly number[]): Summary {
     min: sorted[0] ?? NaN,
     median,
     p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1] ?? NaN,
   };
 }

@@ -150,6 +150,10 @@ export interface HandoverOnWire {
   readonly requestToRaftLeader: boolean;
   /** Whether the event came from the Raft leader. */
   readonly eventFromRaftLeader: boolean;
+  /** The successor's first new request after the event and before select (locked's claim) leaves its socket; NaN if none. */
+  readonly successorRequestMs: number;
+  /** etcd's answer to that request reaches the successor's socket; NaN if none. */
+  readonly successorAnswerMs: number;
 }
 
 /** The smallest watch response that carries a delete of a benchmark key (a keepalive response is ~36 bytes). */
@@ -180,7 +184,27 @@ export function handoverOnWire(segments: readonly Segment[], run: HandoverRun): 
       s.frames.some((f) => f.type === 0 && f.length >= MIN_EVENT_DATA),
   );
   if (!answer || !event) return null;
+  const ownRequest = window.find(
+    (s) =>
+      s.wallMs >= event.wallMs &&
+      s.wallMs <= run.selectWall &&
+      run.successorPorts.has(s.srcPort) &&
+      run.members.has(s.dstPort) &&
+      s.frames.some((f) => f.type === 1),
+  );
+  const ownStream = ownRequest?.frames.find((f) => f.type === 1)!.streamId;
+  const ownAnswer = ownRequest
+    ? window.find(
+        (s) =>
+          s.wallMs >= ownRequest.wallMs &&
+          s.srcPort === ownRequest.dstPort &&
+          s.dstPort === ownRequest.srcPort &&
+          s.frames.some((f) => f.type === 1 && f.streamId === ownStream),
+      )
+    : undefined;
   return {
+    successorRequestMs: ownRequest ? ownRequest.wallMs - run.stopWall : NaN,
+    successorAnswerMs: ownRequest && ownAnswer ? ownAnswer.wallMs - run.stopWall : NaN,
     requestMs: request.wallMs - run.stopWall,
     answerMs: answer.wallMs - run.stopWall,
     eventMs: event.wallMs - run.stopWall,
@@ -200,6 +224,8 @@ export interface WireWords {
   readonly successorEnd: string;
   /** `select`, `elected`. */
   readonly elected: string;
+  /** When given (`claim`), the successor's part is also split at its one request: see HandoverOnWire. */
+  readonly successorRequest?: string;
 }
 
 /**
@@ -230,9 +256,30 @@ export function wireRows(all: readonly HandoverOnWire[], words: WireWords, byMem
       `successor's process: the event reaches its socket → ${words.successorEnd}`,
       all.map((w) => w.selectMs - w.eventMs),
     ),
+    ...(words.successorRequest ? successorRequestRows(all, words.successorRequest, words.successorEnd) : []),
     row(
       `the whole handover: ${words.start} → ${words.elected}`,
       all.map((w) => w.selectMs),
+    ),
+  ];
+}
+
+/** The successor's part split at its one request (runs where it was found in the capture). */
+function successorRequestRows(all: readonly HandoverOnWire[], request: string, end: string): string[][] {
+  const found = all.filter((w) => Number.isFinite(w.successorAnswerMs));
+  const row = (what: string, values: number[]): string[] => [what, ...countMedianP90(values)];
+  return [
+    row(
+      `… the event → its ${request} leaves its socket`,
+      found.map((w) => w.successorRequestMs - w.eventMs),
+    ),
+    row(
+      `… etcd: its ${request} → the answer reaches its socket`,
+      found.map((w) => w.successorAnswerMs - w.successorRequestMs),
+    ),
+    row(
+      `… the answer → ${end}`,
+      found.map((w) => w.selectMs - w.successorAnswerMs),
     ),
   ];
 }

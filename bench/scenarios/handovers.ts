@@ -309,7 +309,7 @@ export function handoverSections(d: HandoverData): Section[] {
         freshRows,
       ),
       '',
-      "The protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. A client that watches only its predecessor re-checks with a read, so its floor is the second row: locked's core API reads member-local at the delete's revision (no Raft round; the store at a revision is the same on every member), npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then makes a linearizable read, and etcd's v3election service runs the re-check inside etcd. locked's seed facade (measured here) keeps a view of the whole election in each process anyway, so that every node knows the leader: a linearizable read, then one prefix watch from its revision, which at each revision holds exactly the keys a read would return. Its successor re-checks on that view, without a round trip, so its floor is the first row.",
+      "The protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. A client that watches only its predecessor re-checks with a read, so its floor is the second row: locked's core API reads member-local at the delete's revision (no Raft round; the store at a revision is the same on every member), npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then makes a linearizable read, and etcd's v3election service runs the re-check inside etcd. locked's seed facade (measured here) keeps a view of the whole election in each process anyway, so that every node knows the leader: a linearizable read, then one prefix watch from its revision, which at each revision holds exactly the keys a read would return. Its successor re-checks on that view, without a read; since c62b1c5 it then makes one write before it leads, its claim of the election's term record (DESIGN.md, \"Taking over\"), which returns the resigned record of a graceful leaver, so its floor is the first row plus one write.",
       d.breakdown
         ? [
             '',
@@ -320,7 +320,7 @@ export function handoverSections(d: HandoverData): Section[] {
               breakdownRows(d.breakdown).map((r) => [r.step, String(r.runs), fmt(r.start), fmt(r.done)]),
             ),
             '',
-            "B's join already read its place (its predecessor A, and that nothing older stood), and after A's delete its process's leader watch shows it first: B makes no request between A's `stop()` and its own `select`. A's `stop()` resolves after its lease revoke, which does not delay B.",
+            "B's join already read its place (its predecessor A, and that nothing older stood), and after A's delete (A's `resign` transaction, which also marks the term record resigned) its process's leader watch shows it first: B makes no read; its one request between A's `stop()` and its own `select` is its claim (`claim term`, one write), which finds A's resignation and lets it lead at once. A's `stop()` resolves after its lease revoke, which does not delay B.",
           ].join('\n')
         : '',
       failNote,
@@ -355,7 +355,16 @@ export function handoverSections(d: HandoverData): Section[] {
     raw: { floor, writeWatchMs: d.writeWatchMs },
   };
 
-  // 3. crash handover at each TTL
+  // 3. crash handover at each TTL. locked's target follows its protocol since c62b1c5 (DESIGN.md
+  // "Taking over"): after the lease's expiry its successor holds off one TTL × (1 + drift); the
+  // others keep the old target, for comparison.
+  const crashTarget = (kind: string, ttlSec: number): { text: string; p99: boolean; boundMs: number } =>
+    kind === 'locked'
+      ? { text: 'p99 ≤ 2 × TTL + 1 s', p99: true, boundMs: 2 * ttlSec * 1000 + 1000 }
+      : { text: 'p90 ≤ TTL + 600 ms', p99: false, boundMs: ttlSec * 1000 + 600 };
+  const crashCells = (s: Summary): string[] => [String(s.n), fmt(s.median), fmt(s.p90), fmt(s.p99), fmt(s.max)];
+  const crashMet = (s: Summary, t: ReturnType<typeof crashTarget>): string =>
+    `${t.text} (${t.boundMs} ms): ${(t.p99 ? s.p99 : s.p90) <= t.boundMs ? 'yes' : '**no**'}`;
   const crashRows: string[][] = [];
   const crashGroups = [...new Set(d.kinds.flatMap((k) => k.byTtl.map((t) => t.ttlSec)))].map((ttlSec) => {
     const bars: Bar[] = [];
@@ -365,15 +374,14 @@ export function handoverSections(d: HandoverData): Section[] {
       const crash = summarize(t.samples.map((s) => s.crashMs));
       const floorS = summarize(t.samples.map((s) => s.crashFloorMs));
       const excess = summarize(t.samples.map((s) => s.crashExcessMs));
-      const target = ttlSec * 1000 + 600;
       crashRows.push([
         label(k.kind),
         `${ttlSec} s`,
-        ...cells(crash),
+        ...crashCells(crash),
         fmt(floorS.median),
         fmt(excess.median),
         fmt(excess.p90),
-        crash.p90 <= target ? 'yes' : 'no',
+        crashMet(crash, crashTarget(k.kind, ttlSec)),
       ]);
       bars.push(bar(label(k.kind), crash, k.kind === 'locked'));
     }
@@ -382,7 +390,15 @@ export function handoverSections(d: HandoverData): Section[] {
   const ctlCrash = d.etcdctl?.samples.flatMap((s) => (s.crashMs === undefined ? [] : [s.crashMs])) ?? [];
   if (ctlCrash.length) {
     const s = summarize(ctlCrash);
-    crashRows.push([label('etcdctl'), '60 s', ...cells(s), '–', '–', '–', s.p90 <= 60_600 ? 'yes' : 'no']);
+    crashRows.push([
+      label('etcdctl'),
+      '60 s',
+      ...crashCells(s),
+      '–',
+      '–',
+      '–',
+      crashMet(s, crashTarget('etcdctl', 60)),
+    ]);
   }
   const crash: Section = {
     id: '3-crash-handover',
@@ -397,14 +413,17 @@ export function handoverSections(d: HandoverData): Section[] {
           'runs',
           'median ms',
           'p90 ms',
+          'p99 ms',
           'max ms',
           'floor median',
           'excess median',
           'excess p90',
-          'p90 ≤ TTL + 600 ms',
+          'target: met',
         ],
         crashRows,
       ),
+      '',
+      "**Targets.** locked 3: p99 ≤ 2 × TTL + 1 s. Since c62b1c5 (docs/DESIGN.md, \"Taking over\") locked's successor does not trust the dead leader's key deletion: it claims the election's term record, finds a holder that did not resign, and waits one TTL × 1.01 more before it leads, so its excess holds that wait and its crash handover takes up to about 2 × TTL. The other implementations lead on the deletion, as before, and are judged on the old target, p90 ≤ TTL + 600 ms, for comparison. With fewer than 100 runs the p99 (nearest rank) is the slowest run.",
       '',
       `etcd's own part, measured alone (4): a lease of ${d.leaseExpiryTtlSec} s never kept alive is seen deleted ${fmt(expiry.median)} ms (median), ${fmt(expiry.p90)} ms (p90), ${fmt(expiry.max)} ms (max) after its grant request + TTL.`,
       d.etcdctl && !ctlCrash.length
@@ -413,11 +432,12 @@ export function handoverSections(d: HandoverData): Section[] {
       failNote,
     ].join('\n'),
     targets: (d.kinds.find((k) => k.kind === 'locked')?.byTtl ?? []).map((t) => {
-      const p90 = summarize(t.samples.map((s) => s.crashMs)).p90;
+      const s = summarize(t.samples.map((x) => x.crashMs));
+      const bound = crashTarget('locked', t.ttlSec).boundMs;
       return {
-        target: `crash handover at TTL ${t.ttlSec} s: p90 ≤ TTL + 600 ms`,
-        measured: `p90 ${fmt(p90)} ms (bound ${t.ttlSec * 1000 + 600} ms)`,
-        met: p90 <= t.ttlSec * 1000 + 600,
+        target: `crash handover at TTL ${t.ttlSec} s: p99 ≤ 2 × TTL + 1 s (locked since c62b1c5; was p90 ≤ TTL + 600 ms)`,
+        measured: `p99 ${fmt(s.p99)} ms of ${s.n} runs (bound ${bound} ms); median ${fmt(s.median)}, p90 ${fmt(s.p90)} ms`,
+        met: s.p99 <= bound,
       };
     }),
     svg: barChart({
@@ -427,13 +447,13 @@ export function handoverSections(d: HandoverData): Section[] {
     }),
     headline: Object.fromEntries(
       [...new Set(d.kinds.flatMap((k) => k.byTtl.map((t) => t.ttlSec)))].map((ttlSec) => [
-        `crash handover, TTL ${ttlSec} s (median / p90)`,
+        `crash handover, TTL ${ttlSec} s (median / p90 / p99)`,
         Object.fromEntries(
           d.kinds.flatMap((k) => {
             const t = k.byTtl.find((x) => x.ttlSec === ttlSec);
             if (!t) return [];
             const s = summarize(t.samples.map((x) => x.crashMs));
-            return [[k.kind, `${fmt(s.median)} / ${fmt(s.p90)} ms`]];
+            return [[k.kind, `${fmt(s.median)} / ${fmt(s.p90)} / ${fmt(s.p99)} ms`]];
           }),
         ),
       ]),
