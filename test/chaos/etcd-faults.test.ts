@@ -18,7 +18,7 @@ describe('chaos: etcd fails under the elections', () => {
   });
 
   for (const kind of ['kill-member', 'kill-raft-leader', 'restart-cluster'] as const) {
-    it(`${kind}: no overlap, tokens grow, one leader in every election within ttl + 2 s`, async () => {
+    it(`${kind}: no overlap, tokens grow, one leader in every election within 2×TTL + 2 s`, async () => {
       const { result } = await scenario(world, kind, { kinds: [kind], faults: 3, lanes: 2 });
       expectFaults(result, [kind], 3);
       expectSafe(result);

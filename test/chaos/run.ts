@@ -10,7 +10,9 @@
  * Runs N seeded faults against a fresh 3-member etcd on loopback and writes
  * the report: FILE (JSON, default /tmp/locked-chaos-<target>-<seed>.json) and
  * FILE with .md (the readable summary). Exits 1 when the checker finds an
- * overlap, a token regression or a fault not recovered within ttl + 2 s.
+ * overlap, a token regression, a term reported more than a TTL after etcd
+ * deleted its key, a leader fault that missed the leader, a fault injected on
+ * an unstable lane, or a fault not recovered within 2×TTL + 2 s.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -1,37 +1,57 @@
+import { sharedNow } from '../../src/testing/history.js';
 import type { CandidateProcess } from './candidate-process.js';
-import type { FaultParams, Fault, LaneFaultKind } from './faults.js';
+import type { FaultParams, Fault, LaneFaultKind, Victim } from './faults.js';
 import type { DeadEndpoints, Lane } from './lane.js';
 import type { Direction } from './proxy.js';
 import type { Rng } from './rng.js';
 import type { ChaosWorld } from './world.js';
 
 /**
- * Faults that hit one election: its leader (as the lane saw it when the fault
- * was injected) paused, cut off, slowed down, reset, crashed or resigned; a
- * follower whose watch needs a compacted revision; candidates leaving and
- * joining. Each is an object with `inject()` and its inverse `heal()`.
+ * Faults that hit one election: its leader paused, cut off, slowed down,
+ * reset, crashed or resigned; a follower whose watch needs a compacted revision
+ * while the leader resigns; candidates leaving and joining while the leader is
+ * paused. Each is an object with `inject()` and its inverse `heal()`; each
+ * records its victim and whether it led at the injection (`Fault.victim`).
  */
 export interface LaneContext {
   readonly world: ChaosWorld;
   readonly lane: Lane;
   readonly rng: Rng;
+  /** How long a leader fault waits for the lane to have a leader (the runner gives 2×TTL + 2 s). */
+  readonly leaderWaitMs: number;
 }
 
-/** The lane's leader, or (when it has none right now) any live candidate. */
-function target(lane: Lane, rng: Rng): CandidateProcess {
-  const leader = lane.leader() ?? lane.candidates().find((c) => c.selected);
-  if (leader) return leader;
-  return rng.pick(lane.candidates());
+/**
+ * The lane's leader, waited for by polling the lane until it is stable (at
+ * most `leaderWaitMs`), so that a leader fault hits a leader. When none comes,
+ * the candidate that reports leadership, else any live one: the fault still
+ * runs, and its record says it missed (`wasLeader` false), which the scenarios
+ * fail on. Call right before injecting: the victim's state is taken then.
+ */
+async function target({ lane, rng, leaderWaitMs }: LaneContext): Promise<{ victim: CandidateProcess; record: Victim }> {
+  const started = sharedNow();
+  const stable = await lane.waitStable(leaderWaitMs, started);
+  const victim = stable.leader ?? lane.candidates().find((c) => c.leading) ?? rng.pick(lane.candidates());
+  const at = sharedNow();
+  const wasLeader = victim.leading && victim.isResponsive(lane.staleMs, at);
+  return {
+    victim,
+    record: { id: victim.id, wasLeader, token: wasLeader ? victim.token : null, waitedMs: Math.round(at - started) },
+  };
 }
 
-function pauseLeader(kind: LaneFaultKind, factor: number, { lane, rng }: LaneContext, p: FaultParams): Fault {
+function pauseLeader(kind: LaneFaultKind, factor: number, ctx: LaneContext, p: FaultParams): Fault {
+  const { lane } = ctx;
   let victim: CandidateProcess | null = null;
   return {
     kind,
     detail: '',
     holdMs: p.holdMs ?? factor * lane.ttlMs,
     async inject() {
-      victim = target(lane, rng);
+      const hit = await target(ctx);
+      victim = hit.victim;
+      this.victim = hit.record;
+      this.injectedAt = sharedNow();
       this.detail = `SIGSTOP ${victim.id} (pid ${victim.pid}) for ${factor}×TTL`;
       victim.pause();
     },
@@ -41,19 +61,18 @@ function pauseLeader(kind: LaneFaultKind, factor: number, { lane, rng }: LaneCon
   };
 }
 
-function cutLeader(
-  kind: LaneFaultKind,
-  direction: Direction | 'both',
-  { lane, rng }: LaneContext,
-  p: FaultParams,
-): Fault {
+function cutLeader(kind: LaneFaultKind, direction: Direction | 'both', ctx: LaneContext, p: FaultParams): Fault {
+  const { lane, rng } = ctx;
   let victim: CandidateProcess | null = null;
   return {
     kind,
     detail: '',
     holdMs: p.holdMs ?? rng.between(0.3, 2.5) * lane.ttlMs,
     async inject() {
-      victim = target(lane, rng);
+      const hit = await target(ctx);
+      victim = hit.victim;
+      this.victim = hit.record;
+      this.injectedAt = sharedNow();
       this.detail = `${victim.id} cut from every member (${direction})`;
       for (const proxy of lane.proxies(victim)) proxy.cut(direction);
     },
@@ -63,7 +82,8 @@ function cutLeader(
   };
 }
 
-function latencyLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
+function latencyLeader(ctx: LaneContext, p: FaultParams): Fault {
+  const { lane, rng } = ctx;
   let victim: CandidateProcess | null = null;
   const latencyMs = p.latencyMs ?? rng.between(0.3, 0.6) * lane.ttlMs;
   return {
@@ -71,7 +91,10 @@ function latencyLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
     detail: '',
     holdMs: p.holdMs ?? 2 * lane.ttlMs,
     async inject() {
-      victim = target(lane, rng);
+      const hit = await target(ctx);
+      victim = hit.victim;
+      this.victim = hit.record;
+      this.injectedAt = sharedNow();
       this.detail = `${victim.id}: +${Math.round(latencyMs)} ms each way (round trip ${((2 * latencyMs) / lane.ttlMs).toFixed(2)}×TTL)`;
       for (const proxy of lane.proxies(victim)) proxy.setLatency(latencyMs);
     },
@@ -81,14 +104,18 @@ function latencyLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
   };
 }
 
-function resetLeader({ lane, rng }: LaneContext, p: FaultParams): Fault {
+function resetLeader(ctx: LaneContext, p: FaultParams): Fault {
+  const { lane, rng } = ctx;
   let victim: CandidateProcess | null = null;
   return {
     kind: 'reset-leader',
     detail: '',
     holdMs: p.holdMs ?? rng.between(0.5, 2) * lane.ttlMs,
     async inject() {
-      victim = target(lane, rng);
+      const hit = await target(ctx);
+      victim = hit.victim;
+      this.victim = hit.record;
+      this.injectedAt = sharedNow();
       this.detail = `${victim.id}: connections reset and refused`;
       for (const proxy of lane.proxies(victim)) proxy.refuse();
     },
@@ -114,14 +141,17 @@ function withDeadMember(lane: Lane): DeadEndpoints {
   return dead === 'none' ? 'refusing' : dead;
 }
 
-function replaceLeader(kind: 'kill-leader' | 'stop-leader', { lane, rng }: LaneContext, p: FaultParams): Fault {
+function replaceLeader(kind: 'kill-leader' | 'stop-leader', ctx: LaneContext, p: FaultParams): Fault {
+  const { lane } = ctx;
   const how = kind === 'kill-leader' ? 'kill' : 'stop';
   return {
     kind,
     detail: '',
     holdMs: p.holdMs ?? 0,
     async inject() {
-      const victim = target(lane, rng);
+      const { victim, record } = await target(ctx);
+      this.victim = record;
+      this.injectedAt = sharedNow();
       this.detail = `${how} ${victim.id}, then a new candidate`;
       await lane.removeCandidate(victim, how);
     },
@@ -138,7 +168,8 @@ function replaceLeader(kind: 'kill-leader' | 'stop-leader', { lane, rng }: LaneC
  * resigns, and etcd's history is compacted to the head every few ms while the
  * follower catches up.
  */
-function compactWatch({ world, lane, rng }: LaneContext, p: FaultParams): Fault {
+function compactWatch(ctx: LaneContext, p: FaultParams): Fault {
+  const { world, lane, rng } = ctx;
   let follower: CandidateProcess | null = null;
   let storm: Promise<void> | null = null;
   let stopStorm = false;
@@ -149,7 +180,9 @@ function compactWatch({ world, lane, rng }: LaneContext, p: FaultParams): Fault 
     detail: '',
     holdMs: p.holdMs ?? rng.between(1, 2) * lane.ttlMs,
     async inject() {
-      const leader = target(lane, rng);
+      const { victim: leader, record } = await target(ctx);
+      this.victim = record;
+      this.injectedAt = sharedNow();
       const followers = lane.candidates().filter((c) => c !== leader);
       follower = followers.length > 0 ? rng.pick(followers) : leader;
       const compactedBefore = follower.errors.get('COMPACTED') ?? 0;
@@ -194,6 +227,8 @@ function churn(ctx: LaneContext, p: FaultParams): Fault {
     holdMs: pause.holdMs,
     async inject() {
       await pause.inject();
+      if (pause.victim) this.victim = pause.victim;
+      if (pause.injectedAt !== undefined) this.injectedAt = pause.injectedAt;
       const others = lane.candidates().filter((c) => !c.paused);
       const n = Math.min(others.length - 1, 1 + rng.int(Math.max(1, Math.ceil(others.length / 10))));
       leaving = [];

@@ -168,16 +168,19 @@ export class Lane {
 
   /**
    * Polls until the lane is stable; resolves with the ms it took from `sinceMs`
-   * (or null after `timeoutMs`) and the last reason it was not.
+   * (or null after `timeoutMs`), the last reason it was not, and its leader then.
    */
-  async waitStable(timeoutMs: number, sinceMs = sharedNow()): Promise<{ ms: number | null; reason: string }> {
+  async waitStable(
+    timeoutMs: number,
+    sinceMs = sharedNow(),
+  ): Promise<{ ms: number | null; reason: string; leader: CandidateProcess | null }> {
     const deadline = sinceMs + timeoutMs;
     let last: Stability = { stable: false, leader: null, reason: 'not checked yet' };
     for (;;) {
       const now = sharedNow();
-      if (now > deadline) return { ms: null, reason: last.reason };
+      if (now > deadline) return { ms: null, reason: last.reason, leader: null };
       last = this.stability(now);
-      if (last.stable) return { ms: Math.max(0, now - sinceMs), reason: last.reason };
+      if (last.stable) return { ms: Math.max(0, now - sinceMs), reason: last.reason, leader: last.leader };
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

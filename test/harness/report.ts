@@ -1,8 +1,10 @@
+import { isLeaderFault } from './faults.js';
 import type { ChaosResult, FaultRecord } from './runner.js';
 
 /**
  * The judgement of a chaos run and its two renderings: JSON (everything) and a
- * markdown summary (faults by kind, terms, overlaps, token regressions,
+ * markdown summary (faults by kind and whether leader faults hit the leader,
+ * terms, overlaps, token regressions, late leaders against their bound,
  * recovery p50 / p99 / max).
  */
 export interface RecoveryStats {
@@ -27,6 +29,16 @@ export interface ChaosSummary {
   /** Terms still reported after etcd had deleted their key, and the worst delay. */
   readonly lateLeaders: number;
   readonly maxLateMs: number;
+  /** The bound on that delay (the TTL), and how many exceeded it. */
+  readonly lateBoundMs: number;
+  readonly lateBeyondBound: number;
+  /** Faults aimed at a leader, and how many of them did not hit one. */
+  readonly leaderFaults: number;
+  readonly leaderFaultsMissed: number;
+  /** Faults injected while an affected lane was not stable. */
+  readonly unstableBefore: number;
+  /** Why the run failed, one line per reason (empty when ok). */
+  readonly failures: string[];
   readonly recovery: RecoveryStats;
   readonly byKind: Record<string, RecoveryStats>;
   /** Overlaps and late leaders by the kind of fault in progress when they happened ('-': none). */
@@ -64,13 +76,22 @@ export function summarize(result: ChaosResult): ChaosSummary {
   const tokenRegressions = verdicts.reduce((n, v) => n + v.tokenRegressions.length, 0);
   const malformed = verdicts.reduce((n, v) => n + v.malformed.length, 0);
   const late = result.lanes.flatMap((l) => l.lateLeaders);
+  const lateBoundMs = result.lateBoundMs;
+  const lateBeyondBound = late.filter((l) => l.lateMs > lateBoundMs).length;
+  const leaderFaults = result.faults.filter((f) => isLeaderFault(f.kind));
+  const missed = leaderFaults.filter((f) => f.victimWasLeader !== true).length;
+  const unstableBefore = result.faults.filter((f) => f.unstableBefore).length;
+  const failures: string[] = [];
+  if (overlaps.length > 0) failures.push(`${overlaps.length} overlaps`);
+  if (tokenRegressions > 0) failures.push(`${tokenRegressions} token regressions`);
+  if (malformed > 0) failures.push(`${malformed} leaders without a token`);
+  if (lateBeyondBound > 0) failures.push(`${lateBeyondBound} late leaders beyond ${lateBoundMs} ms`);
+  if (recovery.recovered !== recovery.count)
+    failures.push(`${recovery.count - recovery.recovered} faults not recovered within the bound`);
+  if (missed > 0) failures.push(`${missed} leader faults that did not hit the leader`);
+  if (unstableBefore > 0) failures.push(`${unstableBefore} faults injected while a lane was not stable`);
   return {
-    ok:
-      overlaps.length === 0 &&
-      tokenRegressions === 0 &&
-      malformed === 0 &&
-      late.length === 0 &&
-      recovery.recovered === recovery.count,
+    ok: failures.length === 0,
     faults: result.faults.length,
     recovered: recovery.recovered,
     unrecovered: recovery.count - recovery.recovered,
@@ -82,6 +103,12 @@ export function summarize(result: ChaosResult): ChaosSummary {
     malformed,
     lateLeaders: late.length,
     maxLateMs: late.reduce((m, l) => Math.max(m, l.lateMs), 0),
+    lateBoundMs,
+    lateBeyondBound,
+    leaderFaults: leaderFaults.length,
+    leaderFaultsMissed: missed,
+    unstableBefore,
+    failures,
     recovery,
     byKind,
     safetyByKind: safetyByKind(result),
@@ -111,20 +138,24 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push(
     `Started ${result.startedAt}, ran ${(result.durationMs / 60000).toFixed(1)} min. TTL ${result.ttlSec} s; ` +
-      `recovery bound (ttl + 2 s) ${result.recoveryBoundMs} ms. ` +
+      `recovery bound ${result.recoveryBoundMs} ms (default 2×TTL + 2 s); late-leader bound ${summary.lateBoundMs} ms (the TTL). ` +
       (result.experiment ? `Experiment: ${result.experiment}. ` : '') +
       'Lanes: ' +
       result.lanes.map((l) => `${l.name} (${l.mode})`).join(', ') +
       '.',
   );
   lines.push('');
-  lines.push(`**Verdict: ${summary.ok ? 'PASS' : 'FAIL'}**`);
+  lines.push(`**Verdict: ${summary.ok ? 'PASS' : `FAIL (${summary.failures.join('; ')})`}**`);
   lines.push('');
   lines.push('| | |');
   lines.push('|---|---|');
   lines.push(`| faults | ${summary.faults} |`);
   lines.push(`| recovered within bound | ${summary.recovered} |`);
   lines.push(`| not recovered within bound | ${summary.unrecovered} |`);
+  lines.push(
+    `| leader faults that hit the leader | ${summary.leaderFaults - summary.leaderFaultsMissed} / ${summary.leaderFaults} |`,
+  );
+  lines.push(`| injected while a lane was not stable | ${summary.unstableBefore} |`);
   lines.push(`| leadership terms | ${summary.terms} (${summary.intervals} intervals) |`);
   lines.push(
     `| overlaps (split brain) | ${summary.overlaps}${summary.overlaps ? ` (longest ${ms(summary.maxOverlapMs)} ms)` : ''} |`,
@@ -132,7 +163,7 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push(`| token regressions | ${summary.tokenRegressions} |`);
   lines.push(`| leaders without a token | ${summary.malformed} |`);
   lines.push(
-    `| leading after etcd deleted the key | ${summary.lateLeaders}${summary.lateLeaders ? ` (longest ${ms(summary.maxLateMs)} ms)` : ''} |`,
+    `| leading after etcd deleted the key | ${summary.lateLeaders}${summary.lateLeaders ? ` (longest ${ms(summary.maxLateMs)} ms; ${summary.lateBeyondBound} beyond the bound of ${summary.lateBoundMs} ms)` : ''} |`,
   );
   lines.push(
     `| recovery p50 / p99 / max (ms) | ${ms(summary.recovery.p50)} / ${ms(summary.recovery.p99)} / ${ms(summary.recovery.max)} |`,
@@ -140,26 +171,48 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push('## Faults by kind');
   lines.push('');
-  lines.push('| kind | faults | overlaps | late leaders | recovered | p50 ms | p99 ms | max ms |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| kind | faults | hit the leader | overlaps | late leaders | recovered | p50 ms | p99 ms | max ms |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [kind, s] of Object.entries(summary.byKind)) {
     const safety = summary.safetyByKind[kind] ?? { overlaps: 0, lateLeaders: 0 };
+    const ofKind = result.faults.filter((f) => f.kind === kind);
+    const hit = isLeaderFault(ofKind[0]!.kind) ? `${ofKind.filter((f) => f.victimWasLeader === true).length}` : '–';
     lines.push(
-      `| ${kind} | ${s.count} | ${safety.overlaps} | ${safety.lateLeaders} | ${s.recovered} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`,
+      `| ${kind} | ${s.count} | ${hit} | ${safety.overlaps} | ${safety.lateLeaders} | ${s.recovered} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`,
     );
   }
   lines.push('');
   lines.push('## Lanes');
   lines.push('');
-  lines.push('| lane | mode | terms | overlaps | token regressions | late leaders | errors seen by candidates |');
+  lines.push(
+    '| lane | mode | terms | overlaps | token regressions | late leaders (max ms) | errors seen by candidates |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---|');
   for (const lane of result.lanes) {
     const errors = Object.entries(lane.errors)
       .map(([code, n]) => `${code} ${n}`)
       .join(', ');
+    const maxLate = lane.lateLeaders.reduce((m, l) => Math.max(m, l.lateMs), 0);
     lines.push(
-      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${lane.lateLeaders.length} | ${errors || '–'} |`,
+      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${lane.lateLeaders.length}${lane.lateLeaders.length ? ` (${ms(maxLate)})` : ''} | ${errors || '–'} |`,
     );
+  }
+  const missedFaults = result.faults.filter((f) => isLeaderFault(f.kind) && f.victimWasLeader !== true);
+  const unstable = result.faults.filter((f) => f.unstableBefore);
+  if (missedFaults.length + unstable.length > 0) {
+    lines.push('');
+    lines.push('## Faults that did not test what they say (first 30)');
+    lines.push('');
+    for (const f of missedFaults.slice(0, 30)) {
+      lines.push(
+        `- #${f.index} ${f.kind} [${f.lanes.join(',')}]: hit ${f.victim ?? '?'}, not the leader (waited ${ms(f.leaderWaitMs ?? null)} ms for one)`,
+      );
+    }
+    for (const f of unstable.slice(0, 30)) {
+      lines.push(
+        `- #${f.index} ${f.kind} [${f.lanes.join(',')}]: injected while not stable: ${f.unstableReason ?? '?'}`,
+      );
+    }
   }
   const overlaps = result.lanes.flatMap((l) => l.verdict.overlaps.map((o) => ({ lane: l.name, ...o })));
   if (overlaps.length > 0) {
@@ -191,12 +244,14 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
     lines.push('');
     lines.push('## Leading after etcd deleted the key (first 20)');
     lines.push('');
-    lines.push('| lane | leader (token) | ms after the deletion was seen | during fault |');
-    lines.push('|---|---|---:|---|');
+    lines.push(
+      `| lane | leader (token) | ms after the deletion was seen (bound ${summary.lateBoundMs}) | during fault | deletion seen, ms after its injection |`,
+    );
+    lines.push('|---|---|---:|---|---:|');
     for (const l of lateLeaders.slice(0, 20)) {
       const fault = faultAt(result.faults, l.lane, l.interval.endMs);
       lines.push(
-        `| ${l.lane} | ${l.interval.candidate} (${l.interval.token}) | ${ms(l.lateMs)} | ${fault ? `#${fault.index} ${fault.kind}` : '–'} |`,
+        `| ${l.lane} | ${l.interval.candidate} (${l.interval.token}) | ${ms(l.lateMs)}${l.lateMs > summary.lateBoundMs ? ' **beyond**' : ''} | ${fault ? `#${fault.index} ${fault.kind} (${fault.detail})` : '–'} | ${fault ? ms(l.deletedAtMs - fault.injectAt) : '–'} |`,
       );
     }
   }

@@ -11,9 +11,10 @@ import { ChaosWorld } from './world.js';
 /**
  * Runs a seeded mix of faults against lanes of candidates on one cluster and
  * collects what the checker needs: every fault with its inject, heal and
- * recovery times, and every lane's leadership history. Lane faults run side by
- * side (one per lane at a time); a cluster fault runs alone and its recovery is
- * that of the slowest lane.
+ * recovery times, its victim, whether the lanes were stable before it, every
+ * lane's leadership history.
+ * Lane faults run side by side (one per lane at a time); a cluster fault runs
+ * alone and its recovery is that of the slowest lane.
  */
 export type Target = 'locked' | 'etcd3';
 
@@ -26,13 +27,18 @@ export interface ChaosOptions {
   readonly ttlSec?: number;
   /** Candidate modes, cycled over the lanes (default: node and with-leadership for locked, etcd3 for etcd3). */
   readonly modes?: CandidateMode[];
-  /** Fault kinds to draw from (default: all). */
+  /** Fault kinds to plan (default: all); each runs at least once when `faults` allows. */
   readonly kinds?: FaultKind[];
-  /** Share of cluster faults among the drawn faults (default 0.12). */
+  /** Share of cluster faults among the faults drawn after every kind has had one (default 0.12). */
   readonly clusterShare?: number;
   /** Dead members in the endpoint lists, cycled over the lanes. */
   readonly deadEndpoints?: DeadEndpoints[];
-  /** After a heal, a lane must be stable within this (default ttl + 2 s). */
+  /**
+   * After a heal, a lane must be stable within this (default 2×TTL + 2 s: after a
+   * non-graceful loss of the leader key a successor may wait one TTL before it leads,
+   * and the lost lease may take one TTL to expire). Leader faults wait as long for a
+   * leader to hit; the runner waits twice as long for stability before each injection.
+   */
   readonly recoveryBoundMs?: number;
   /** Keep waiting this long for a late recovery before moving on. */
   readonly lateRecoveryMs?: number;
@@ -66,7 +72,15 @@ export interface FaultRecord {
   readonly recovered: boolean;
   readonly leaderBefore: string[];
   readonly leaderAfter: string[];
+  /** Leader faults: the candidate hit, whether it led at the injection, its token then. */
+  readonly victim?: string;
+  readonly victimWasLeader?: boolean;
+  readonly victimToken?: string | null;
+  /** Leader faults: how long the fault waited for a leader to hit. */
+  readonly leaderWaitMs?: number;
+  /** A lane was not stable within 2× the bound before the injection (the fault was made anyway). */
   readonly unstableBefore: boolean;
+  readonly unstableReason?: string;
   /** Why a lane was not stable at the bound. */
   readonly reason?: string;
   /** Every candidate of each lane not stable at the bound, as it was then. */
@@ -93,6 +107,8 @@ export interface ChaosResult {
   readonly ttlSec: number;
   readonly experiment?: string;
   readonly recoveryBoundMs: number;
+  /** A term may be reported at most this long after etcd deleted its key (the TTL: etcd may revoke a lease early). */
+  readonly lateBoundMs: number;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly faults: FaultRecord[];
@@ -101,12 +117,23 @@ export interface ChaosResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The seeded sequence of fault kinds. */
+/**
+ * The seeded sequence of fault kinds: every kind asked for once, in a seeded
+ * random order, then the rest drawn at random (a cluster kind with probability
+ * `clusterShare`, each list drawn uniformly; a kind listed twice is drawn twice
+ * as often). With fewer faults than kinds, a seeded choice of `n` distinct kinds.
+ */
 export function planFaults(rng: Rng, n: number, kinds: readonly FaultKind[], clusterShare: number): FaultKind[] {
+  if (n > 0 && kinds.length === 0) throw new RangeError('planFaults: no fault kinds to plan');
   const lane = kinds.filter((k) => !isClusterFault(k));
   const cluster = kinds.filter(isClusterFault);
-  const plan: FaultKind[] = [];
-  for (let i = 0; i < n; i++) {
+  const every = [...new Set(kinds)];
+  for (let i = every.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [every[i], every[j]] = [every[j]!, every[i]!];
+  }
+  const plan: FaultKind[] = every.slice(0, n);
+  while (plan.length < n) {
     const pickCluster = cluster.length > 0 && (lane.length === 0 || rng.next() < clusterShare);
     plan.push(pickCluster ? rng.pick(cluster) : rng.pick(lane));
   }
@@ -117,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const target = options.target ?? 'locked';
   const ttlSec = options.ttlSec ?? 2;
   const ttlMs = Math.max(2, Math.ceil(ttlSec)) * 1000;
-  const boundMs = options.recoveryBoundMs ?? ttlMs + 2000;
+  const boundMs = options.recoveryBoundMs ?? 2 * ttlMs + 2000;
   const lateMs = options.lateRecoveryMs ?? 30_000;
   const log = options.log ?? (() => undefined);
   const modes = options.modes ?? (target === 'etcd3' ? ['etcd3'] : ['node', 'with-leadership']);
@@ -150,7 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       );
     }
     log(
-      `seed ${options.seed}: ${options.faults} faults, ${laneCount} lanes (${lanes.map((l) => l.options.mode).join(', ')}), target ${target}, ttl ${ttlSec} s`,
+      `seed ${options.seed}: ${options.faults} faults, ${laneCount} lanes (${lanes.map((l) => `${l.options.mode}/${l.options.deadEndpoints ?? 'none'}`).join(', ')}), target ${target}, ttl ${ttlSec} s, recovery bound ${boundMs} ms`,
     );
     for (const lane of lanes) {
       const first = await lane.waitStable(30_000);
@@ -163,8 +190,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let next = 0;
 
     const runOne = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
+      const injected = { at: sharedNow() };
       try {
-        await runFault(index, kind, affected, fault);
+        await runFault(index, kind, affected, fault, injected);
       } catch (err) {
         // Keep going: a soak's report is worth more than its abort. The fault counts as not recovered.
         const message = err instanceof Error ? err.message : String(err);
@@ -176,13 +204,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           lanes: affected.map((l) => l.name),
           detail: fault.detail,
           holdMs: Math.round(fault.holdMs),
-          injectAt: sharedNow(),
+          injectAt: fault.injectedAt ?? injected.at,
           healAt: sharedNow(),
           recoveryMs: null,
           eventualRecoveryMs: null,
           recovered: false,
           leaderBefore: [],
           leaderAfter: [],
+          ...victimFields(fault),
           unstableBefore: false,
           harnessError: message,
         });
@@ -191,11 +220,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     };
 
-    const runFault = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
+    const runFault = async (
+      index: number,
+      kind: FaultKind,
+      affected: Lane[],
+      fault: Fault,
+      injected: { at: number },
+    ): Promise<void> => {
+      // Every affected lane must be stable before the injection; one that is not is recorded (and fails the
+      // scenarios' expectRecovered), not hidden: the fault is made anyway so the run goes on.
       const before = await Promise.all(affected.map((l) => l.waitStable(boundMs * 2)));
+      const unstable = before.map((b, i) => (b.ms === null ? `${affected[i]!.name}: ${b.reason}` : '')).filter(Boolean);
+      if (unstable.length > 0) log(`#${index} ${kind}: NOT STABLE before the injection (${unstable.join('; ')})`);
       const leaderBefore = affected.map((l) => l.leader()?.id ?? '-');
-      const injectAt = sharedNow();
+      injected.at = sharedNow();
       await fault.inject();
+      // A leader fault first waits for a leader: it was made when it hit one.
+      const injectAt = fault.injectedAt ?? injected.at;
       if (fault.holdMs > 0) await sleep(fault.holdMs);
       await fault.heal();
       const healAt = sharedNow();
@@ -226,9 +267,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         recoveryMs: maxOf(within),
         eventualRecoveryMs: maxOf(late),
         recovered,
-        leaderBefore,
+        leaderBefore: fault.victim ? [fault.victim.wasLeader ? fault.victim.id : '-'] : leaderBefore,
         leaderAfter: affected.map((l) => l.leader()?.id ?? '-'),
-        unstableBefore: before.some((b) => b.ms === null),
+        ...victimFields(fault),
+        unstableBefore: unstable.length > 0,
+        ...(unstable.length > 0 ? { unstableReason: unstable.join('; ') } : {}),
         ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
         ...(recovered ? {} : { stateAtBound: within.map((w) => w.state).filter(Boolean) }),
       };
@@ -237,7 +280,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         record.recoveryMs === null
           ? `NOT RECOVERED in ${boundMs} ms (${record.reason})`
           : `${Math.round(record.recoveryMs)} ms`;
-      log(`#${index} ${kind} [${record.lanes.join(',')}] ${record.detail} → recovery ${rec}`);
+      const hit =
+        record.victim === undefined ? '' : record.victimWasLeader ? ' (hit the leader)' : ' (MISSED: not the leader)';
+      log(`#${index} ${kind} [${record.lanes.join(',')}] ${record.detail}${hit} → recovery ${rec}`);
       for (const state of record.stateAtBound ?? []) log(`  at the bound: ${state}`);
     };
 
@@ -253,7 +298,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           );
         } else {
           await gate.shared(() =>
-            runOne(index, kind, [lane], laneFault(kind, { world, lane, rng: laneRngs[laneIndex]! }, options.params)),
+            runOne(
+              index,
+              kind,
+              [lane],
+              laneFault(kind, { world, lane, rng: laneRngs[laneIndex]!, leaderWaitMs: boundMs }, options.params),
+            ),
           );
         }
       }
@@ -269,6 +319,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     ttlSec,
     ...(options.experiment ? { experiment: options.experiment } : {}),
     recoveryBoundMs: boundMs,
+    lateBoundMs: ttlMs,
     startedAt,
     durationMs: Math.round(sharedNow() - started),
     faults: records.sort((a, b) => a.index - b.index),
@@ -282,4 +333,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       errors: lane.errorCounts(),
     })),
   };
+}
+
+function victimFields(
+  fault: Fault,
+): Pick<FaultRecord, 'victim' | 'victimWasLeader' | 'victimToken' | 'leaderWaitMs'> | Record<string, never> {
+  const v = fault.victim;
+  return v ? { victim: v.id, victimWasLeader: v.wasLeader, victimToken: v.token, leaderWaitMs: v.waitedMs } : {};
 }
