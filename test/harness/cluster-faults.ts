@@ -5,7 +5,11 @@ import type { ChaosWorld } from './world.js';
 /**
  * Faults that hit etcd, and so every lane at once: a member killed and
  * restarted, the Raft leader killed and restarted, the whole cluster killed and
- * started again, a member paused (a hung member) and resumed.
+ * started again, a member paused (a hung member) and resumed: the Raft leader
+ * or a follower, half and half by the seed (`FaultParams.member` picks one).
+ * A paused Raft leader is the case of etcd-io/etcd#15247: on resuming, etcd
+ * builds without the fix may revoke leases the new leader renewed, deleting a
+ * leader's key before its lease's deadline (the checker's late leaders).
  */
 export function clusterFault(
   kind: ClusterFaultKind,
@@ -50,8 +54,11 @@ export function clusterFault(
         detail: '',
         holdMs: params.holdMs ?? rng.between(0.5, 1.5) * ttlMs,
         async inject() {
-          member = rng.int(world.size);
-          this.detail = `SIGSTOP etcd member m${member}`;
+          const which = params.member ?? (rng.next() < 0.5 ? 'raft-leader' : 'follower');
+          const leader = await world.raftLeader();
+          const followers = [...Array(world.size).keys()].filter((i) => i !== leader);
+          member = which === 'raft-leader' ? leader : rng.pick(followers);
+          this.detail = `SIGSTOP etcd member m${member} (${member === leader ? 'the Raft leader' : 'a follower'})`;
           world.pauseMember(member);
         },
         async heal() {

@@ -71,4 +71,6 @@ export interface FaultParams {
   holdMs?: number;
   /** Override the one-way latency of latency-leader. */
   latencyMs?: number;
+  /** Which member pause-member stops (default: the Raft leader or a follower, half and half by the seed). */
+  member?: 'raft-leader' | 'follower';
 }
