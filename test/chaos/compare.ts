@@ -44,6 +44,7 @@ function render(runs: Loaded[]): string {
   row('token regressions', (r) => `${r.summary.tokenRegressions}`);
   row('recovered within the bound', (r) => `${r.summary.recovered} / ${r.summary.faults}`);
   row('recovery bound ms', (r) => `${r.result.recoveryBoundMs}`);
+  row('fenced-counter anomalies', (r) => (r.summary.fence ? `${r.summary.fence.anomalies}` : '–'));
   row(
     'recovery p50 / p99 / max ms',
     (r) => `${ms(r.summary.recovery.p50)} / ${ms(r.summary.recovery.p99)} / ${ms(r.summary.recovery.max)}`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CLUSTER_FAULTS, LANE_FAULTS } from '../harness/faults.js';
 import { ChaosWorld } from '../harness/world.js';
-import { expectFaults, expectRecovered, expectSafe, scenario } from './scenario.js';
+import { expectFaults, expectFenced, expectRecovered, expectSafe, scenario } from './scenario.js';
 
 /**
  * A seeded random mix of every fault kind on three elections side by side
@@ -9,8 +9,9 @@ import { expectFaults, expectRecovered, expectSafe, scenario } from './scenario.
  * seeded order, then 24 more drawn at random (about 2 minutes on a 2-core
  * machine; up to 4 under load from other jobs). The lanes alternate the seed
  * facade and withLeadership, and their endpoint lists hold no dead member, one
- * that refuses connections, and one that accepts them and never answers. The
- * long soak is `npm run chaos -- --faults 1000` (see SOAK.md).
+ * that refuses connections, and one that accepts them and never answers. Every
+ * leader increments a fenced counter. The long soak is
+ * `npm run chaos -- --faults 1000` (see SOAK.md).
  *
  * pause-member is in: when the paused member is the Raft leader, etcd builds
  * without the fix for etcd-io/etcd#15247 (Debian's 3.4.23 among them) may let
@@ -29,7 +30,7 @@ describe('chaos: seeded random mix', () => {
     await world?.close();
   });
 
-  it('every fault kind, 40 faults: no overlap, tokens grow, recovered within 2×TTL + 2 s', async () => {
+  it('every fault kind, 40 faults: no overlap, tokens grow, fenced counter exact, recovered within 2×TTL + 2 s', async () => {
     const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
     const kinds = [...LANE_FAULTS, ...CLUSTER_FAULTS];
     const { result } = await scenario(world, 'mix', {
@@ -42,6 +43,7 @@ describe('chaos: seeded random mix', () => {
     });
     expectFaults(result, kinds, 40);
     expectSafe(result);
+    expectFenced(result);
     expectRecovered(result);
   }, 420_000);
 });

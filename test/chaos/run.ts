@@ -11,8 +11,9 @@
  * the report: FILE (JSON, default /tmp/locked-chaos-<target>-<seed>.json) and
  * FILE with .md (the readable summary). Exits 1 when the checker finds an
  * overlap, a token regression, a term reported more than a TTL after etcd
- * deleted its key, a leader fault that missed the leader, a fault injected on
- * an unstable lane, or a fault not recovered within 2×TTL + 2 s.
+ * deleted its key, a fenced-counter anomaly, a leader fault that missed the
+ * leader, a fault injected on an unstable lane, or a fault not recovered
+ * within 2×TTL + 2 s.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

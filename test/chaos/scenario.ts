@@ -26,6 +26,8 @@ export interface ScenarioOptions {
   readonly target?: Target;
   readonly clusterShare?: number;
   readonly sampleMs?: number;
+  /** Leaders increment a fenced counter (default: on for target locked). */
+  readonly fence?: boolean;
 }
 
 export const TTL_SEC = 2;
@@ -67,6 +69,7 @@ export async function scenario(
     runName: `${name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}-${runs++}`,
     ...(options.params ? { params: options.params } : {}),
     ...(options.sampleMs === undefined ? {} : { sampleMs: options.sampleMs }),
+    ...(options.fence === undefined ? {} : { fence: options.fence }),
     log: (line) => lines.push(line),
   });
   const summary = summarize(result);
@@ -87,7 +90,8 @@ export async function scenario(
  * No split brain, tokens only grow, every leader has a token; a term reported
  * after etcd deleted its key only within the TTL (etcd may delete a key before
  * its lease's deadline: a leader's deadline comes from a keepalive sent before
- * the deletion, so it ends at most one TTL later).
+ * the deletion, so it ends at most one TTL later); and, where the leaders
+ * incremented a fenced counter, no anomaly (fence.ts).
  */
 export function expectSafe(result: ChaosResult): void {
   for (const lane of result.lanes) {
@@ -102,6 +106,25 @@ export function expectSafe(result: ChaosResult): void {
       tooLate,
       `leaders more than ${result.lateBoundMs} ms after etcd deleted their key in lane ${lane.name}`,
     ).toEqual([]);
+    if (lane.fence) expect(lane.fence.anomalies, `fenced-counter anomalies in lane ${lane.name}`).toEqual([]);
+  }
+}
+
+/**
+ * The fencing check ran in every lane and found nothing: each lane's counter
+ * in etcd is the number of increments acknowledged plus those applied whose
+ * reply was lost, values 1..N each exactly once, nothing applied that was
+ * refused, and no term wrote after a later term had (fence.ts).
+ */
+export function expectFenced(result: ChaosResult): void {
+  for (const lane of result.lanes) {
+    expect(lane.fence, `lane ${lane.name} has no fenced-counter verdict`).toBeDefined();
+    const f = lane.fence!;
+    expect(f.anomalies, `fenced-counter anomalies in lane ${lane.name}`).toEqual([]);
+    expect(f.acknowledged, `no fenced increment acknowledged in lane ${lane.name}`).toBeGreaterThan(0);
+    expect(f.counter, `lane ${lane.name}: counter vs acknowledged + applied without a reply`).toBe(
+      f.acknowledged + f.appliedWithoutReply,
+    );
   }
 }
 

@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import type * as Lib from '../../src/api.js';
 import type * as Etcd3 from 'etcd3';
-import type { CandidateConfig, CandidateMessage, HarnessMessage } from './protocol.js';
+import type { CandidateConfig, CandidateMessage, FencePhase, HarnessMessage } from './protocol.js';
 
 type LibModule = typeof Lib;
 type Etcd3Module = typeof Etcd3;
@@ -128,6 +128,128 @@ interface Running {
   stop(): Promise<void>;
 }
 
+/** The term this candidate leads right now (by its own check), or null. */
+interface Leading {
+  readonly key: string;
+  readonly token: bigint;
+}
+type Transport = Lib.LockedClient['transport'];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The fencing check's writer (CandidateConfig.fence): started by `lead()` when
+ * a term begins, it runs while `leading()` says so: every 20-50 ms, read the
+ * counter, then increment it with one
+ * transaction guarded by the term (`CreateRevision(leader key) == token`, the
+ * compare of the library's `term.txn`) and by the counter's mod revision,
+ * which also writes a log key for the value. `term.txn(success, what)` takes no
+ * extra compare, so the transaction goes through the library's transport (the
+ * connection and request deadline its terms use) with both compares. Each
+ * attempt is reported before it is sent and again with its outcome; the
+ * harness judges them against etcd's counter and log (fence.ts).
+ */
+function runFence(transport: Transport, leading: () => Leading | null): { lead(): void; stop(): Promise<void> } {
+  const fence = cfg.fence;
+  if (!fence) return { lead: () => undefined, stop: async () => undefined };
+  const counterKey = Buffer.from(`${fence.prefix}n`);
+  const logKey = (value: number): Buffer => Buffer.from(`${fence.prefix}log/${String(value).padStart(10, '0')}`);
+  const same = (now: Leading | null, term: Leading): boolean =>
+    now !== null && now.key === term.key && now.token === term.token;
+  const report = (phase: FencePhase, term: Leading, value: number, seq: number, revision?: string): Promise<void> =>
+    new Promise((resolve) =>
+      send(
+        { t: 'fence', phase, token: term.token.toString(), value, seq, ...(revision ? { revision } : {}), at: now() },
+        resolve,
+      ),
+    );
+  const fenceError = (err: unknown): void => {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'UNKNOWN';
+    const message = err instanceof Error ? err.message : String(err);
+    reportError({ code: `FENCE_${code}`, message });
+  };
+  let seq = 0;
+  let stopped = false;
+
+  const increment = async (term: Leading): Promise<void> => {
+    const read = await transport.range({ key: counterKey }, 'fence: read the counter');
+    const kv = read.kvs[0];
+    const value = (kv ? Number(kv.value.toString()) : 0) + 1;
+    if (stopped || !same(leading(), term)) return;
+    const mySeq = ++seq;
+    await report('try', term, value, mySeq); // written to the harness before the request leaves
+    if (stopped || !same(leading(), term)) {
+      await report('abandoned', term, value, mySeq);
+      return;
+    }
+    const stamp = `${term.token} ${cfg.id} ${mySeq}`;
+    const leaderKey = Buffer.from(term.key);
+    let res: Awaited<ReturnType<Transport['txn']>>;
+    try {
+      res = await transport.txn(
+        {
+          compare: [
+            { key: leaderKey, target: 'Create', result: 'Equal', create_revision: term.token.toString() },
+            kv
+              ? { key: counterKey, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }
+              : { key: counterKey, target: 'Create', result: 'Equal', create_revision: '0' },
+          ],
+          success: [
+            { request_put: { key: counterKey, value: Buffer.from(String(value)) } },
+            { request_put: { key: logKey(value), value: Buffer.from(stamp) } },
+          ],
+          // Why it failed: the leader key (the guard) and our log key (etcd3 may have retried a request
+          // that had applied on another member, and the retry then failed its compare).
+          failure: [{ request_range: { key: leaderKey } }, { request_range: { key: logKey(value) } }],
+        },
+        'fence: increment',
+      );
+    } catch (err) {
+      await report('unknown', term, value, mySeq);
+      fenceError(err);
+      return;
+    }
+    if (res.succeeded) {
+      await report('ok', term, value, mySeq, res.header.revision);
+      return;
+    }
+    const leaderKv = res.responses[0]?.response_range?.kvs[0];
+    const mine = res.responses[1]?.response_range?.kvs[0];
+    if (mine && mine.value.toString() === stamp) await report('ok', term, value, mySeq, mine.mod_revision);
+    else if (!leaderKv || leaderKv.create_revision !== term.token.toString())
+      await report('refused', term, value, mySeq);
+    else await report('conflict', term, value, mySeq);
+  };
+
+  // One loop at a time, only while leading: 50 idle followers polling every 20-50 ms would cost a core.
+  let loop: Promise<void> | null = null;
+  const run = async (): Promise<void> => {
+    for (let term = leading(); term && !stopped; term = leading()) {
+      try {
+        await increment(term);
+      } catch (err) {
+        fenceError(err); // the read failed: nothing was attempted
+      }
+      await sleep(20 + Math.random() * 30);
+    }
+    loop = null;
+  };
+  return {
+    lead: () => {
+      if (!loop && !stopped) loop = run();
+    },
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** The request deadline of the library's terms for this TTL (client.ts #transportFor). */
+function fenceTransport(client: Lib.LockedClient): Transport {
+  return client.transport.withTimeout(Math.min(5000, Math.max(1000, (cfg.ttlSec * 1000) / 3)));
+}
+
 /**
  * The endpoints as locked gets them: the list itself, or (experiment
  * `no-breaker`) an etcd3 client whose per-host policy passes every call
@@ -153,6 +275,10 @@ function runNode(lib: LibModule): Running {
   const conn = connection();
   const locker = lib.locked(conn.endpoints, {});
   const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
+  const fence = runFence(fenceTransport(locker.client), () => {
+    const term = node.term();
+    return term && node.isSelected() ? { key: term.key, token: term.token } : null;
+  });
   const sampler = new Sampler(
     () => {
       // Term first: isSelected() and token() each check the deadline, which may pass between two calls.
@@ -163,7 +289,10 @@ function runNode(lib: LibModule): Running {
     },
     () => node.id(),
   );
-  node.on('select', () => sampler.sample());
+  node.on('select', () => {
+    sampler.sample();
+    fence.lead();
+  });
   node.on('deselect', () => sampler.sample());
   node.on('change', () => sampler.sample());
   node.on('error', reportError);
@@ -180,6 +309,7 @@ function runNode(lib: LibModule): Running {
   return {
     sampler,
     stop: async () => {
+      await fence.stop();
       await node.stop();
       await locker.close();
       conn.close();
@@ -192,7 +322,7 @@ function runWithLeadership(lib: LibModule): Running {
   const client = new lib.LockedClient({ endpoints: conn.endpoints, ttl: cfg.ttlSec });
   const election = client.election(cfg.path);
   const stopping = new AbortController();
-  let active: { signal: AbortSignal; token: string } | null = null;
+  let active: { signal: AbortSignal; token: string; key: string; tokenValue: bigint } | null = null;
   let view: string | null = null;
   const sampler = new Sampler(
     () => {
@@ -210,14 +340,19 @@ function runWithLeadership(lib: LibModule): Running {
     async () => (await election.leader())?.value ?? null,
     client.hub,
   );
+  const fence = runFence(fenceTransport(client), () => {
+    const term = active;
+    return term && !term.signal.aborted ? { key: term.key, token: term.tokenValue } : null;
+  });
   const loop = (async (): Promise<void> => {
     while (!stopping.signal.aborted) {
       try {
         await election.withLeadership(
           cfg.id,
           async (signal, term) => {
-            active = { signal, token: term.token.toString() };
+            active = { signal, token: term.token.toString(), key: term.key, tokenValue: term.token };
             sampler.sample();
+            fence.lead();
             // The work: runs until the signal says leadership can no longer be proven.
             await new Promise<void>((resolve) => {
               if (signal.aborted) resolve();
@@ -239,6 +374,7 @@ function runWithLeadership(lib: LibModule): Running {
   return {
     sampler,
     stop: async () => {
+      await fence.stop();
       stopping.abort();
       await loop;
       tracker.close();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sharedNow, type LeadershipRecorder } from '../../src/testing/history.js';
 import type { ChildBuild } from './child-build.js';
-import type { CandidateConfig, CandidateMessage, CandidateMode, HarnessMessage } from './protocol.js';
+import type { CandidateConfig, CandidateMessage, CandidateMode, FenceMessage, HarnessMessage } from './protocol.js';
 
 /**
  * The harness side of one candidate process: spawns it (tracked by PID), feeds
@@ -37,6 +37,9 @@ export interface CandidateOptions {
   readonly heartbeatMs?: number;
   readonly experiment?: CandidateConfig['experiment'];
   readonly diagnose?: boolean;
+  readonly fence?: CandidateConfig['fence'];
+  /** Receives the candidate's fence reports (with `fence`). */
+  readonly onFence?: (candidate: string, message: FenceMessage) => void;
 }
 
 export class CandidateProcess {
@@ -46,6 +49,9 @@ export class CandidateProcess {
   readonly #child: ChildProcess;
   readonly #recorder: LeadershipRecorder;
   readonly #exited: Promise<void>;
+  /** After the exit, once its IPC channel and stderr are closed too (every message it sent was delivered). */
+  readonly #closed: Promise<void>;
+  readonly #onFence: CandidateOptions['onFence'];
   /** Latest reported leadership sample. */
   selected = false;
   token: string | null = null;
@@ -67,6 +73,7 @@ export class CandidateProcess {
     this.mode = options.mode;
     this.endpoints = options.endpoints;
     this.#recorder = recorder;
+    this.#onFence = options.onFence;
     const config: CandidateConfig = {
       id: options.id,
       mode: options.mode,
@@ -79,6 +86,7 @@ export class CandidateProcess {
       etcd3Path: build.etcd3Path,
       ...(options.experiment ? { experiment: options.experiment } : {}),
       ...(options.diagnose ? { diagnose: true } : {}),
+      ...(options.fence ? { fence: options.fence } : {}),
     };
     installExitHook();
     this.#child = spawn(process.execPath, [build.entry], {
@@ -97,6 +105,7 @@ export class CandidateProcess {
         resolve();
       });
     });
+    this.#closed = new Promise((resolve) => this.#child.once('close', () => resolve()));
   }
 
   static spawn(build: ChildBuild, options: CandidateOptions, recorder: LeadershipRecorder): CandidateProcess {
@@ -132,6 +141,9 @@ export class CandidateProcess {
       case 'ready':
         this.ready = true;
         break;
+      case 'fence':
+        this.#onFence?.(this.id, message);
+        break;
       case 'bye':
         break;
     }
@@ -149,7 +161,7 @@ export class CandidateProcess {
     this.paused = false;
   }
 
-  /** SIGKILL (a crash); resolves when the process is gone. */
+  /** SIGKILL (a crash); resolves when the process is gone and its last messages are in. */
   async kill(): Promise<void> {
     if (!this.exited && this.pid !== undefined) {
       try {
@@ -159,6 +171,7 @@ export class CandidateProcess {
       }
     }
     await this.#exited;
+    await this.#closed;
     this.paused = false;
   }
 
@@ -171,6 +184,7 @@ export class CandidateProcess {
     const timer = setTimeout(() => void this.kill(), timeoutMs);
     await this.#exited;
     clearTimeout(timer);
+    await this.#closed;
   }
 
   /** The candidate's leadership as last reported is final: a dead process leads no more. */

@@ -8,6 +8,7 @@ import {
 } from '../../src/testing/history.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { CandidateProcess } from './candidate-process.js';
+import { checkFence, readFenceSnapshot, type FenceReport, type FenceVerdict } from './fence.js';
 import { KeyObserver } from './key-observer.js';
 import type { CandidateConfig, CandidateMode } from './protocol.js';
 import type { LinkProxy } from './proxy.js';
@@ -41,6 +42,8 @@ export interface LaneOptions {
   readonly experiment?: CandidateConfig['experiment'];
   /** Candidates report views that stay stale (see CandidateConfig.diagnose). */
   readonly diagnose?: boolean;
+  /** Leaders increment a fenced counter (CandidateConfig.fence), judged by `checkFence()`. */
+  readonly fence?: boolean;
 }
 
 export interface Stability {
@@ -63,6 +66,7 @@ export class Lane {
   readonly #gone: CandidateProcess[] = [];
   #observer: KeyObserver | null = null;
   #next = 0;
+  readonly #fenceReports: FenceReport[] = [];
 
   constructor(world: ChaosWorld, options: LaneOptions) {
     this.#world = world;
@@ -96,6 +100,11 @@ export class Lane {
     return this.options.staleMs ?? 1000;
   }
 
+  /** Where the lane's fenced counter and its log live (outside the election's prefix). */
+  get fencePrefix(): string {
+    return `/fence${this.options.path}/`;
+  }
+
   /** Starts a candidate with fresh proxies; its endpoint list has the lane's dead members mixed in. */
   async addCandidate(deadEndpoints: DeadEndpoints = this.options.deadEndpoints ?? 'none'): Promise<CandidateProcess> {
     const proxies = await this.#world.proxiesForCandidate();
@@ -114,6 +123,12 @@ export class Lane {
         ...(this.options.sampleMs === undefined ? {} : { sampleMs: this.options.sampleMs }),
         ...(this.options.experiment ? { experiment: this.options.experiment } : {}),
         ...(this.options.diagnose ? { diagnose: true } : {}),
+        ...(this.options.fence
+          ? {
+              fence: { prefix: this.fencePrefix },
+              onFence: (candidate, message) => this.#fenceReports.push({ ...message, candidate }),
+            }
+          : {}),
       },
       this.recorder,
     );
@@ -209,6 +224,25 @@ export class Lane {
   staleViews(): { candidate: string; atMs: number; message: string }[] {
     const all = [...this.#members.values()].map((m) => m.process).concat(this.#gone);
     return all.flatMap((c) => c.staleViews.map((s) => ({ candidate: c.id, ...s }))).sort((a, b) => a.atMs - b.atMs);
+  }
+
+  /**
+   * Judges the fenced counter (lanes with `fence`): every candidate's reports
+   * against the counter and log read straight from etcd. Call after `close()`,
+   * so that no leader writes any more and every report is in.
+   */
+  async checkFence(): Promise<FenceVerdict | undefined> {
+    if (!this.options.fence) return undefined;
+    let error = '';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return checkFence(this.#fenceReports, await readFenceSnapshot(this.#world.admin, this.fencePrefix));
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+        await this.#world.waitHealthy().catch(() => undefined);
+      }
+    }
+    return checkFence(this.#fenceReports, { error });
   }
 
   /** Error counts of every candidate the lane ever had, by code. */

@@ -41,6 +41,35 @@ export interface CandidateConfig {
    * watch hub's counters): a diagnosis aid, one extra read per second.
    */
   readonly diagnose?: boolean;
+  /**
+   * The fencing check: while leading, the candidate increments the counter
+   * `<prefix>n` every 20-50 ms with a transaction guarded by its term
+   * (`CreateRevision(leader key) == token`) and by the counter's mod revision,
+   * which also writes `<prefix>log/<value>` = `<token> <id> <seq>`; it reports
+   * each attempt and its outcome (FenceMessage).
+   */
+  readonly fence?: { readonly prefix: string };
+}
+
+/**
+ * One increment of the fenced counter, reported in phases: `try` right before
+ * the transaction is sent (its IPC write completed first, so a candidate killed
+ * mid-request has reported it), then one outcome: `ok` (applied at `revision`),
+ * `refused` (the term's guard failed: no longer the leader), `conflict` (the
+ * counter moved since the read), `abandoned` (not sent: leadership ended after
+ * the try), or `unknown` (the request failed: it may or may not have applied).
+ * `seq` numbers the candidate's attempts; `value` is the counter value written.
+ */
+export type FencePhase = 'try' | 'ok' | 'refused' | 'conflict' | 'abandoned' | 'unknown';
+export interface FenceMessage {
+  readonly t: 'fence';
+  readonly phase: FencePhase;
+  readonly token: string;
+  readonly value: number;
+  readonly seq: number;
+  /** `ok`: the revision of the transaction that applied it. */
+  readonly revision?: string;
+  readonly at: number;
 }
 
 /** Candidate → harness. Times are `sharedNow()` ms (CLOCK_MONOTONIC). */
@@ -52,6 +81,7 @@ export type CandidateMessage =
   /** An error the candidate saw (counted by code; the candidate keeps going). */
   | { readonly t: 'error'; readonly code: string; readonly message: string; readonly at: number }
   | { readonly t: 'ready'; readonly at: number }
+  | FenceMessage
   /** Left the election after a `stop`; exits next. */
   | { readonly t: 'bye'; readonly at: number };
 

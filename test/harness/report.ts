@@ -4,8 +4,8 @@ import type { ChaosResult, FaultRecord } from './runner.js';
 /**
  * The judgement of a chaos run and its two renderings: JSON (everything) and a
  * markdown summary (faults by kind and whether leader faults hit the leader,
- * terms, overlaps, token regressions, late leaders against their bound,
- * recovery p50 / p99 / max).
+ * terms, overlaps, token regressions, late leaders against their bound, the
+ * fenced counters, recovery p50 / p99 / max).
  */
 export interface RecoveryStats {
   readonly count: number;
@@ -37,12 +37,26 @@ export interface ChaosSummary {
   readonly leaderFaultsMissed: number;
   /** Faults injected while an affected lane was not stable. */
   readonly unstableBefore: number;
+  /** The fenced counters of every lane together (null: no lane had one). */
+  readonly fence: FenceSummary | null;
   /** Why the run failed, one line per reason (empty when ok). */
   readonly failures: string[];
   readonly recovery: RecoveryStats;
   readonly byKind: Record<string, RecoveryStats>;
   /** Overlaps and late leaders by the kind of fault in progress when they happened ('-': none). */
   readonly safetyByKind: Record<string, { overlaps: number; lateLeaders: number }>;
+}
+
+export interface FenceSummary {
+  readonly lanes: number;
+  /** Lanes whose counter was never checked (the run failed before the check). */
+  readonly unchecked: number;
+  readonly counter: number;
+  readonly acknowledged: number;
+  readonly appliedWithoutReply: number;
+  readonly refused: number;
+  readonly terms: number;
+  readonly anomalies: number;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -81,6 +95,7 @@ export function summarize(result: ChaosResult): ChaosSummary {
   const leaderFaults = result.faults.filter((f) => isLeaderFault(f.kind));
   const missed = leaderFaults.filter((f) => f.victimWasLeader !== true).length;
   const unstableBefore = result.faults.filter((f) => f.unstableBefore).length;
+  const fence = fenceSummary(result);
   const failures: string[] = [];
   if (overlaps.length > 0) failures.push(`${overlaps.length} overlaps`);
   if (tokenRegressions > 0) failures.push(`${tokenRegressions} token regressions`);
@@ -90,6 +105,8 @@ export function summarize(result: ChaosResult): ChaosSummary {
     failures.push(`${recovery.count - recovery.recovered} faults not recovered within the bound`);
   if (missed > 0) failures.push(`${missed} leader faults that did not hit the leader`);
   if (unstableBefore > 0) failures.push(`${unstableBefore} faults injected while a lane was not stable`);
+  if (fence && fence.anomalies > 0) failures.push(`${fence.anomalies} fenced-counter anomalies`);
+  if (fence && fence.unchecked > 0) failures.push(`${fence.unchecked} fenced counters not checked`);
   return {
     ok: failures.length === 0,
     faults: result.faults.length,
@@ -108,10 +125,28 @@ export function summarize(result: ChaosResult): ChaosSummary {
     leaderFaults: leaderFaults.length,
     leaderFaultsMissed: missed,
     unstableBefore,
+    fence,
     failures,
     recovery,
     byKind,
     safetyByKind: safetyByKind(result),
+  };
+}
+
+function fenceSummary(result: ChaosResult): FenceSummary | null {
+  // A run with fencing has a verdict in every lane it could check; a locked run without any had it off.
+  const verdicts = result.lanes.map((l) => l.fence).filter((v) => v !== undefined);
+  if (verdicts.length === 0) return null;
+  const sum = (f: (v: (typeof verdicts)[number]) => number): number => verdicts.reduce((n, v) => n + f(v), 0);
+  return {
+    lanes: verdicts.length,
+    unchecked: result.lanes.length - verdicts.length,
+    counter: sum((v) => Math.max(0, v.counter)),
+    acknowledged: sum((v) => v.acknowledged),
+    appliedWithoutReply: sum((v) => v.appliedWithoutReply),
+    refused: sum((v) => v.refused),
+    terms: sum((v) => v.terms),
+    anomalies: sum((v) => v.anomalies.length),
   };
 }
 
@@ -165,6 +200,12 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push(
     `| leading after etcd deleted the key | ${summary.lateLeaders}${summary.lateLeaders ? ` (longest ${ms(summary.maxLateMs)} ms; ${summary.lateBeyondBound} beyond the bound of ${summary.lateBoundMs} ms)` : ''} |`,
   );
+  const fence = summary.fence;
+  lines.push(
+    fence
+      ? `| fenced counters | ${fence.counter} increments in ${fence.lanes} lanes by ${fence.terms} terms: ${fence.acknowledged} acknowledged + ${fence.appliedWithoutReply} applied without a reply; ${fence.refused} refused by the fence; **${fence.anomalies} anomalies**${fence.unchecked ? `; ${fence.unchecked} lanes not checked` : ''} |`
+      : '| fenced counters | not run |',
+  );
   lines.push(
     `| recovery p50 / p99 / max (ms) | ${ms(summary.recovery.p50)} / ${ms(summary.recovery.p99)} / ${ms(summary.recovery.max)} |`,
   );
@@ -185,17 +226,26 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('## Lanes');
   lines.push('');
   lines.push(
-    '| lane | mode | terms | overlaps | token regressions | late leaders (max ms) | errors seen by candidates |',
+    '| lane | mode | terms | overlaps | token regressions | late leaders (max ms) | fenced counter (acknowledged + without reply) · anomalies | errors seen by candidates |',
   );
-  lines.push('|---|---|---:|---:|---:|---:|---|');
+  lines.push('|---|---|---:|---:|---:|---:|---|---|');
   for (const lane of result.lanes) {
     const errors = Object.entries(lane.errors)
       .map(([code, n]) => `${code} ${n}`)
       .join(', ');
     const maxLate = lane.lateLeaders.reduce((m, l) => Math.max(m, l.lateMs), 0);
+    const f = lane.fence;
+    const fenced = f ? `${f.counter} (${f.acknowledged} + ${f.appliedWithoutReply}) · ${f.anomalies.length}` : '–';
     lines.push(
-      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${lane.lateLeaders.length}${lane.lateLeaders.length ? ` (${ms(maxLate)})` : ''} | ${errors || '–'} |`,
+      `| ${lane.name} | ${lane.mode} | ${lane.verdict.terms} | ${lane.verdict.overlaps.length} | ${lane.verdict.tokenRegressions.length} | ${lane.lateLeaders.length}${lane.lateLeaders.length ? ` (${ms(maxLate)})` : ''} | ${fenced} | ${errors || '–'} |`,
     );
+  }
+  const fenceAnomalies = result.lanes.flatMap((l) => (l.fence?.anomalies ?? []).map((a) => ({ lane: l.name, ...a })));
+  if (fenceAnomalies.length > 0) {
+    lines.push('');
+    lines.push('## Fenced-counter anomalies (first 30)');
+    lines.push('');
+    for (const a of fenceAnomalies.slice(0, 30)) lines.push(`- ${a.lane} ${a.kind}: ${a.detail}`);
   }
   const missedFaults = result.faults.filter((f) => isLeaderFault(f.kind) && f.victimWasLeader !== true);
   const unstable = result.faults.filter((f) => f.unstableBefore);

@@ -1,6 +1,7 @@
 import { sharedNow, type HistoryVerdict, type LateLeadership } from '../../src/testing/history.js';
 import { clusterFault } from './cluster-faults.js';
 import { CLUSTER_FAULTS, LANE_FAULTS, isClusterFault, type Fault, type FaultKind, type FaultParams } from './faults.js';
+import type { FenceVerdict } from './fence.js';
 import { laneFault } from './lane-faults.js';
 import { Gate } from './gate.js';
 import { Lane, type DeadEndpoints } from './lane.js';
@@ -12,7 +13,7 @@ import { ChaosWorld } from './world.js';
  * Runs a seeded mix of faults against lanes of candidates on one cluster and
  * collects what the checker needs: every fault with its inject, heal and
  * recovery times, its victim, whether the lanes were stable before it, every
- * lane's leadership history.
+ * lane's leadership history, and (with `fence`) the fenced counter's verdict.
  * Lane faults run side by side (one per lane at a time); a cluster fault runs
  * alone and its recovery is that of the slowest lane.
  */
@@ -54,6 +55,8 @@ export interface ChaosOptions {
   readonly diagnose?: boolean;
   /** Period of each candidate's leadership samples (default 5 ms; more for big lanes on small machines). */
   readonly sampleMs?: number;
+  /** Leaders increment a fenced counter per lane, judged after the run (default: on for target locked). */
+  readonly fence?: boolean;
 }
 
 export interface FaultRecord {
@@ -99,6 +102,8 @@ export interface LaneResult {
   /** Views that disagreed with fresh reads for > 2 s (only with `diagnose`). */
   readonly staleViews: { candidate: string; atMs: number; message: string }[];
   readonly errors: Record<string, number>;
+  /** The fenced counter's verdict (lanes with `fence`; absent when the run failed before the check). */
+  readonly fence?: FenceVerdict;
 }
 
 export interface ChaosResult {
@@ -145,6 +150,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const ttlSec = options.ttlSec ?? 2;
   const ttlMs = Math.max(2, Math.ceil(ttlSec)) * 1000;
   const boundMs = options.recoveryBoundMs ?? 2 * ttlMs + 2000;
+  const fence = options.fence ?? target === 'locked';
   const lateMs = options.lateRecoveryMs ?? 30_000;
   const log = options.log ?? (() => undefined);
   const modes = options.modes ?? (target === 'etcd3' ? ['etcd3'] : ['node', 'with-leadership']);
@@ -159,6 +165,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const world = options.world ?? (await ChaosWorld.start());
   const lanes: Lane[] = [];
   const records: FaultRecord[] = [];
+  const fences = new Map<Lane, FenceVerdict>();
   try {
     const laneCount = options.lanes ?? 3;
     for (let i = 0; i < laneCount; i++) {
@@ -173,11 +180,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           ...(options.experiment ? { experiment: options.experiment } : {}),
           ...(options.diagnose ? { diagnose: true } : {}),
           ...(options.sampleMs === undefined ? {} : { sampleMs: options.sampleMs }),
+          ...(fence ? { fence: true } : {}),
         }),
       );
     }
     log(
-      `seed ${options.seed}: ${options.faults} faults, ${laneCount} lanes (${lanes.map((l) => `${l.options.mode}/${l.options.deadEndpoints ?? 'none'}`).join(', ')}), target ${target}, ttl ${ttlSec} s, recovery bound ${boundMs} ms`,
+      `seed ${options.seed}: ${options.faults} faults, ${laneCount} lanes (${lanes.map((l) => `${l.options.mode}/${l.options.deadEndpoints ?? 'none'}`).join(', ')}), target ${target}, ttl ${ttlSec} s, recovery bound ${boundMs} ms${fence ? ', fenced counter' : ''}`,
     );
     for (const lane of lanes) {
       const first = await lane.waitStable(30_000);
@@ -309,6 +317,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
     };
     await Promise.all(lanes.map((_, i) => worker(i)));
+    // The fenced counters are judged once no leader writes any more and every candidate's reports are in.
+    for (const lane of lanes) await lane.close();
+    for (const lane of lanes) {
+      const verdict = await lane.checkFence();
+      if (!verdict) continue;
+      fences.set(lane, verdict);
+      log(
+        `${lane.name}: fenced counter ${verdict.counter} (${verdict.acknowledged} acknowledged, ${verdict.appliedWithoutReply} applied without a reply, ${verdict.refused} refused by the fence, ${verdict.terms} terms wrote): ${verdict.anomalies.length} anomalies`,
+      );
+      for (const a of verdict.anomalies) log(`  ${lane.name} fence ${a.kind}: ${a.detail}`);
+    }
   } finally {
     for (const lane of lanes) await lane.close();
     if (!options.world) await world.close();
@@ -331,6 +350,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       lateLeaders: lane.lateLeaders(),
       staleViews: lane.staleViews(),
       errors: lane.errorCounts(),
+      ...(fences.has(lane) ? { fence: fences.get(lane)! } : {}),
     })),
   };
 }
