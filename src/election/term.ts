@@ -97,6 +97,7 @@ export class Term {
   #until: Deadline;
   #cancelDeadlineTimer: () => void = () => undefined;
   #stopConfirming: () => void = () => undefined;
+  #offBeforeRevoke: () => void = () => undefined;
   /** Created on first use of `signal`: a term nobody asks for a signal costs no EventTarget. */
   #controller: AbortController | null = null;
   /** Set once, when the term ends. */
@@ -138,6 +139,7 @@ export class Term {
       return;
     }
     this.#stopConfirming = deps.confirmations.add(this);
+    this.#offBeforeRevoke = lease.onBeforeRevoke(() => this.#resignBeforeRevoke());
     this.#armDeadline();
     // The key watch is created on the next turn of the event loop, so that the term reaches its caller (a
     // successor's `select`) before the create's encoding and write, about 0.5 ms of gRPC work. Nothing is
@@ -296,10 +298,38 @@ export class Term {
     return this.#resigning;
   }
 
+  /**
+   * The session lost our lease (its deadline passed, etcd unreachable): the
+   * term has ended, and telling etcd so — a marked resignation — lets the
+   * successor lead at once instead of waiting out our deadline. So the resign
+   * is retried while it fails transiently, for up to one TTL (by then etcd has
+   * expired the lease, or the successor has waited); the session revokes the
+   * lease after this.
+   */
+  async #resignBeforeRevoke(): Promise<void> {
+    const giveUpAt = this.#clock.now() + this.lease.ttlSec * 1000;
+    const backoff = new Backoff(100, 1000);
+    this.end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
+    let attempt = this.resign();
+    for (;;) {
+      try {
+        await attempt;
+        return;
+      } catch (err) {
+        if (!classify(err, 'resign').transient || this.#clock.now() >= giveUpAt) throw err;
+      }
+      await new Promise<void>((resolve) => this.#clock.setTimer(resolve, backoff.next()));
+      attempt = this.#sendResign();
+    }
+  }
+
   async #resign(): Promise<void> {
-    const wasLive = !this.#ended();
     this.end('resigned');
-    if (!wasLive && !this.lease.isLive()) return;
+    await this.#sendResign();
+  }
+
+  /** The guarded delete that also marks the term record `resigned` (sent only once the term has ended locally). */
+  async #sendResign(): Promise<void> {
     await this.#transport.txn(
       {
         compare: [
@@ -318,6 +348,7 @@ export class Term {
       },
       'resign',
     );
+    this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 
   #assertValid(what: string): void {

@@ -47,6 +47,25 @@ export class Lease {
     return this.#controller.signal;
   }
 
+  readonly #beforeRevoke = new Set<() => Promise<void>>();
+
+  /**
+   * Registers work to do before this lease, once lost, is revoked: its terms
+   * resigning, so that etcd records that they stopped. Returns the function
+   * that removes it.
+   */
+  onBeforeRevoke(fn: () => Promise<void>): () => void {
+    this.#beforeRevoke.add(fn);
+    return () => {
+      this.#beforeRevoke.delete(fn);
+    };
+  }
+
+  /** Runs the registered work; resolves once all of it has settled (never rejects). */
+  async beforeRevoke(): Promise<void> {
+    await Promise.allSettled([...this.#beforeRevoke].map((fn) => fn()));
+  }
+
   get validUntil(): number {
     return this.#validUntil;
   }

@@ -113,7 +113,9 @@ export class Session {
     this.#cancelRetry();
     this.#retryPending = false;
     this.#dropStream();
-    this.#revoke(lease);
+    // Its terms first tell etcd they have stopped (marked resignations let successors lead at once),
+    // then the lease goes.
+    void lease.beforeRevoke().then(() => this.#revoke(lease));
   }
 
   /**

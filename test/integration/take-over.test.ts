@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Term } from '../../src/api.js';
+import { LockedClient, type Term } from '../../src/api.js';
+import { systemClock } from '../../src/core/clock.js';
 import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
@@ -125,5 +126,29 @@ describe('taking over', () => {
     await expect(pendingShort).rejects.toThrow();
     const { at } = await pendingThird;
     expect(at).toBeGreaterThanOrEqual(longDeadline);
+  });
+
+  it('a leader whose lease ran out on its own clock (a suspended machine) resigns, marked, before the revoke: no hold-off', async () => {
+    const n = name();
+    let skewMs = 0; // the leader's machine was suspended: both its clocks jump ahead of etcd's
+    const clock = {
+      ...systemClock,
+      now: () => systemClock.now() + skewMs,
+      wallNow: () => systemClock.wallNow() + skewMs,
+    };
+    const suspended = new LockedClient({ endpoints: fx.cluster.endpoints, ttl: TTL_SEC, clock });
+    try {
+      const leader = await suspended.election(n).campaign('a');
+      const next = fx.client(TTL_SEC);
+      const pending = timed(next.election(n).campaign('b'));
+      await queued(next, n, 2);
+      skewMs = 2 * TTL_SEC * 1000;
+      const endedAt = performance.now();
+      expect(leader.isValid()).toBe(false); // the lease is lost here; etcd still holds it
+      const { at } = await pending;
+      expect(at - endedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+    } finally {
+      await suspended.close();
+    }
   });
 });
