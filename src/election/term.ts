@@ -249,26 +249,38 @@ export class Term {
 
   /**
    * A transaction that applies only while this term's key still leads
-   * (`CreateRevision(key) == token`). Returns etcd's response when applied;
-   * throws NOT_LEADER (and ends the term) when the guard fails.
+   * (`CreateRevision(key) == token`), and only if `options.compare` holds too.
+   * Returns etcd's response: `succeeded` with the `success` ops' responses, or,
+   * when only the caller's compares failed, not `succeeded` with the responses
+   * of `options.failure`. Throws NOT_LEADER (and ends the term) when the term's
+   * guard failed.
    */
-  async txn(success: etcd.IRequestOp[], what = 'guarded txn'): Promise<etcd.ITxnResponse> {
+  async txn(
+    success: etcd.IRequestOp[],
+    what = 'guarded txn',
+    options: { readonly compare?: etcd.ICompare[]; readonly failure?: etcd.IRequestOp[] } = {},
+  ): Promise<etcd.ITxnResponse> {
     this.#assertValid(what);
+    const key = Buffer.from(this.key);
     const res = await this.#transport.txn(
       {
         compare: [
-          { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
+          { key, target: 'Create', result: 'Equal', create_revision: this.token.toString() },
+          ...(options.compare ?? []),
         ],
         success,
-        failure: [],
+        // Which compare failed: ours (the leader key's create revision) is read first.
+        failure: [{ request_range: { key } }, ...(options.failure ?? [])],
       },
       what,
     );
-    if (!res.succeeded) {
+    if (res.succeeded) return res;
+    const leaderKv = res.responses[0]?.response_range.kvs[0];
+    if (!leaderKv || leaderKv.create_revision !== this.token.toString()) {
       this.end(`${what}: the leader key ${this.key} no longer has create revision ${this.token}`);
       throw new LockedError('NOT_LEADER', `${what}: term ${this.token} no longer leads`);
     }
-    return res;
+    return { ...res, responses: res.responses.slice(1) };
   }
 
   /** Writes `value` under `key` only while this term leads (fenced write). */

@@ -132,6 +132,8 @@ interface Running {
 interface Leading {
   readonly key: string;
   readonly token: bigint;
+  /** The library's term: its `txn` is the fenced write under test. */
+  readonly term: Lib.Term;
 }
 type Transport = Lib.LockedClient['transport'];
 
@@ -183,28 +185,36 @@ function runFence(transport: Transport, leading: () => Leading | null): { lead()
       return;
     }
     const stamp = `${term.token} ${cfg.id} ${mySeq}`;
-    const leaderKey = Buffer.from(term.key);
-    let res: Awaited<ReturnType<Transport['txn']>>;
+    let res: Awaited<ReturnType<Lib.Term['txn']>>;
     try {
-      res = await transport.txn(
+      // The library's fenced write: guarded by the term (CreateRevision(leader key) == token) and by the
+      // counter's mod revision; when only the latter fails, the failure ops tell a lost reply from a conflict.
+      res = await term.term.txn(
+        [
+          { request_put: { key: counterKey, value: Buffer.from(String(value)) } },
+          { request_put: { key: logKey(value), value: Buffer.from(stamp) } },
+        ],
+        'fence: increment',
         {
           compare: [
-            { key: leaderKey, target: 'Create', result: 'Equal', create_revision: term.token.toString() },
             kv
               ? { key: counterKey, target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }
               : { key: counterKey, target: 'Create', result: 'Equal', create_revision: '0' },
           ],
-          success: [
-            { request_put: { key: counterKey, value: Buffer.from(String(value)) } },
-            { request_put: { key: logKey(value), value: Buffer.from(stamp) } },
-          ],
-          // Why it failed: the leader key (the guard) and our log key (etcd3 may have retried a request
-          // that had applied on another member, and the retry then failed its compare).
-          failure: [{ request_range: { key: leaderKey } }, { request_range: { key: logKey(value) } }],
+          // etcd3 may have retried a request that had applied on another member; the retry then fails its compare.
+          failure: [{ request_range: { key: logKey(value) } }],
         },
-        'fence: increment',
       );
     } catch (err) {
+      const refused = typeof err === 'object' && err !== null && 'code' in err && err.code === 'NOT_LEADER';
+      if (refused) {
+        // The guard failed: unless our own earlier attempt of this request had applied (see above), nothing did.
+        const mine = (await transport.range({ key: logKey(value) }, 'fence: read the log').catch(() => null))?.kvs[0];
+        if (mine && mine.value.toString() === stamp) await report('ok', term, value, mySeq, mine.mod_revision);
+        else if (mine === undefined) await report('refused', term, value, mySeq);
+        else await report('unknown', term, value, mySeq);
+        return;
+      }
       await report('unknown', term, value, mySeq);
       fenceError(err);
       return;
@@ -213,11 +223,8 @@ function runFence(transport: Transport, leading: () => Leading | null): { lead()
       await report('ok', term, value, mySeq, res.header.revision);
       return;
     }
-    const leaderKv = res.responses[0]?.response_range?.kvs[0];
-    const mine = res.responses[1]?.response_range?.kvs[0];
+    const mine = res.responses[0]?.response_range?.kvs[0];
     if (mine && mine.value.toString() === stamp) await report('ok', term, value, mySeq, mine.mod_revision);
-    else if (!leaderKv || leaderKv.create_revision !== term.token.toString())
-      await report('refused', term, value, mySeq);
     else await report('conflict', term, value, mySeq);
   };
 
@@ -277,7 +284,7 @@ function runNode(lib: LibModule): Running {
   const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
   const fence = runFence(fenceTransport(locker.client), () => {
     const term = node.term();
-    return term && node.isSelected() ? { key: term.key, token: term.token } : null;
+    return term && node.isSelected() ? { key: term.key, token: term.token, term } : null;
   });
   const sampler = new Sampler(
     () => {
@@ -322,7 +329,7 @@ function runWithLeadership(lib: LibModule): Running {
   const client = new lib.LockedClient({ endpoints: conn.endpoints, ttl: cfg.ttlSec });
   const election = client.election(cfg.path);
   const stopping = new AbortController();
-  let active: { signal: AbortSignal; token: string; key: string; tokenValue: bigint } | null = null;
+  let active: { signal: AbortSignal; token: string; key: string; tokenValue: bigint; term: Lib.Term } | null = null;
   let view: string | null = null;
   const sampler = new Sampler(
     () => {
@@ -342,7 +349,7 @@ function runWithLeadership(lib: LibModule): Running {
   );
   const fence = runFence(fenceTransport(client), () => {
     const term = active;
-    return term && !term.signal.aborted ? { key: term.key, token: term.tokenValue } : null;
+    return term && !term.signal.aborted ? { key: term.key, token: term.tokenValue, term: term.term } : null;
   });
   const loop = (async (): Promise<void> => {
     while (!stopping.signal.aborted) {
@@ -350,7 +357,7 @@ function runWithLeadership(lib: LibModule): Running {
         await election.withLeadership(
           cfg.id,
           async (signal, term) => {
-            active = { signal, token: term.token.toString(), key: term.key, tokenValue: term.token };
+            active = { signal, token: term.token.toString(), key: term.key, tokenValue: term.token, term };
             sampler.sample();
             fence.lead();
             // The work: runs until the signal says leadership can no longer be proven.

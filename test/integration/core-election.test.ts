@@ -159,3 +159,34 @@ describe('withLeadership', () => {
     expect(bTerm.isValid()).toBe(true);
   });
 });
+
+describe('term.txn', () => {
+  it("applies only while the term leads and the caller's compares hold; tells which failed", async () => {
+    const term = await client().election('/txn').campaign('v');
+    const counter = Buffer.from('/txn-counter');
+    const put = (value: string) => [{ request_put: { key: counter, value: Buffer.from(value) } }];
+    const absent = { key: counter, target: 'Create' as const, result: 'Equal' as const, create_revision: '0' };
+
+    // Both hold: applied.
+    const first = await term.txn(put('1'), 'increment', { compare: [absent] });
+    expect(first.succeeded).toBe(true);
+    expect(await fx.raw.get('/txn-counter').string()).toBe('1');
+
+    // Only the caller's compare fails: not applied, the term goes on, the failure ops' responses come back.
+    const second = await term.txn(put('2'), 'increment', {
+      compare: [absent],
+      failure: [{ request_range: { key: counter } }],
+    });
+    expect(second.succeeded).toBe(false);
+    expect(second.responses).toHaveLength(1);
+    expect(second.responses[0]?.response_range.kvs[0]?.value.toString()).toBe('1');
+    expect(term.isValid()).toBe(true);
+
+    // The term's own guard fails: NOT_LEADER, and the term is over.
+    await fx.raw.delete().key(term.key).exec();
+    const third = term.txn(put('3'), 'increment', { compare: [] });
+    await expect(third).rejects.toSatisfy((err: unknown) => isLockedError(err, 'NOT_LEADER'));
+    expect(term.isValid()).toBe(false);
+    expect(await fx.raw.get('/txn-counter').string()).toBe('1');
+  });
+});
