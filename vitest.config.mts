@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Which tests run (LOCKED_SUITE):
 //   main         unit + integration (real etcd) + the chaos proxy's own tests — the bulk of `npm test`
-//   chaos-short  the seeded 30-fault chaos mix, run alone after `main` so that its timing bounds
+//   chaos-short  the seeded 40-fault chaos mix (every kind once, then drawn), run alone after `main` so that its timing bounds
 //                are judged on a machine not also running the rest of the suite
 //   chaos-all    every chaos scenario (`npm run test:chaos`, ~10+ minutes)
 const SUITES: Record<string, string[]> = {
