@@ -1,5 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import type { FenceMessage, FencePhase } from './protocol.js';
+import { prefixEnd } from '../../src/transport/keys.js';
 
 /**
  * The fencing check (DESIGN.md §1, "Fencing"): every leader of a lane
@@ -302,15 +303,4 @@ export async function readFenceSnapshot(admin: Etcd3, prefix: string): Promise<F
     malformed,
     revision: revision ?? '0',
   };
-}
-
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i] = end[i]! + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
 }

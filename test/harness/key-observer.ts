@@ -1,5 +1,6 @@
 import type { Etcd3, IWatchResponse } from 'etcd3';
 import { sharedNow } from '../../src/testing/history.js';
+import { prefixEnd } from '../../src/transport/keys.js';
 
 type WatchStream = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
 
@@ -82,15 +83,4 @@ export class KeyObserver {
     this.#stream = null;
     stream?.cancel();
   }
-}
-
-function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i] = end[i]! + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
 }
