@@ -19,7 +19,7 @@ describe('chaos: etcd fails under the elections', () => {
   });
 
   for (const kind of ['kill-member', 'kill-raft-leader', 'restart-cluster'] as const) {
-    it(`${kind}: no overlap, tokens grow, one leader in every election within 2×TTL + 2 s`, async () => {
+    it(`${kind}: no overlap, tokens grow, one leader in every election within 3×TTL + 2 s`, async () => {
       const { result } = await scenario(world, kind, { kinds: [kind], faults: 3, lanes: 2 });
       expectFaults(result, [kind], 3);
       expectSafe(result);
@@ -27,7 +27,7 @@ describe('chaos: etcd fails under the elections', () => {
     }, 180_000);
   }
 
-  it('pause-member: a follower or the Raft leader hangs, then resumes; one leader again within 2×TTL + 2 s', async () => {
+  it('pause-member: a follower or the Raft leader hangs, then resumes; one leader again within 3×TTL + 2 s', async () => {
     const { result } = await scenario(world, 'pause-member', { kinds: ['pause-member'], faults: 4, lanes: 2 });
     expectFaults(result, ['pause-member'], 4);
     expectSafe(result);

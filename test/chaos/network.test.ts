@@ -29,7 +29,7 @@ describe('chaos: the leader cut off from etcd', () => {
   });
 
   for (const c of cases) {
-    it(`${c.kind}: no overlap, tokens grow, one leader again within 2×TTL + 2 s`, async () => {
+    it(`${c.kind}: no overlap, tokens grow, one leader again within 3×TTL + 2 s`, async () => {
       const params = {
         ...(c.holdMs === undefined ? {} : { holdMs: c.holdMs }),
         ...(c.latencyMs === undefined ? {} : { latencyMs: c.latencyMs }),

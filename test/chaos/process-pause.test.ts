@@ -18,7 +18,7 @@ describe('chaos: the leader process paused', () => {
   });
 
   for (const kind of ['pause-leader-0.5ttl', 'pause-leader-1ttl', 'pause-leader-3ttl'] as const) {
-    it(`${kind}: no overlap, tokens grow, one leader again within 2×TTL + 2 s`, async () => {
+    it(`${kind}: no overlap, tokens grow, one leader again within 3×TTL + 2 s`, async () => {
       const { result } = await scenario(world, kind, { kinds: [kind], faults: 4, lanes: 2 });
       expectFaults(result, [kind], 4);
       expectSafe(result);

@@ -13,7 +13,7 @@
  * overlap, a token regression, a term reported more than a TTL after etcd
  * deleted its key, a fenced-counter anomaly, a leader fault that missed the
  * leader, a fault injected on an unstable lane, or a fault not recovered
- * within 2×TTL + 2 s.
+ * within 3×TTL + 2 s.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -12,7 +12,7 @@ import type { ChaosWorld } from '../harness/world.js';
 /**
  * A chaos scenario inside a vitest test: runs faults through the harness on a
  * shared cluster, prints the seed and a summary, and judges the history.
- * The recovery bound is the runner's: 2×TTL + 2 s.
+ * The recovery bound is the runner's: 3×TTL + 2 s.
  */
 export interface ScenarioOptions {
   readonly kinds: FaultKind[];
@@ -130,7 +130,7 @@ export function expectFenced(result: ChaosResult): void {
 
 /**
  * After every heal: exactly one leader, every candidate agreeing, within the
- * bound (2×TTL + 2 s); and every fault was injected on stable lanes (the runner
+ * bound (3×TTL + 2 s); and every fault was injected on stable lanes (the runner
  * waits up to twice the bound for that; one that never came is a failure).
  */
 export function expectRecovered(result: ChaosResult): void {

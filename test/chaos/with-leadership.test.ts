@@ -24,7 +24,7 @@ describe('chaos: withLeadership(fn(signal)) judged by the checker', () => {
     { name: 'paused', kinds: ['pause-leader-0.5ttl', 'pause-leader-1ttl', 'pause-leader-3ttl'] },
   ];
   for (const g of groups) {
-    it(`leader ${g.name}: no two un-aborted signals, tokens grow, recovery within 2×TTL + 2 s`, async () => {
+    it(`leader ${g.name}: no two un-aborted signals, tokens grow, recovery within 3×TTL + 2 s`, async () => {
       const { result } = await scenario(world, `withLeadership ${g.name}`, {
         kinds: g.kinds,
         faults: 6,

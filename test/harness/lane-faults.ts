@@ -17,7 +17,7 @@ export interface LaneContext {
   readonly world: ChaosWorld;
   readonly lane: Lane;
   readonly rng: Rng;
-  /** How long a leader fault waits for the lane to have a leader (the runner gives 2×TTL + 2 s). */
+  /** How long a leader fault waits for the lane to have a leader (the runner gives 3×TTL + 2 s). */
   readonly leaderWaitMs: number;
 }
 

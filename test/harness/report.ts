@@ -173,7 +173,7 @@ export function renderMarkdown(result: ChaosResult, summary: ChaosSummary, comma
   lines.push('');
   lines.push(
     `Started ${result.startedAt}, ran ${(result.durationMs / 60000).toFixed(1)} min. TTL ${result.ttlSec} s; ` +
-      `recovery bound ${result.recoveryBoundMs} ms (default 2×TTL + 2 s); late-leader bound ${summary.lateBoundMs} ms (the TTL). ` +
+      `recovery bound ${result.recoveryBoundMs} ms (default 3×TTL + 2 s); late-leader bound ${summary.lateBoundMs} ms (the TTL). ` +
       (result.experiment ? `Experiment: ${result.experiment}. ` : '') +
       'Lanes: ' +
       result.lanes.map((l) => `${l.name} (${l.mode})`).join(', ') +

@@ -35,9 +35,12 @@ export interface ChaosOptions {
   /** Dead members in the endpoint lists, cycled over the lanes. */
   readonly deadEndpoints?: DeadEndpoints[];
   /**
-   * After a heal, a lane must be stable within this (default 2×TTL + 2 s: after a
-   * non-graceful loss of the leader key a successor may wait one TTL before it leads,
-   * and the lost lease may take one TTL to expire). Leader faults wait as long for a
+   * After a heal, a lane must be stable within this (default 3×TTL + 2 s: the lost
+   * lease may take one TTL to expire, or longer when an etcd leader change extends it
+   * by the election timeout; after that non-graceful loss the successor waits one TTL
+   * before it leads; and a third TTL covers requests that spend their whole deadline
+   * on a hanging or reset member before the etcd client tries another, which the
+   * soaks and CI runs showed taking 6–9 s in all). Leader faults wait as long for a
    * leader to hit; the runner waits twice as long for stability before each injection.
    */
   readonly recoveryBoundMs?: number;
@@ -149,7 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const target = options.target ?? 'locked';
   const ttlSec = options.ttlSec ?? 2;
   const ttlMs = Math.max(2, Math.ceil(ttlSec)) * 1000;
-  const boundMs = options.recoveryBoundMs ?? 2 * ttlMs + 2000;
+  const boundMs = options.recoveryBoundMs ?? 3 * ttlMs + 2000;
   const fence = options.fence ?? target === 'locked';
   const lateMs = options.lateRecoveryMs ?? 30_000;
   const log = options.log ?? (() => undefined);
