@@ -141,26 +141,17 @@ export class EtcdCluster {
 
   #spawn(i: number, state: 'new' | 'existing'): void {
     const m = this.#member(i);
-    const cluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
     const dataDir = join(this.dir, m.name);
     // 0700, as etcd 3.5 asks (it warns about a data dir others can read)
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const args = [
-      `--name=${m.name}`,
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=http://127.0.0.1:${m.clientPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${m.clientPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
-      `--listen-metrics-urls=http://127.0.0.1:${m.metricsPort}`,
-      `--initial-cluster=${cluster}`,
-      `--initial-cluster-state=${state}`,
-      `--initial-cluster-token=${this.#token}`,
-      '--heartbeat-interval=100',
-      '--election-timeout=1000',
-      '--logger=zap',
-      '--log-outputs=stderr',
-      `--log-level=${this.#logLevel}`,
+      ...memberArgs({
+        member: { ...m, dataDir },
+        peers: this.members,
+        state,
+        token: this.#token,
+        logLevel: this.#logLevel,
+      }),
       ...this.#extraArgs,
     ];
     const log = createWriteStream(this.logPath(i), { flags: 'a' });
@@ -275,4 +266,36 @@ export class EtcdCluster {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/**
+ * The flags of one member of a throwaway loopback cluster (100 ms heartbeats, 1 s election timeout,
+ * zap logs on stderr). Shared by EtcdCluster and the early-revocation reproduction.
+ */
+export function memberArgs(options: {
+  member: { name: string; dataDir: string; clientPort: number; peerPort: number; metricsPort: number };
+  peers: readonly { name: string; peerPort: number }[];
+  state: 'new' | 'existing';
+  token: string;
+  logLevel: string;
+}): string[] {
+  const { member: m, peers, state, token, logLevel } = options;
+  const cluster = peers.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+  return [
+    `--name=${m.name}`,
+    `--data-dir=${m.dataDir}`,
+    `--listen-client-urls=http://127.0.0.1:${m.clientPort}`,
+    `--advertise-client-urls=http://127.0.0.1:${m.clientPort}`,
+    `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
+    `--listen-metrics-urls=http://127.0.0.1:${m.metricsPort}`,
+    `--initial-cluster=${cluster}`,
+    `--initial-cluster-state=${state}`,
+    `--initial-cluster-token=${token}`,
+    '--heartbeat-interval=100',
+    '--election-timeout=1000',
+    '--logger=zap',
+    '--log-outputs=stderr',
+    `--log-level=${logLevel}`,
+  ];
 }

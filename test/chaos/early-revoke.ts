@@ -46,6 +46,7 @@ import {
   type ILeaseKeepAliveResponse,
 } from 'etcd3';
 import type { IWatchRequest, IWatchResponse } from 'etcd3';
+import { memberArgs } from '../../src/testing/etcd-cluster.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { Rng } from '../harness/rng.js';
@@ -125,25 +126,8 @@ function etcdBinary(build: Build): { etcd: string; version: string } {
 
 function spawnMember(binary: string, members: Member[], m: Member, token: string, logLevel: string): void {
   mkdirSync(m.dataDir, { recursive: true, mode: 0o700 }); // as etcd 3.5 asks
-  const cluster = members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
   // The flags of src/testing/etcd-cluster.ts, with --log-level=info (or --log-level's).
-  const args = [
-    `--name=${m.name}`,
-    `--data-dir=${m.dataDir}`,
-    `--listen-client-urls=http://127.0.0.1:${m.clientPort}`,
-    `--advertise-client-urls=http://127.0.0.1:${m.clientPort}`,
-    `--listen-peer-urls=http://127.0.0.1:${m.peerPort}`,
-    `--initial-advertise-peer-urls=http://127.0.0.1:${m.peerPort}`,
-    `--listen-metrics-urls=http://127.0.0.1:${m.metricsPort}`,
-    `--initial-cluster=${cluster}`,
-    '--initial-cluster-state=new',
-    `--initial-cluster-token=${token}`,
-    '--heartbeat-interval=100',
-    '--election-timeout=1000',
-    '--logger=zap',
-    '--log-outputs=stderr',
-    `--log-level=${logLevel}`,
-  ];
+  const args = memberArgs({ member: m, peers: members, state: 'new', token, logLevel });
   const log = createWriteStream(m.logPath, { flags: 'a' });
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log, { end: false });
