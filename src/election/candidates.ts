@@ -117,9 +117,6 @@ export class CandidateReads {
    * writes `record` to the election's term record and returns what it replaced.
    * When the claim does not apply, returns where the candidate stands instead
    * (its own key, null if gone; its nearest older candidate), at one revision.
-   *
-   * "No older candidate" is a compare over the whole prefix: every key's create
-   * revision is ≥ `token` (etcd checks each key of a range compare).
    */
   async claim(
     key: string,
@@ -132,16 +129,7 @@ export class CandidateReads {
   > {
     const res = await this.#transport.txn(
       {
-        compare: [
-          { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: token.toString() },
-          {
-            key: this.prefix,
-            range_end: this.rangeEnd,
-            target: 'Create',
-            result: 'Greater',
-            create_revision: (token - 1n).toString(),
-          },
-        ],
+        compare: this.#firstCompares(key, token),
         success: [{ request_put: { key: Buffer.from(recordKey), value: Buffer.from(record), prev_kv: true } }],
         failure: [{ request_range: { key: Buffer.from(key) } }, ...this.#placeOps(1, token - 1n)],
       },
@@ -151,13 +139,89 @@ export class CandidateReads {
       const prev = res.responses[0]?.response_put.prev_kv;
       return { claimed: true, previous: prev ? prev.value.toString() : null, revision: toBigInt(res.header.revision) };
     }
+    return { claimed: false, ...this.#decodeStanding(res) };
+  }
+
+  /**
+   * The compares of a candidate that is first: its key stands with `token`,
+   * and nothing is older — a compare over the whole prefix, every key's create
+   * revision ≥ `token` (etcd checks each key of a range compare).
+   */
+  #firstCompares(key: string, token: bigint): etcd.ICompare[] {
+    return [
+      { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: token.toString() },
+      {
+        key: this.prefix,
+        range_end: this.rangeEnd,
+        target: 'Create',
+        result: 'Greater',
+        create_revision: (token - 1n).toString(),
+      },
+    ];
+  }
+
+  /** A failed claim's or confirmation's answer: our own key (or null), and our place. */
+  #decodeStanding(res: etcd.ITxnResponse): { own: Candidate | null; position: Position } {
     const own = res.responses[0]?.response_range.kvs[0];
     const older = res.responses[1]?.response_range.kvs[0];
     return {
-      claimed: false,
       own: own ? decodeCandidate(own) : null,
       position: this.#decodePlace(older, res.responses[2], toBigInt(res.header.revision)),
     };
+  }
+
+  /**
+   * The read that lets a candidate whose predecessor is gone lead without a
+   * write (take-over.ts): one linearizable read-only txn with the claim's
+   * compares — our key stands with `token`, nothing older — that returns the
+   * term record, or, when they fail, where the candidate stands instead.
+   */
+  async confirm(
+    key: string,
+    token: bigint,
+    recordKey: string,
+  ): Promise<
+    | { standing: true; record: string | null; revision: bigint }
+    | { standing: false; own: Candidate | null; position: Position }
+  > {
+    const res = await this.#transport.txn(
+      {
+        compare: this.#firstCompares(key, token),
+        success: [{ request_range: { key: Buffer.from(recordKey) } }],
+        failure: [{ request_range: { key: Buffer.from(key) } }, ...this.#placeOps(1, token - 1n)],
+      },
+      'confirm first',
+    );
+    if (res.succeeded) {
+      const kv = res.responses[0]?.response_range.kvs[0];
+      return { standing: true, record: kv ? kv.value.toString() : null, revision: toBigInt(res.header.revision) };
+    }
+    return { standing: false, ...this.#decodeStanding(res) };
+  }
+
+  /**
+   * The candidate next in line after `token` (the nearest younger key), from
+   * the member's local state (a serializable read). Only a hint: a stale
+   * member may omit a newer key or show one since deleted, so whoever names it
+   * as heir guards its write with that key's create revision. What a stale
+   * member cannot do is hide a nearer key that still exists: that key is older
+   * than any it shows.
+   */
+  async next(token: bigint): Promise<Candidate | null> {
+    const res = await this.#transport.range(
+      {
+        key: this.prefix,
+        range_end: this.rangeEnd,
+        sort_target: 'Create',
+        sort_order: 'Ascend',
+        min_create_revision: (token + 1n).toString(),
+        limit: 1,
+        serializable: true,
+      },
+      'read next candidate',
+    );
+    const kv = res.kvs[0];
+    return kv ? decodeCandidate(kv) : null;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   encodeTermRecord,
   holdOffMs,
   inheritedMs,
+  isHeir,
   previousHolder,
   termRecordKey,
   type PreviousHolder,
@@ -46,11 +47,16 @@ export interface Turn {
  *
  * 1. wait until no older candidate is left: on the predecessor's key (its
  *    deletion), or on the election's shared view;
- * 2. claim the term: one guarded write that holds only if our key still stands
- *    and nothing is older, and that replaces the term record; when it does not
- *    hold it returns our place instead, and we wait again (so the claim is also
- *    the re-check: never lead from a delete event alone);
- * 3. if the record shows that the previous holder did not resign, wait out the
+ * 2. after waiting for a predecessor, read (linearizably) that our key still
+ *    stands, nothing is older, and what the term record says: if it names us
+ *    the heir of a resignation, lead now — the handover's only step after the
+ *    resigner's write (term-record.ts says why no claim is needed). When the
+ *    compares fail the same read returns our place, and we wait again;
+ * 3. otherwise claim the term: one guarded write that holds only if our key
+ *    still stands and nothing is older, and that replaces the term record; when
+ *    it does not hold it returns our place instead, and we wait again (so the
+ *    read or the claim is the re-check: never lead from a delete event alone);
+ * 4. if the record shows that the previous holder did not resign, wait out the
  *    longest its deadline can last (a TTL, on our clock with drift) and confirm
  *    from a fresh linearizable read that our key still stands.
  *
@@ -70,15 +76,29 @@ export async function takeTurn(
   const recordKey = termRecordKey(ctx.reads.name);
   const ttlMs = lease.ttlSec * 1000;
   let place: Position | null = joined;
+  let waited = false; // for a predecessor: a resignation may have named us its heir
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
     try {
       if (place === null) place = await ctx.reads.position(token);
       if (place.older) {
+        waited = true;
         if (ctx.follow) await waitOnView(ctx.follow, key, token, signal);
         else {
           const ended = await waitForDelete(ctx.hub, place.older.key, place.revision + 1n, signal);
           if (typeof ended !== 'bigint' && !ended.transient) throw ended;
+        }
+      }
+      if (waited) {
+        const untilRead = lease.provenUntil(); // before the read: keepalives sent before it
+        const seen = await ctx.reads.confirm(key, token, recordKey);
+        if (!seen.standing) {
+          if (!isOurs(seen.own, key, token)) throw lostKey(key);
+          place = seen.position;
+          continue;
+        }
+        if (isHeir(seen.record, token, ttlMs)) {
+          return { until: untilRead, revision: seen.revision, previous: { kind: 'resigned' }, heldMs: 0 };
         }
       }
       const until = lease.provenUntil(); // before the claim: keepalives sent before it

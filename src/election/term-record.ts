@@ -15,6 +15,14 @@
  * claim (a put with `prev_kv`) and waits out the previous holder's deadline
  * unless that holder resigned.
  *
+ * The one term that leads without claiming is the **heir** a resignation
+ * names: the candidate next in line when the holder resigned (the resigner
+ * reads it, and its resign transaction holds only if that key still stands).
+ * The heir, reading the record that names it, leads at once, with no write on
+ * the handover's path; its TTL must not exceed the resigner's, which the
+ * record carries, because whoever claims after a `resigned` record naming
+ * somebody else waits that long: the heir may have led without a claim.
+ *
  * The key is `<election>.locked-term`: outside the candidates' prefix
  * `<election>/`, so etcd's own election, `etcdctl elect` and Go programs never
  * see it as a candidate. It has no lease: it must outlive every holder.
@@ -28,12 +36,19 @@ export type TermRecord =
       /** What the holder itself had to wait out before leading (a predecessor's TTL), in ms. */
       readonly holdMs: number;
     }
-  | { readonly state: 'resigned'; readonly token: bigint };
+  | {
+      readonly state: 'resigned';
+      readonly token: bigint;
+      /** The resigner's granted TTL, in ms: the longest TTL its heir may lead with, unclaimed. */
+      readonly ttlMs: number;
+      /** The candidate next in line at the resignation (its token), or null if none was named. */
+      readonly heir: bigint | null;
+    };
 
 /** What a claimant found in the record, and so what it must do. */
 export type PreviousHolder =
   | { readonly kind: 'none' } // no record: no locked term ever claimed this election
-  | { readonly kind: 'resigned' } // the last holder resigned gracefully: take over at once
+  | { readonly kind: 'resigned' } // the last holder resigned gracefully, and no other heir may lead: take over at once
   | { readonly kind: 'unended'; readonly ms: number } // wait this long (on a true clock) after seeing its key gone
   | { readonly kind: 'unreadable'; readonly text: string }; // not our record: wait our own TTL
 
@@ -44,7 +59,12 @@ export function termRecordKey(election: string): string {
 export function encodeTermRecord(record: TermRecord): string {
   return record.state === 'leading'
     ? JSON.stringify({ state: 'leading', token: record.token.toString(), ttlMs: record.ttlMs, holdMs: record.holdMs })
-    : JSON.stringify({ state: 'resigned', token: record.token.toString() });
+    : JSON.stringify({
+        state: 'resigned',
+        token: record.token.toString(),
+        ttlMs: record.ttlMs,
+        heir: record.heir === null ? null : record.heir.toString(),
+      });
 }
 
 /** The record as written by `encodeTermRecord`, or null if `text` is not one. */
@@ -56,10 +76,13 @@ export function decodeTermRecord(text: string): TermRecord | null {
     return null;
   }
   if (typeof raw !== 'object' || raw === null) return null;
-  const { state, token, ttlMs, holdMs } = raw as Record<string, unknown>;
-  if (typeof token !== 'string' || !/^\d+$/.test(token)) return null;
-  if (state === 'resigned') return { state, token: BigInt(token) };
+  const { state, token, ttlMs, holdMs, heir } = raw as Record<string, unknown>;
+  const revision = (v: unknown): v is string => typeof v === 'string' && /^\d+$/.test(v);
   const ms = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (!revision(token)) return null;
+  if (state === 'resigned' && ms(ttlMs) && (heir === null || revision(heir))) {
+    return { state, token: BigInt(token), ttlMs, heir: heir === null ? null : BigInt(heir) };
+  }
   if (state === 'leading' && ms(ttlMs) && ms(holdMs)) return { state, token: BigInt(token), ttlMs, holdMs };
   return null;
 }
@@ -69,15 +92,29 @@ export function decodeTermRecord(text: string): TermRecord | null {
  * the term with token `own` can only replace a record of an older term (a
  * newer one could not have claimed while our key, older than it, existed) or
  * its own (a claim retried after a lost reply): the latter keeps the wait the
- * first claim found.
+ * first claim found. A resignation that named another heir counts as that
+ * heir's unclaimed term, of at most the resigner's TTL.
  */
 export function previousHolder(previous: string | null, own: bigint): PreviousHolder {
   if (previous === null) return { kind: 'none' };
   const record = decodeTermRecord(previous);
   if (record === null) return { kind: 'unreadable', text: previous };
-  if (record.state === 'resigned') return { kind: 'resigned' };
+  if (record.state === 'resigned') {
+    return record.heir === null || record.heir === own ? { kind: 'resigned' } : { kind: 'unended', ms: record.ttlMs };
+  }
   if (record.token === own) return record.holdMs > 0 ? { kind: 'unended', ms: record.holdMs } : { kind: 'resigned' };
   return { kind: 'unended', ms: Math.max(record.ttlMs, record.holdMs) };
+}
+
+/**
+ * Whether the record (as read, linearizably, with our key standing and
+ * nothing older) makes the candidate `own` the heir of a resignation that it
+ * may take over from at once, without a claim: it names `own`, and our TTL is
+ * within the resigner's (the wait its successor's claim will allow for us).
+ */
+export function isHeir(record: string | null, own: bigint, ownTtlMs: number): boolean {
+  const decoded = record === null ? null : decodeTermRecord(record);
+  return decoded?.state === 'resigned' && decoded.heir === own && ownTtlMs <= decoded.ttlMs;
 }
 
 /**

@@ -340,26 +340,57 @@ export class Term {
     await this.#sendResign();
   }
 
-  /** The guarded delete that also marks the term record `resigned` (sent only once the term has ended locally). */
+  /**
+   * The guarded delete that also marks the term record `resigned` (sent only
+   * once the term has ended locally), naming the candidate next in line as
+   * heir when one is known: that candidate may then lead at once, without a
+   * write of its own (take-over.ts). The heir comes from a serializable read —
+   * a hint, so the txn holds only if that key still stands with its create
+   * revision; if it does not, the resignation is sent again without an heir.
+   */
   async #sendResign(): Promise<void> {
-    await this.#transport.txn(
-      {
-        compare: [
-          { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
-        ],
-        success: [
-          { request_delete_range: { key: Buffer.from(this.key) } },
-          {
-            request_put: {
-              key: Buffer.from(termRecordKey(this.#reads.name)),
-              value: Buffer.from(encodeTermRecord({ state: 'resigned', token: this.token })),
+    const next = await this.#reads.next(this.token).catch(() => null); // no hint: the successor claims
+    for (const heir of next ? [next, null] : [null]) {
+      const res = await this.#transport.txn(
+        {
+          compare: [
+            { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
+            ...(heir === null
+              ? []
+              : [
+                  {
+                    key: Buffer.from(heir.key),
+                    target: 'Create' as const,
+                    result: 'Equal' as const,
+                    create_revision: heir.token.toString(),
+                  },
+                ]),
+          ],
+          success: [
+            { request_delete_range: { key: Buffer.from(this.key) } },
+            {
+              request_put: {
+                key: Buffer.from(termRecordKey(this.#reads.name)),
+                value: Buffer.from(
+                  encodeTermRecord({
+                    state: 'resigned',
+                    token: this.token,
+                    ttlMs: this.lease.ttlSec * 1000,
+                    heir: heir?.token ?? null,
+                  }),
+                ),
+              },
             },
-          },
-        ],
-        failure: [],
-      },
-      'resign',
-    );
+          ],
+          failure: [{ request_range: { key: Buffer.from(this.key) } }],
+        },
+        'resign',
+      );
+      if (res.succeeded) break;
+      // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
+      const own = res.responses[0]?.response_range?.kvs[0];
+      if (own?.create_revision !== this.token.toString()) break;
+    }
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 

@@ -10,7 +10,7 @@ import { waitFor } from '../../src/testing/wait-for.js';
 import { onStreams, spyTransport, type TransportSpy } from './transport-spy.js';
 
 // The requests a campaign and a handover make, on a real etcd: the join that
-// reads its own place, the claim that re-checks it after the predecessor's
+// reads its own place, the read or claim that re-checks it after the predecessor's
 // delete (and its retry), one write per resign, admission of bursts, retried transient
 // failures, and a keepalive watchdog that a blocked event loop does not fool.
 let cluster: EtcdCluster;
@@ -56,7 +56,7 @@ describe('the campaign path', () => {
     expect(term.isValid()).toBe(true);
   });
 
-  it('a queued candidate learns its predecessor from the join, and after the delete claims with no read', async () => {
+  it('a queued candidate learns its predecessor from the join, and after a resignation naming it leads on one read, no write', async () => {
     const leader = await client().election('/path/queue').campaign('first');
     const c = client();
     const s = spy(c);
@@ -69,19 +69,34 @@ describe('the campaign path', () => {
     await leader.resign();
     const term = await pending;
     expect(term.token).toBeGreaterThan(leader.token);
-    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'claim term']);
+    expect(s.calls.map((x) => x.what)).toEqual(['create candidate key', 'confirm first']);
+  });
+
+  it("a successor's read that fails transiently is retried after a read of its place, keeping the place", async () => {
+    const leader = await client().election('/path/retry-confirm').campaign('first');
+    const c = client();
+    const s = spy(c, (what, nth) =>
+      what === 'confirm first' && nth === 1 ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded') : null,
+    );
+    const pending = c.election('/path/retry-confirm').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-confirm/').keys()).length === 2);
+    await leader.resign();
+    const term = await pending;
+    expect(s.calls.map((x) => [x.what, x.failed])).toEqual([
+      ['create candidate key', false],
+      ['confirm first', true],
+      ['read predecessor', false],
+      ['confirm first', false],
+    ]);
+    expect(term.isValid()).toBe(true);
   });
 
   it('a claim that fails transiently is retried after a read of its place, keeping the place', async () => {
-    const leader = await client().election('/path/retry-claim').campaign('first');
     const c = client();
     const s = spy(c, (what, nth) =>
       what === 'claim term' && nth === 1 ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded') : null,
     );
-    const pending = c.election('/path/retry-claim').campaign('second');
-    await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-claim/').keys()).length === 2);
-    await leader.resign();
-    const term = await pending;
+    const term = await c.election('/path/retry-claim').campaign('lone');
     expect(s.calls.map((x) => [x.what, x.failed])).toEqual([
       ['create candidate key', false],
       ['claim term', true],

@@ -257,8 +257,9 @@ describe('many nodes on one path in one locker', () => {
       const fromFailover = revisions.filter((r) => r > startedAt);
       spy.restore();
       expect(fromFailover).toHaveLength(1);
-      // The leader resigns (one txn); the successor's proof is the leader watch's view and its claim: no read.
-      expect(spy.calls.map((c) => c.what)).toEqual(['resign', 'claim term']);
+      // The leader reads its heir (member-local) and resigns naming it (one txn); the heir's proof is the
+      // leader watch's view and one read-only txn: no read of the queue, no write.
+      expect(spy.calls.map((c) => c.what)).toEqual(['read next candidate', 'resign', 'confirm first']);
     } finally {
       hubProto.watch = original;
     }
@@ -303,8 +304,8 @@ describe('stop() of a leader', () => {
     let leaderNode: LockedNode | null = null;
     let stopping = false; // record from the stop() call on (the watchdog may recycle a keepalive stream before)
     const order: string[] = [];
-    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'txn'>;
-    const { revoke, txn } = proto;
+    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'txn' | 'range'>;
+    const { revoke, txn, range } = proto;
     proto.revoke = async function (this: Transport, leaseId: bigint) {
       if (stopping && mine(this)) order.push(`revoke sent (selected: ${String(leaderNode?.isSelected())})`);
       await revoke.call(this, leaseId);
@@ -316,6 +317,11 @@ describe('stop() of a leader', () => {
       const res = await txn.call(this, req, what);
       if (record) order.push('resign answered');
       return res;
+    };
+    proto.range = async function (this: Transport, req, what) {
+      const record = stopping && mine(this) && what === 'read next candidate';
+      if (record) order.push(`heir read sent (selected: ${String(leaderNode?.isSelected())})`);
+      return range.call(this, req, what);
     };
     const restoreStreams = onStreams(l.client, 'openKeepAlive', (stream) => {
       const cancel = stream.cancel.bind(stream);
@@ -332,11 +338,12 @@ describe('stop() of a leader', () => {
       stopping = true;
       const stopped = leader.stop();
       // Within the call: the node has stepped down, then etcd is told, before any clean-up or wait.
-      expect(order).toEqual(['deselect', 'resign sent (selected: false)']);
+      expect(order).toEqual(['deselect', 'heir read sent (selected: false)']);
       expect(leader.stop()).toBe(stopped); // a second stop() waits for the same leave
       await stopped;
       expect(order).toEqual([
         'deselect',
+        'heir read sent (selected: false)',
         'resign sent (selected: false)',
         'resign answered',
         'revoke sent (selected: false)',
@@ -349,7 +356,7 @@ describe('stop() of a leader', () => {
     } finally {
       spy.restore();
       restoreStreams();
-      Object.assign(proto, { revoke, txn });
+      Object.assign(proto, { revoke, txn, range });
     }
   });
 

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LockedClient, type Term } from '../../src/api.js';
 import { systemClock } from '../../src/core/clock.js';
+import { CandidateReads } from '../../src/election/candidates.js';
 import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
@@ -39,7 +40,7 @@ async function leaderAndSuccessor(n: string): Promise<{ leader: Term; pending: P
 }
 
 describe('taking over', () => {
-  it('a resignation is marked in the term record, and the queued successor leads at once', async () => {
+  it('a resignation is marked in the term record and names the queued successor, which leads at once without a write', async () => {
     const n = name();
     const { leader, pending } = await leaderAndSuccessor(n);
     expect(await record(n)).toMatchObject({ state: 'leading', token: leader.token, ttlMs: TTL_SEC * 1000 });
@@ -48,7 +49,77 @@ describe('taking over', () => {
     const { term, at } = await pending;
     // Far below the TTL that a non-graceful loss would cost (a loaded machine still does this in ms).
     expect(at - resignedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+    // The heir led from the record its predecessor wrote: nothing was written since the resignation.
+    const res = await fx.raw.get(termRecordKey(n)).exec();
+    expect(decodeTermRecord(res.kvs[0]!.value.toString())).toEqual({
+      state: 'resigned',
+      token: leader.token,
+      ttlMs: TTL_SEC * 1000,
+      heir: term.token,
+    });
+    expect(BigInt(res.kvs[0]!.mod_revision)).toBeLessThan(term.confirmedAt + 1n);
+  });
+
+  it('a named heir that vanishes while leading (no resignation): the next candidate waits out its deadline', async () => {
+    const n = name();
+    const { leader, pending } = await leaderAndSuccessor(n);
+    const third = fx.client(TTL_SEC);
+    const pendingThird = timed(third.election(n).campaign('c'));
+    await queued(third, n, 3);
+    await leader.resign();
+    const { term: heir } = await pending;
+    const heirDeadline = heir.validUntil;
+    const deletedAt = performance.now();
+    await fx.raw.delete().key(heir.key).exec(); // as etcd revoking the heir's lease early would
+    const { term, at } = await pendingThird;
+    expect(at).toBeGreaterThanOrEqual(heirDeadline);
+    expect(at - deletedAt).toBeGreaterThanOrEqual(TTL_SEC * 1000);
+    // The third claimed, and recorded the heir's wait as its inheritance.
+    expect(await record(n)).toMatchObject({ state: 'leading', token: term.token });
+  });
+
+  it('an heir that is gone by the resignation (a stale hint) is not named: the resignation goes through without one', async () => {
+    const n = name();
+    const { leader, pending } = await leaderAndSuccessor(n);
+    const [, successor] = await queued(fx.client(TTL_SEC), n, 2);
+    // A member's stale state names a candidate since deleted (the hint read is serializable).
+    const gone = { ...successor!, key: `${n}/gone`, token: successor!.token - 1n };
+    const hint = vi.spyOn(CandidateReads.prototype, 'next').mockResolvedValueOnce(gone);
+    let hinted: number;
+    try {
+      await leader.resign();
+    } finally {
+      hinted = hint.mock.calls.length;
+      hint.mockRestore();
+    }
+    expect(hinted).toBe(1);
+    expect(await fx.raw.get(leader.key).string()).toBeNull();
+    // Not named, the successor claimed (the revision it was confirmed at); the resignation just before shows no heir.
+    const { term } = await pending;
     expect(await record(n)).toMatchObject({ state: 'leading', token: term.token, holdMs: 0 });
+    const before = await fx.raw
+      .get(termRecordKey(n))
+      .revision((term.confirmedAt - 1n).toString())
+      .string();
+    expect(decodeTermRecord(before!)).toEqual({
+      state: 'resigned',
+      token: leader.token,
+      ttlMs: TTL_SEC * 1000,
+      heir: null,
+    });
+  });
+
+  it('a named heir with a longer TTL than its predecessor claims before leading (still at once)', async () => {
+    const n = name();
+    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    const next = fx.client(TTL_SEC + 2);
+    const pending = timed(next.election(n).campaign('b'));
+    await queued(next, n, 2);
+    const resignedAt = performance.now();
+    await leader.resign();
+    const { term, at } = await pending;
+    expect(at - resignedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+    expect(await record(n)).toMatchObject({ state: 'leading', token: term.token, ttlMs: (TTL_SEC + 2) * 1000 });
   });
 
   it('closing a leading client resigns its terms first: the successor leads at once', async () => {

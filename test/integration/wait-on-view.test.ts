@@ -6,7 +6,7 @@ import { queued, useCoreFixture } from './core-fixture.js';
 import { onStreams, spyTransport } from './transport-spy.js';
 
 // campaign(value, { tracker }): the wait follows the tracker's view of the whole election (the seed
-// facade's nodes campaign this way) instead of watching the predecessor's key; the claim re-checks.
+// facade's nodes campaign this way) instead of watching the predecessor's key; one linearizable read re-checks.
 const fx = useCoreFixture();
 const { client } = fx;
 let seq = 0;
@@ -16,7 +16,7 @@ function name(): string {
 }
 
 describe('campaign with a tracker', () => {
-  it('opens no watch of its own, and after its predecessor leaves claims from the view with no read', async () => {
+  it('opens no watch of its own, and after its predecessor resigns leads from the view and one read, no write', async () => {
     const n = name();
     const leader = await client().election(n).campaign('a');
     const c = client();
@@ -29,7 +29,7 @@ describe('campaign with a tracker', () => {
     try {
       await leader.resign();
       const term = await pending;
-      expect(spy.calls.map((x) => x.what)).toEqual(['claim term']);
+      expect(spy.calls.map((x) => x.what)).toEqual(['confirm first']);
       expect(term.value).toBe('b');
       expect(term.token).toBeGreaterThan(leader.token);
       expect(term.isValid()).toBe(true);
@@ -117,7 +117,7 @@ describe('campaign with a tracker', () => {
       const term = await pending;
       expect(term.value).toBe('b');
       expect(errors).toEqual(['UNAVAILABLE']);
-      expect(spy.calls.slice(before).map((x) => x.what)).toEqual(['read election candidates', 'claim term']);
+      expect(spy.calls.slice(before).map((x) => x.what)).toEqual(['read election candidates', 'confirm first']);
       await term.resign();
     } finally {
       spy.restore();
