@@ -44,19 +44,20 @@ interface RunSteps {
 }
 
 const STEPS = [
+  'leader: its read of the next candidate (the heir) leaves',
   'leader: its revoke or resign leaves',
   'leader: its request answered',
   'an independent etcd3 watcher (this script) has the delete',
   'successor: the delete event arrives (first watch response)',
-  'successor: a read leaves (a re-check, if it makes one)',
+  'successor: its confirming read leaves (a read-only txn; the heir leads on it)',
   'successor: that read answered',
-  'successor: its claim leaves (one write to the term record)',
-  'successor: its claim answered',
+  'successor: a claim leaves (one write to the term record; only if not named heir)',
+  'successor: that claim answered',
   'successor: select',
   'other waiter: the delete event arrives (its leader watch)',
   "successor's own time: from its delete event to select (ms, not after stop())",
-  "successor's own time: from its delete event to its claim leaving (ms, not after stop())",
-  "successor's own time: from its claim answered to select (ms, not after stop())",
+  "successor's own time: from its delete event to its read leaving (ms, not after stop())",
+  "successor's own time: from its read answered to select (ms, not after stop())",
 ] as const;
 
 function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: number, deleteSeenAt: number): RunSteps {
@@ -68,22 +69,23 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
   const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
   const successorEvent = after(successor, (w) => w.startsWith('event') && w.includes('Delete'));
   const successorSelect = after(successor, (w) => w === 'elected');
-  const claimSent = after(successor, (w) => w === 'sent claim term');
-  const claimAnswered = after(successor, (w) => w === 'answered claim term');
+  const readSent = after(successor, (w) => w === 'sent confirm first');
+  const readAnswered = after(successor, (w) => w === 'answered confirm first');
   return {
-    [STEPS[0]]: after(leader, leaves),
-    [STEPS[1]]: after(leader, answered),
-    [STEPS[2]]: deleteSeenAt - stopAt,
-    [STEPS[3]]: successorEvent,
-    [STEPS[4]]: after(successor, (w) => w.startsWith('sent read')),
-    [STEPS[5]]: after(successor, (w) => w.startsWith('answered read')),
-    [STEPS[6]]: claimSent,
-    [STEPS[7]]: claimAnswered,
-    [STEPS[8]]: successorSelect,
-    [STEPS[9]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
-    [STEPS[10]]: successorSelect - successorEvent,
-    [STEPS[11]]: claimSent - successorEvent,
-    [STEPS[12]]: successorSelect - claimAnswered,
+    [STEPS[0]]: after(leader, (w) => w === 'sent read next candidate'),
+    [STEPS[1]]: after(leader, leaves),
+    [STEPS[2]]: after(leader, answered),
+    [STEPS[3]]: deleteSeenAt - stopAt,
+    [STEPS[4]]: successorEvent,
+    [STEPS[5]]: readSent,
+    [STEPS[6]]: readAnswered,
+    [STEPS[7]]: after(successor, (w) => w === 'sent claim term'),
+    [STEPS[8]]: after(successor, (w) => w === 'answered claim term'),
+    [STEPS[9]]: successorSelect,
+    [STEPS[10]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[11]]: successorSelect - successorEvent,
+    [STEPS[12]]: readSent - successorEvent,
+    [STEPS[13]]: successorSelect - readAnswered,
   };
 }
 
@@ -157,7 +159,7 @@ async function main(): Promise<void> {
         });
       }
       samples.push(stepsOf(stepsOfWho(first.who), stepsOfWho(next.who), stepsOfWho(other.who), stopAt, deleteSeenAt));
-      console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[8]]!)} ms after stop()`);
+      console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[9]]!)} ms after stop()`);
       // The others leave, so the next run starts from an empty election.
       const leaveMark = fleet.mark();
       for (const c of pool) if (c.who !== first.who) c.send({ op: 'stop' });
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
     '',
     table(['step', 'runs', 'median ms', 'p90 ms'], rows),
     '',
-    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it makes no read (a step that did not happen in a run is not counted in its row). Since c62b1c5 it makes one write before `select`: its claim of the election's term record (docs/DESIGN.md, \"Taking over\"), which returns the record the leaver's `resign` marked, so it leads at once.",
+    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it reads no queue (a step that did not happen in a run is not counted in its row). Then one linearizable read-only txn confirms its key and reads the election's term record (docs/DESIGN.md, \"Taking over\"): the leaver's `resign` named it heir there, so it leads at once, with no write (a claim is made only when it was not named).",
     '',
     ...(capture ? wireSection(wireRuns.map((r) => handoverOnWire(segments, r))) : []),
     machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}${wire ? ' --wire' : ''}`),
@@ -208,7 +210,13 @@ function wireSection(found: (HandoverOnWire | null)[]): string[] {
       ['part', 'runs', 'median ms', 'p90 ms'],
       wireRows(
         all,
-        { start: 'stop()', request: 'request', successorEnd: 'select', elected: 'select', successorRequest: 'claim' },
+        {
+          start: 'stop()',
+          request: 'request',
+          successorEnd: 'select',
+          elected: 'select',
+          successorRequest: 'confirming read',
+        },
         true,
       ),
     ),

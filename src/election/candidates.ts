@@ -208,20 +208,21 @@ export class CandidateReads {
    * than any it shows.
    */
   async next(token: bigint): Promise<Candidate | null> {
-    const res = await this.#transport.range(
-      {
-        key: this.prefix,
-        range_end: this.rangeEnd,
-        sort_target: 'Create',
-        sort_order: 'Ascend',
-        min_create_revision: (token + 1n).toString(),
-        limit: 1,
-        serializable: true,
-      },
-      'read next candidate',
-    );
+    const res = await this.#transport.range({ ...this.nextRange(token), serializable: true }, 'read next candidate');
     const kv = res.kvs[0];
     return kv ? decodeCandidate(kv) : null;
+  }
+
+  /** The range of the candidate next in line after `token`: the oldest key created after it. */
+  nextRange(token: bigint): etcd.IRangeRequest {
+    return {
+      key: this.prefix,
+      range_end: this.rangeEnd,
+      sort_target: 'Create',
+      sort_order: 'Ascend',
+      min_create_revision: (token + 1n).toString(),
+      limit: 1,
+    };
   }
 
   /**

@@ -38,8 +38,9 @@ export interface CampaignOptions {
   /**
    * A tracker of this election the caller already holds (`election.track()`).
    * The campaign then waits on its view of the whole election: no watch of its
-   * own, and no read after its predecessor leaves. Without it, the candidate
-   * watches only its predecessor's key and reads once after its deletion.
+   * own, and no read of the queue after its predecessor leaves. Without it,
+   * the candidate watches only its predecessor's key. Either way, one read (or
+   * a claim) after the predecessor leaves decides how it takes over.
    */
   readonly tracker?: LeaderTracker;
 }
@@ -140,6 +141,7 @@ export class Election {
     onView: boolean,
   ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
+    const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
     const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
     // Linking costs an AbortController: only when the caller gave a signal of its own.
     const { signal: scope, dispose } = signal
@@ -154,12 +156,13 @@ export class Election {
           clock,
           driftRate,
           admission,
+          confirmations,
           ...(onView ? { follow: (onLeader, onError) => this.track(onLeader, onError) } : {}),
         },
         lease,
         key,
         token,
-        position,
+        { position, provenUntil },
         scope,
       );
       if (scope.aborted) throw abortReason(scope);

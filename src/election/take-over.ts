@@ -7,6 +7,8 @@ import type { Deadline, Lease } from '../session/lease.js';
 import { classify } from '../transport/classify.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
+import { Heir } from './heir-proof.js';
+import type { TermConfirmations } from './term-confirmations.js';
 import {
   encodeTermRecord,
   holdOffMs,
@@ -28,6 +30,8 @@ export interface TurnContext {
   readonly follow?: Follow;
   /** The client's admission of writes in flight (a burst of campaigns queues here, not at etcd). */
   readonly admission: Semaphore;
+  /** The session's confirmations: they keep the proof of a waiting heir too. */
+  readonly confirmations: TermConfirmations;
 }
 
 /** What a won turn hands to its term. */
@@ -47,11 +51,13 @@ export interface Turn {
  *
  * 1. wait until no older candidate is left: on the predecessor's key (its
  *    deletion), or on the election's shared view;
- * 2. after waiting for a predecessor, read (linearizably) that our key still
- *    stands, nothing is older, and what the term record says: if it names us
- *    the heir of a resignation, lead now — the handover's only step after the
+ * 2. after waiting for a predecessor, find out whether a resignation named us
+ *    its heir: the candidate next in line watches the term record (and keeps a
+ *    proven deadline, heir-proof.ts), so the record's event alone elects it;
+ *    otherwise one linearizable read shows our key standing, nothing older, and
+ *    the record. Named, we lead now — the handover's only step after the
  *    resigner's write (term-record.ts says why no claim is needed). When the
- *    compares fail the same read returns our place, and we wait again;
+ *    read's compares fail it returns our place instead, and we wait again;
  * 3. otherwise claim the term: one guarded write that holds only if our key
  *    still stands and nothing is older, and that replaces the term record; when
  *    it does not hold it returns our place instead, and we wait again (so the
@@ -69,32 +75,94 @@ export async function takeTurn(
   lease: Lease,
   key: string,
   token: bigint,
-  joined: Position,
+  joined: { readonly position: Position; readonly provenUntil: Deadline },
   signal: AbortSignal,
+): Promise<Turn> {
+  // Ends what this turn started and did not finish (a wait that lost a race, the heir's watch).
+  const scope = new AbortController();
+  const onAbort = (): void => scope.abort(abortReason(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  const made: { heir: Heir | null } = { heir: null }; // at most one per turn, made when first next in line
+  try {
+    return await turn(ctx, lease, key, token, joined, scope.signal, (place, proven) => {
+      if (!made.heir && nextInLine(place)) {
+        made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, place.revision + 1n);
+      }
+      return made.heir;
+    });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    scope.abort(new LockedError('CLOSED', 'turn over'));
+    made.heir?.stop();
+  }
+}
+
+/** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
+function nextInLine(place: Position): boolean {
+  return place.older !== null && place.first !== null && place.older.key === place.first.key;
+}
+
+async function turn(
+  ctx: TurnContext,
+  lease: Lease,
+  key: string,
+  token: bigint,
+  joined: { readonly position: Position; readonly provenUntil: Deadline },
+  signal: AbortSignal,
+  heirAt: (place: Position, proven: Deadline | null) => Heir | null,
 ): Promise<Turn> {
   const backoff = new Backoff(50, 2000);
   const recordKey = termRecordKey(ctx.reads.name);
   const ttlMs = lease.ttlSec * 1000;
-  let place: Position | null = joined;
+  let place: Position | null = joined.position;
+  let proven: Deadline | null = joined.provenUntil; // before the read that gave `place`
   let waited = false; // for a predecessor: a resignation may have named us its heir
+  /** The turn of the heir a resignation named at `revision`, on its proven deadline (null if that ran out). */
+  const named = (heir: Heir | null, revision: bigint): Turn | null => {
+    const until = heir?.provenUntil(ctx.clock);
+    return until ? { until, revision, previous: { kind: 'resigned' }, heldMs: 0 } : null;
+  };
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
     try {
-      if (place === null) place = await ctx.reads.position(token);
+      if (place === null) {
+        proven = lease.provenUntil();
+        place = await ctx.reads.position(token);
+      }
       if (place.older) {
         waited = true;
-        if (ctx.follow) await waitOnView(ctx.follow, key, token, signal);
-        else {
-          const ended = await waitForDelete(ctx.hub, place.older.key, place.revision + 1n, signal);
-          if (typeof ended !== 'bigint' && !ended.transient) throw ended;
+        const heir = heirAt(place, proven);
+        const wait = ctx.follow
+          ? waitOnView(ctx.follow, key, token, signal).then(() => null)
+          : waitForDelete(ctx.hub, place.older.key, place.revision + 1n, signal);
+        const first = heir ? await heir.race(wait) : { done: await wait };
+        if ('named' in first) {
+          const t = named(heir, first.named);
+          if (t) return t;
+        } else if (first.done !== null && typeof first.done !== 'bigint' && !first.done.transient) throw first.done;
+        else if (heir) {
+          // The record that names us comes with the delete (one txn), on another watch of the same stream,
+          // usually in the same socket read: take it in before deciding to read.
+          const soon = await heir.race(new Promise<null>((resolve) => ctx.clock.afterPendingIo(() => resolve(null))));
+          const t = 'named' in soon ? named(heir, soon.named) : null;
+          if (t) return t;
         }
       }
       if (waited) {
         const untilRead = lease.provenUntil(); // before the read: keepalives sent before it
-        const seen = await ctx.reads.confirm(key, token, recordKey);
+        const heir = heirAt(place, proven);
+        const read = ctx.reads.confirm(key, token, recordKey);
+        const result = heir ? await heir.race(read) : { done: await read };
+        if ('named' in result) {
+          const t = named(heir, result.named);
+          if (t) return t;
+          continue; // the proof ran out: read again
+        }
+        const seen = result.done;
         if (!seen.standing) {
           if (!isOurs(seen.own, key, token)) throw lostKey(key);
           place = seen.position;
+          proven = untilRead;
           continue;
         }
         if (isHeir(seen.record, token, ttlMs)) {
@@ -110,6 +178,7 @@ export async function takeTurn(
       if (!claim.claimed) {
         if (!isOurs(claim.own, key, token)) throw lostKey(key);
         place = claim.position;
+        proven = until;
         continue;
       }
       const previous = previousHolder(claim.previous, token);

@@ -1,29 +1,42 @@
+import type * as etcd from 'etcd3';
 import type { Deadline, Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
 import { toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
+import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
 
-/** What the confirmations need of a leading term. */
-export interface ConfirmedTerm {
+/** What the confirmations need of a key they confirm: a leading term's, or a waiting heir's (heir-proof.ts). */
+export interface ConfirmedKey {
   readonly key: string;
   readonly token: bigint;
   readonly lease: Lease;
-  /** A linearizable read sent after `until` was taken found the key with our token. */
-  confirmed(until: Deadline): void;
+  /**
+   * For a leading term: the prefix of its election, so that the same read
+   * also returns the candidate next in line (the heir its resignation names).
+   */
+  readonly queue?: Pick<CandidateReads, 'nextRange'>;
+  /**
+   * A linearizable read sent after `until` was taken found the key with our
+   * token; `next` is the candidate next in line at that read (when `queue` is set).
+   */
+  confirmed(until: Deadline, next: Candidate | null): void;
   /** A linearizable read found the key gone or re-created. */
   lost(reason: string): void;
-  /** Steps down and tells etcd (graceful: the successor may take over at once). */
+  /** Steps down and tells etcd (graceful: the successor may take over at once); nothing for a waiting heir. */
   resign(): Promise<void>;
 }
 
-/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops). */
-const KEYS_PER_READ = 100;
+/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops); a key takes up to two. */
+const KEYS_PER_READ = 60;
 
 /**
  * A term's deadline grows only with proof that its key still stands: after
  * each renewal of the session's lease, the keys of the session's leading terms
  * are read in one linearizable transaction, and each term found there moves its
- * deadline to the lease's, as taken just before the read was sent.
+ * deadline to the lease's, as taken just before the read was sent. The same
+ * read returns each term's next candidate (its heir, named when it resigns)
+ * and confirms the keys of the session's waiting heirs (heir-proof.ts), which
+ * may then lead on the record that names them without a read.
  *
  * Why: a keepalive proves the lease alive, not the key. etcd can revoke a lease
  * early (etcd-io/etcd#15247) and then keep acknowledging keepalives on a member
@@ -39,7 +52,7 @@ const KEYS_PER_READ = 100;
 export class TermConfirmations {
   readonly #session: Session;
   readonly #transport: Transport;
-  readonly #terms = new Set<ConfirmedTerm>();
+  readonly #terms = new Set<ConfirmedKey>();
   #unsubscribe: (() => void)[] = [];
   #running = false;
   #again = false;
@@ -50,7 +63,7 @@ export class TermConfirmations {
   }
 
   /** Confirms `term` after each renewal until the returned function is called (when the term ends). */
-  add(term: ConfirmedTerm): () => void {
+  add(term: ConfirmedKey): () => void {
     this.#terms.add(term);
     if (this.#unsubscribe.length === 0) {
       this.#unsubscribe.push(
@@ -91,25 +104,30 @@ export class TermConfirmations {
       let res;
       try {
         res = await this.#transport.txn(
-          {
-            compare: [],
-            success: batch.map((t) => ({ request_range: { key: Buffer.from(t.key) } })),
-            failure: [],
-          },
+          { compare: [], success: batch.flatMap((t) => readOps(t)), failure: [] },
           'confirm leader keys',
         );
       } catch {
         return; // unconfirmed terms end at their deadline; the next renewal tries again
       }
-      batch.forEach((term, j) => {
-        const kv = res.responses[j]?.response_range.kvs[0];
-        if (kv && toBigInt(kv.create_revision) === term.token) term.confirmed(until);
-        else term.lost(kv ? `leader key ${term.key} was re-created` : `leader key ${term.key} is gone`);
-      });
+      let op = 0;
+      for (const term of batch) {
+        const kv = res.responses[op++]?.response_range.kvs[0];
+        const nextKv = term.queue ? res.responses[op++]?.response_range.kvs[0] : undefined;
+        if (kv && toBigInt(kv.create_revision) === term.token) {
+          term.confirmed(until, nextKv ? decodeCandidate(nextKv) : null);
+        } else term.lost(kv ? `leader key ${term.key} was re-created` : `leader key ${term.key} is gone`);
+      }
     }
   }
 
   async #resignAll(): Promise<void> {
     await Promise.all([...this.#terms].map((t) => t.resign().catch(() => undefined)));
   }
+}
+
+/** The key itself, and for a term the candidate next in line after it. */
+function readOps(t: ConfirmedKey): etcd.IRequestOp[] {
+  const own: etcd.IRequestOp = { request_range: { key: Buffer.from(t.key) } };
+  return t.queue ? [own, { request_range: t.queue.nextRange(t.token) }] : [own];
 }

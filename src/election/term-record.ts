@@ -18,8 +18,9 @@
  * The one term that leads without claiming is the **heir** a resignation
  * names: the candidate next in line when the holder resigned (the resigner
  * reads it, and its resign transaction holds only if that key still stands).
- * The heir, reading the record that names it, leads at once, with no write on
- * the handover's path; its TTL must not exceed the resigner's, which the
+ * The heir, seeing the record that names it (on a watch, or in a read), leads
+ * at once, with no write — usually no request — of its own on the handover's
+ * path (heir-proof.ts); its TTL must not exceed the resigner's, which the
  * record carries, because whoever claims after a `resigned` record naming
  * somebody else waits that long: the heir may have led without a claim.
  *

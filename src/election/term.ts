@@ -7,7 +7,7 @@ import { Listeners } from '../core/listeners.js';
 import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
-import type { CandidateReads } from './candidates.js';
+import type { Candidate, CandidateReads } from './candidates.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { encodeTermRecord, termRecordKey } from './term-record.js';
 
@@ -109,6 +109,8 @@ export class Term {
   #resigning: Promise<void> | null = null;
   /** Created on the first watch failure only: most terms never need one. */
   #backoff: Backoff | null = null;
+  /** The candidate next in line at the last confirmation: whom a resignation names heir (a hint its txn checks). */
+  #heirHint: Candidate | null = null;
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or
@@ -138,7 +140,18 @@ export class Term {
       this.end(lease.signal.reason);
       return;
     }
-    this.#stopConfirming = deps.confirmations.add(this);
+    this.#stopConfirming = deps.confirmations.add({
+      key,
+      token,
+      lease,
+      queue: deps.reads,
+      confirmed: (until, next) => {
+        this.#heirHint = next;
+        this.confirmed(until);
+      },
+      lost: (reason) => this.lost(reason),
+      resign: () => this.resign(),
+    });
     this.#offBeforeRevoke = lease.onBeforeRevoke(() => this.#resignBeforeRevoke());
     this.#armDeadline();
     // The key watch is created on the next turn of the event loop, so that the term reaches its caller (a
@@ -344,54 +357,47 @@ export class Term {
    * The guarded delete that also marks the term record `resigned` (sent only
    * once the term has ended locally), naming the candidate next in line as
    * heir when one is known: that candidate may then lead at once, without a
-   * write of its own (take-over.ts). The heir comes from a serializable read —
-   * a hint, so the txn holds only if that key still stands with its create
-   * revision; if it does not, the resignation is sent again without an heir.
+   * request of its own (take-over.ts). Who is next comes from the term's last
+   * confirmation, or else from a serializable read: a hint either way, so the
+   * txn holds only if that key still stands with its create revision. If it
+   * does not, the next candidate is read again, and then none is named.
    */
   async #sendResign(): Promise<void> {
-    const next = await this.#reads.next(this.token).catch(() => null); // no hint: the successor claims
-    for (const heir of next ? [next, null] : [null]) {
-      const res = await this.#transport.txn(
-        {
-          compare: [
-            { key: Buffer.from(this.key), target: 'Create', result: 'Equal', create_revision: this.token.toString() },
-            ...(heir === null
-              ? []
-              : [
-                  {
-                    key: Buffer.from(heir.key),
-                    target: 'Create' as const,
-                    result: 'Equal' as const,
-                    create_revision: heir.token.toString(),
-                  },
-                ]),
-          ],
-          success: [
-            { request_delete_range: { key: Buffer.from(this.key) } },
-            {
-              request_put: {
-                key: Buffer.from(termRecordKey(this.#reads.name)),
-                value: Buffer.from(
-                  encodeTermRecord({
-                    state: 'resigned',
-                    token: this.token,
-                    ttlMs: this.lease.ttlSec * 1000,
-                    heir: heir?.token ?? null,
-                  }),
-                ),
-              },
-            },
-          ],
-          failure: [{ request_range: { key: Buffer.from(this.key) } }],
-        },
-        'resign',
-      );
+    const readNext = (): Promise<Candidate | null> => this.#reads.next(this.token).catch(() => null);
+    let heir = this.#heirHint ?? (await readNext());
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.#transport.txn(this.#resignRequest(heir), 'resign');
       if (res.succeeded) break;
       // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
       const own = res.responses[0]?.response_range?.kvs[0];
-      if (own?.create_revision !== this.token.toString()) break;
+      if (heir === null || own?.create_revision !== this.token.toString()) break;
+      heir = attempt === 1 ? await readNext() : null;
     }
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
+  }
+
+  #resignRequest(heir: Candidate | null): etcd.ITxnRequest {
+    const guard = (key: string, token: bigint): etcd.ICompare => ({
+      key: Buffer.from(key),
+      target: 'Create',
+      result: 'Equal',
+      create_revision: token.toString(),
+    });
+    const record = encodeTermRecord({
+      state: 'resigned',
+      token: this.token,
+      ttlMs: this.lease.ttlSec * 1000,
+      heir: heir?.token ?? null,
+    });
+    return {
+      compare:
+        heir === null ? [guard(this.key, this.token)] : [guard(this.key, this.token), guard(heir.key, heir.token)],
+      success: [
+        { request_delete_range: { key: Buffer.from(this.key) } },
+        { request_put: { key: Buffer.from(termRecordKey(this.#reads.name)), value: Buffer.from(record) } },
+      ],
+      failure: [{ request_range: { key: Buffer.from(this.key) } }],
+    };
   }
 
   #assertValid(what: string): void {

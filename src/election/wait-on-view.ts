@@ -14,14 +14,14 @@ export type Follow = (
  * its election, on a leader watch's view of the whole election (`follow`
  * subscribes to it) instead of a watch and a read of its own.
  *
- * Why this is the re-check and not an inference from one event: the view is
+ * Why the view can stand in for a read of the queue, not an inference from one event: the view is
  * the store's candidate set at the revision R it reports (a linearizable read,
  * then every later event without gaps; see LeaderWatch). The view naming our
  * key first at R says exactly what a read at R would: no key older than
  * `token` exists at R. Keys are only ever created at newer revisions, so that
- * stays true for as long as our key exists; from R on, the term's own key
- * watch and lease deadline take over. A failover therefore costs the process
- * the one event its leader watch receives anyway, and no read.
+ * stays true for as long as our key exists. A failover therefore costs the
+ * process the one event its leader watch receives anyway and no read of the
+ * queue; the caller's one read (or claim) after it decides how to take over.
  *
  * Resolves with our candidate and R. Rejects with LEADERSHIP_LOST once the view
  * holds at or after `token` without our key (deleted, or re-created by someone

@@ -6,8 +6,8 @@ import type { WatchHub } from '../transport/watch-hub.js';
 /**
  * Waits for the deletion of a candidate's predecessor (the watch half of
  * concurrency/key.go waitDeletes; herd-free: only the nearest older key is
- * watched). What the deletion means is not decided here: the caller's claim
- * re-checks the queue (take-over.ts), so one delete event never makes a leader.
+ * watched). What the deletion means is not decided here: the caller re-checks
+ * the queue (take-over.ts: a read or a claim), so one delete event never makes a leader.
  *
  * Resolves with the revision of `key`'s deletion at or after `fromRevision`,
  * or with the error that ended the watch without it (the caller re-checks).

@@ -19,7 +19,7 @@ describe('campaign', () => {
     expect(term.isValid()).toBe(true);
   });
 
-  it('is herd-free: each waiter watches only its predecessor, so a resign wakes one waiter', async () => {
+  it('is herd-free: each waiter watches only its predecessor (the next in line also the term record), so a resign wakes one waiter', async () => {
     const leader = await client().election('/herd').campaign('leader');
     const waiters = Array.from({ length: 5 }, () => client());
     const pending = waiters.map((c, i) => c.election('/herd').campaign(`w${i}`));
@@ -29,7 +29,10 @@ describe('campaign', () => {
     const next = await Promise.race(pending);
     expect(next.key).toBe(queue[1]!.key); // the oldest waiter (the waiters joined concurrently: any order)
     const woken = waiters.map((c, i) => c.hub.eventsDelivered - before[i]!);
-    expect(woken.reduce((a, b) => a + b, 0)).toBe(1);
+    // The heir alone: its predecessor's delete and the record naming it (one revision), at most.
+    const wokenOnes = woken.filter((n) => n > 0);
+    expect(wokenOnes).toHaveLength(1);
+    expect(wokenOnes[0]).toBeLessThanOrEqual(2);
     for (const c of waiters) await c.close();
     await Promise.allSettled(pending);
   });

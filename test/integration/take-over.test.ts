@@ -5,6 +5,7 @@ import { CandidateReads } from '../../src/election/candidates.js';
 import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
+import { spyTransport } from './transport-spy.js';
 
 // Taking over (docs/DESIGN.md): after a graceful resignation the successor leads at once; after any
 // other loss of the leader's key — a hand-made delete, a lease etcd revoked early — no candidate
@@ -37,6 +38,38 @@ async function leaderAndSuccessor(n: string): Promise<{ leader: Term; pending: P
   const pending = timed(next.election(n).campaign('b'));
   await queued(next, n, 2);
   return { leader, pending };
+}
+
+/**
+ * A leader whose last confirmation saw a successor that has left since (so the leader's hint is
+ * stale), and a third candidate queued behind the leader now.
+ */
+async function staleHint(n: string): Promise<{
+  leader: Term;
+  thirdToken: bigint;
+  pendingThird: Promise<{ term: Term; at: number }>;
+}> {
+  const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+  const second = fx.client(TTL_SEC);
+  const giveUp = new AbortController();
+  const pendingSecond = second.election(n).campaign('b', { signal: giveUp.signal });
+  pendingSecond.catch(() => undefined);
+  await queued(second, n, 2);
+  // Two confirmations of the leader's key after the second joined: the second is the leader's hint.
+  await new Promise<void>((resolve) => {
+    let seen = 0;
+    const off = leader.onRenewed(() => {
+      if (++seen < 2) return;
+      off();
+      resolve();
+    });
+  });
+  giveUp.abort();
+  await expect(pendingSecond).rejects.toThrow();
+  const third = fx.client(TTL_SEC);
+  const pendingThird = timed(third.election(n).campaign('c'));
+  const [, candidate] = await queued(third, n, 2);
+  return { leader, thirdToken: candidate!.token, pendingThird };
 }
 
 describe('taking over', () => {
@@ -78,25 +111,43 @@ describe('taking over', () => {
     expect(await record(n)).toMatchObject({ state: 'leading', token: term.token });
   });
 
-  it('an heir that is gone by the resignation (a stale hint) is not named: the resignation goes through without one', async () => {
+  it('a stale hint (the next candidate left since the last confirmation): the next one is read again and named', async () => {
     const n = name();
-    const { leader, pending } = await leaderAndSuccessor(n);
-    const [, successor] = await queued(fx.client(TTL_SEC), n, 2);
-    // A member's stale state names a candidate since deleted (the hint read is serializable).
-    const gone = { ...successor!, key: `${n}/gone`, token: successor!.token - 1n };
-    const hint = vi.spyOn(CandidateReads.prototype, 'next').mockResolvedValueOnce(gone);
-    let hinted: number;
+    const { leader, thirdToken, pendingThird } = await staleHint(n);
+    const reads = vi.spyOn(CandidateReads.prototype, 'next');
+    let read: number;
     try {
       await leader.resign();
     } finally {
-      hinted = hint.mock.calls.length;
-      hint.mockRestore();
+      read = reads.mock.calls.length;
+      reads.mockRestore();
     }
-    expect(hinted).toBe(1);
+    expect(read).toBe(1); // after the hint's compare failed
+    const { term } = await pendingThird;
+    expect(term.token).toBe(thirdToken);
+    expect(await record(n)).toEqual({
+      state: 'resigned',
+      token: leader.token,
+      ttlMs: TTL_SEC * 1000,
+      heir: thirdToken,
+    });
+  });
+
+  it('a stale hint and a stale read: the resignation goes through naming no heir, and the successor claims', async () => {
+    const n = name();
+    const { leader, thirdToken, pendingThird } = await staleHint(n);
+    // A member's stale state shows a candidate since deleted (the read is serializable).
+    const gone = { key: `${n}/gone`, token: thirdToken - 1n, modRevision: 0n, leaseId: 0n, value: '' };
+    const reads = vi.spyOn(CandidateReads.prototype, 'next').mockResolvedValue(gone);
+    try {
+      await leader.resign();
+    } finally {
+      reads.mockRestore();
+    }
     expect(await fx.raw.get(leader.key).string()).toBeNull();
-    // Not named, the successor claimed (the revision it was confirmed at); the resignation just before shows no heir.
-    const { term } = await pending;
+    const { term } = await pendingThird;
     expect(await record(n)).toMatchObject({ state: 'leading', token: term.token, holdMs: 0 });
+    // The resignation, just before the claim, named nobody.
     const before = await fx.raw
       .get(termRecordKey(n))
       .revision((term.confirmedAt - 1n).toString())
@@ -107,6 +158,34 @@ describe('taking over', () => {
       ttlMs: TTL_SEC * 1000,
       heir: null,
     });
+  });
+
+  it('the named heir leads on the record alone, with no request, when its delete event is late', async () => {
+    const n = name();
+    const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+    const next = fx.client(TTL_SEC);
+    // The watch of the predecessor's key never delivers (a lagging member): only the record can elect it.
+    const hub = next.hub as unknown as { watch: typeof next.hub.watch };
+    const watch = hub.watch.bind(next.hub);
+    hub.watch = (target, handlers) => (target.deletesOnly ? { cancel: () => undefined } : watch(target, handlers));
+    const spy = spyTransport(next);
+    try {
+      const pending = timed(next.election(n).campaign('b'));
+      await queued(next, n, 2);
+      const before = spy.calls.length;
+      const resignedAt = performance.now();
+      await leader.resign();
+      const { term, at } = await pending;
+      // Nothing but, perhaps, its session's renewal-time confirmation of its key (the proof it leads on).
+      expect(spy.calls.slice(before).filter((c) => c.what !== 'confirm leader keys')).toEqual([]);
+      expect(at - resignedAt).toBeLessThan((TTL_SEC * 1000) / 2);
+      expect(term.isValid()).toBe(true);
+      const res = await fx.raw.get(termRecordKey(n)).exec();
+      expect(term.confirmedAt).toBe(BigInt(res.kvs[0]!.mod_revision)); // the resignation's revision
+    } finally {
+      spy.restore();
+      hub.watch = watch;
+    }
   });
 
   it('a named heir with a longer TTL than its predecessor claims before leading (still at once)', async () => {

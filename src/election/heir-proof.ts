@@ -1,0 +1,143 @@
+import type { Clock } from '../core/clock.js';
+import type { Deadline, Lease } from '../session/lease.js';
+import { toBigInt } from '../transport/keys.js';
+import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import type { ConfirmedKey, TermConfirmations } from './term-confirmations.js';
+import { isHeir } from './term-record.js';
+
+/**
+ * What lets the candidate next in line take over from a graceful resignation
+ * with no request at all: the record that names it heir arrives on a watch,
+ * and the deadline it leads with is already proven.
+ *
+ * The proof: the lease's deadline as it stood before a linearizable read (the
+ * join, then the session's confirmation after each renewal) that found our key.
+ * That read took effect after its send and before our key's deletion, whenever
+ * etcd deletes it, so the deadline ends less than one TTL after the deletion —
+ * the same rule as a term's (term-confirmations.ts), and what a successor that
+ * finds the record naming us waits out (term-record.ts, `previousHolder`).
+ *
+ * The watch: the resign txn that names us heir was applied only while our key
+ * stood, and at its revision we were first (docs/DESIGN.md, "Taking over"), so
+ * its event alone says that nobody else may lead until our key is gone; no
+ * read of the queue is needed. A watch on a lagging member only delivers that
+ * later: the proven deadline is checked when it arrives.
+ */
+export class HeirProof implements ConfirmedKey {
+  readonly key: string;
+  readonly token: bigint;
+  readonly lease: Lease;
+  #until: Deadline | null;
+
+  constructor(key: string, token: bigint, lease: Lease, proven: Deadline | null) {
+    this.key = key;
+    this.token = token;
+    this.lease = lease;
+    this.#until = proven;
+  }
+
+  confirmed(until: Deadline): void {
+    if (this.#until === null || until.mono > this.#until.mono) this.#until = until;
+  }
+
+  lost(): void {
+    this.#until = null; // the wait learns of it on its own (its place, its key)
+  }
+
+  resign(): Promise<void> {
+    return Promise.resolve(); // not leading: the campaign leaves the queue by itself
+  }
+
+  /** The proven deadline if it is still ahead on both clocks, else null. */
+  validAt(clock: Clock): Deadline | null {
+    const until = this.#until;
+    if (!until || !this.lease.isLive()) return null;
+    return clock.now() < until.mono && clock.wallNow() < until.wall ? until : null;
+  }
+}
+
+/**
+ * Watches the term record from `fromRevision` for a resignation that names
+ * the candidate `token` heir within its TTL (`isHeir`). `named` resolves with
+ * that record's revision; it never rejects (a failed watch just never names:
+ * the caller's other path, the delete event and a read, still runs).
+ */
+export function watchNaming(
+  hub: WatchHub,
+  recordKey: string,
+  fromRevision: bigint,
+  token: bigint,
+  ttlMs: number,
+): { readonly named: Promise<bigint>; cancel(): void } {
+  let handle: WatchHandle | null = null;
+  const named = new Promise<bigint>((resolve) => {
+    handle = hub.watch(
+      { key: Buffer.from(recordKey), startRevision: fromRevision },
+      {
+        onEvents: (events) => {
+          for (const event of events) {
+            if (event.type === 'Put' && isHeir(event.kv.value.toString(), token, ttlMs)) {
+              handle?.cancel();
+              resolve(toBigInt(event.kv.mod_revision));
+              return;
+            }
+          }
+        },
+        onEnd: () => undefined,
+      },
+    );
+  });
+  return { named, cancel: () => handle?.cancel() };
+}
+
+/**
+ * A waiting candidate that is next in line: its proof, kept by the session's
+ * confirmations, and the watch for the record that names it. `stop()` ends both.
+ */
+export class Heir {
+  readonly #proof: HeirProof;
+  readonly #naming: { readonly named: Promise<bigint>; cancel(): void };
+  readonly #unregister: () => void;
+  #spent = false;
+
+  constructor(
+    deps: { readonly hub: WatchHub; readonly confirmations: TermConfirmations },
+    recordKey: string,
+    candidate: { readonly key: string; readonly token: bigint; readonly lease: Lease },
+    proven: Deadline | null,
+    fromRevision: bigint,
+  ) {
+    const { key, token, lease } = candidate;
+    this.#proof = new HeirProof(key, token, lease, proven);
+    this.#unregister = deps.confirmations.add(this.#proof);
+    this.#naming = watchNaming(deps.hub, recordKey, fromRevision, token, lease.ttlSec * 1000);
+  }
+
+  /**
+   * Races `step` with the record naming us: the step's result, or the named
+   * revision — once; after that `step` alone (its rejection is the caller's,
+   * a step that loses the race is left to settle unobserved).
+   */
+  async race<T>(step: Promise<T>): Promise<{ readonly done: T } | { readonly named: bigint }> {
+    if (this.#spent) return { done: await step };
+    const result = await Promise.race([
+      step.then((done) => ({ done })),
+      this.#naming.named.then((named) => ({ named })),
+    ]);
+    if ('named' in result) {
+      this.#spent = true;
+      step.catch(() => undefined);
+    }
+    return result;
+  }
+
+  /** The deadline to lead with now, from the proof, or null if it has run out. */
+  provenUntil(clock: Clock): Deadline | null {
+    return this.#proof.validAt(clock);
+  }
+
+  stop(): void {
+    this.#naming.cancel();
+    this.#unregister();
+  }
+}
