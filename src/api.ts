@@ -2,6 +2,7 @@
 export { locked } from './locked/locker.js';
 export type { Locker, LockerOptions, NodeOptions } from './locked/locker.js';
 export { LockedNode } from './locked/node.js';
+export type { LockedNodeEvents } from './locked/node.js';
 export { encodeData, decodeData, SEPARATOR } from './locked/data.js';
 export { LockedClient } from './client.js';
 export type { ClientOptions, ConnectionOptions } from './client.js';

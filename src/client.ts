@@ -4,7 +4,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { parseEndpoints } from './core/endpoints.js';
 import { resolveTiming, type Timing, type TimingOptions } from './core/options.js';
 import { Semaphore } from './core/semaphore.js';
-import { describe, knownKeys } from './core/validate.js';
+import { describe, electionName, knownKeys, ttlSeconds } from './core/validate.js';
 import { Election } from './election/election.js';
 import { TermConfirmations } from './election/term-confirmations.js';
 import { TrackerRegistry } from './election/tracker-registry.js';
@@ -64,6 +64,7 @@ export function connect(
   const { tls, auth } = options;
   const useTls = parsed.tls || tls?.ca !== undefined || tls?.cert !== undefined || tls?.key !== undefined;
   const pem = (v: Buffer | string | undefined): Buffer | undefined => (v === undefined ? undefined : Buffer.from(v));
+  if (tls !== undefined) checkTls(tls);
   if (
     auth !== undefined &&
     (typeof auth.username !== 'string' || auth.username === '' || typeof auth.password !== 'string')
@@ -101,6 +102,28 @@ export function connect(
   return { client, owned: true };
 }
 
+const TLS_KEYS = ['ca', 'cert', 'key'];
+
+function checkTls(tls: unknown): void {
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+    throw new TypeError(`tls must be an object { ca?, cert?, key? } of PEM strings or Buffers, got ${describe(tls)}`);
+  }
+  knownKeys('tls', tls, TLS_KEYS);
+  for (const [field, value] of Object.entries(tls)) {
+    if (value !== undefined && typeof value !== 'string' && !Buffer.isBuffer(value)) {
+      throw new TypeError(`tls.${field} must be a PEM string or a Buffer, got ${describe(value)}`);
+    }
+  }
+}
+
+function checkClock(clock: unknown): Clock {
+  const methods = ['now', 'wallNow', 'setTimer', 'afterPendingIo'] as const;
+  if (typeof clock !== 'object' || clock === null || methods.some((m) => typeof (clock as Clock)[m] !== 'function')) {
+    throw new TypeError(`clock must be an object with ${methods.join(', ')} methods, got ${describe(clock)}`);
+  }
+  return clock as Clock;
+}
+
 /**
  * The core's entry point: one etcd connection, one multiplexed watch stream,
  * and the sessions and elections made on them.
@@ -136,15 +159,18 @@ export class LockedClient {
     }
     knownKeys('LockedClient options', options, KNOWN);
     this.timing = resolveTiming(options);
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock === undefined ? systemClock : checkClock(options.clock);
     const { client, owned } = connect(options.endpoints, options, this.timing.requestTimeoutMs);
     this.transport = new Transport(client, owned, { requestTimeoutMs: this.timing.requestTimeoutMs });
     this.hub = new WatchHub(this.transport);
   }
 
-  /** A new session (one lease) with this client's timing, or another TTL. */
+  /** A new session (one lease) with this client's timing, or another TTL (same rules as `ttl`). */
   session(ttlSec: number = this.timing.ttlSec): Session {
-    const timing = ttlSec === this.timing.ttlSec ? this.timing : resolveTiming({ ...this.timing, ttl: ttlSec });
+    const timing =
+      ttlSec === this.timing.ttlSec
+        ? this.timing
+        : resolveTiming({ ...this.timing, ttl: ttlSeconds('session ttlSec', ttlSec) }, 'session');
     const session = new Session(this.#transportFor(ttlSec), { ...timing, clock: this.clock });
     // A keepalive failure hints that connections are in trouble: make the watch stream prove itself.
     session.errors.add(() => this.hub.probe());
@@ -152,8 +178,17 @@ export class LockedClient {
     return session;
   }
 
-  /** An election on `name`, campaigning with `session` (default: a session shared by this client's elections). */
-  election(name: string, session: Session = this.#defaultSession()): Election {
+  /**
+   * An election on `name` (non-empty, no trailing "/": its keys live under
+   * `name + "/"`), campaigning with `session` (default: a session shared by
+   * this client's elections).
+   */
+  election(name: string, session?: Session): Election {
+    electionName('election name', name);
+    if (session !== undefined && !(session instanceof Session)) {
+      throw new TypeError(`election session must be a Session from client.session(), got ${describe(session)}`);
+    }
+    session ??= this.#defaultSession();
     const transport = this.#transportFor(session.ttlSec);
     let confirmations = this.#confirmations.get(session);
     if (!confirmations) {

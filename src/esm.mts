@@ -1,7 +1,14 @@
-import cjs from './index.js';
+/**
+ * The ESM entry. The default export is the object `require('locked')` returns
+ * (the seed's function carrying the API); the named exports are the same
+ * classes and functions, read from the same CommonJS modules (one copy of
+ * each). Named one by one, so that CommonJS's `__esModule` marker is not
+ * exported; test/types/run.mjs checks that both entries export the same names.
+ */
+import locked from './index.js';
 
-export default cjs.locked;
-export const {
+export default locked;
+export {
   locked,
   LockedNode,
   encodeData,
@@ -15,5 +22,5 @@ export const {
   deadlineFrom,
   LockedError,
   isLockedError,
-} = cjs;
+} from './api.js';
 export type * from './api.js';

@@ -1,7 +1,9 @@
 /**
  * `const locked = require('locked')` is the seed's function; the rest of the
- * API hangs off it (`locked.LockedClient`, `locked.LockedError`, …) and is
- * also exported by name for ESM (`import locked, { LockedClient } from 'locked'`).
+ * API hangs off it (`locked.LockedClient`, `locked.LockedError`, …), and its
+ * types are reachable by name (`locked.NodeOptions`, or
+ * `import type { NodeOptions } from 'locked'`). The ESM entry (esm.mts) makes
+ * this same object its default export and re-exports api.ts by name.
  */
 import * as api from './api.js';
 
@@ -9,6 +11,39 @@ function locked(...args: Parameters<typeof api.locked>): ReturnType<typeof api.l
   return api.locked(...args);
 }
 
-const entry = Object.assign(locked, api, { default: locked });
+// `export =` of a function can carry named types only through a namespace merged with it; its
+// aliases also put the values on the function (`satisfies` below keeps the list complete).
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace locked {
+  export import locked = api.locked;
+  export import LockedNode = api.LockedNode;
+  export import encodeData = api.encodeData;
+  export import decodeData = api.decodeData;
+  export import SEPARATOR = api.SEPARATOR;
+  export import LockedClient = api.LockedClient;
+  export import Election = api.Election;
+  export import Term = api.Term;
+  export import Session = api.Session;
+  export import Lease = api.Lease;
+  export import deadlineFrom = api.deadlineFrom;
+  export import LockedError = api.LockedError;
+  export import isLockedError = api.isLockedError;
 
-export = entry;
+  export type Locker = api.Locker;
+  export type LockerOptions = api.LockerOptions;
+  export type NodeOptions = api.NodeOptions;
+  export type LockedNodeEvents = api.LockedNodeEvents;
+  export type ClientOptions = api.ClientOptions;
+  export type ConnectionOptions = api.ConnectionOptions;
+  export type CampaignOptions = api.CampaignOptions;
+  export type Candidate = api.Candidate;
+  export type LeaderTracker = api.LeaderTracker;
+  export type LockedErrorCode = api.LockedErrorCode;
+  export type TimingOptions = api.TimingOptions;
+}
+
+// `default` for consumers compiled without interop (`require('locked').default`). The `satisfies`
+// fails to compile when a value api.ts exports is missing from the namespace.
+Object.assign(locked, { default: locked }) satisfies Record<keyof typeof api, unknown>;
+
+export = locked;

@@ -1,4 +1,5 @@
 import { LockedError } from '../errors.js';
+import { MAX_TIMER_MS } from './validate.js';
 
 /** Rejects with the signal's reason (or an ABORTED LockedError) when `signal` aborts first. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -41,21 +42,34 @@ export function whenAborted(...signals: AbortSignal[]): Promise<void> {
   });
 }
 
-/** Waits `ms`, or less if `signal` aborts (then rejects with its reason). */
+/**
+ * Waits `ms`, or less if `signal` aborts (then rejects with its reason). A wait
+ * longer than a Node timer holds (MAX_TIMER_MS; a longer timer fires at once)
+ * is made of several timers: a hold-off read from etcd's term record is not ours
+ * to bound.
+ */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
       return;
     }
+    let left = ms;
+    let handle: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => {
       clearTimeout(handle);
       reject(abortReason(signal as AbortSignal));
     };
-    const handle = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const arm = (): void => {
+      const step = Math.min(left, MAX_TIMER_MS);
+      left -= step;
+      handle = setTimeout(() => {
+        if (left > 0) return arm();
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, step);
+    };
+    arm();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import { classify } from '../transport/classify.js';
 import { LockedError } from '../errors.js';
+import { describe, knownKeys } from '../core/validate.js';
 import type { Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
 import { candidateKey } from '../transport/keys.js';
@@ -45,6 +46,21 @@ export interface CampaignOptions {
   readonly tracker?: LeaderTracker;
 }
 
+const CAMPAIGN_KEYS = ['signal', 'tracker'];
+
+/** The caller's mistakes in `campaign(value, options)`, as TypeErrors naming the field (a tracker's are checked in campaign). */
+function checkCampaign(value: unknown, options: unknown): void {
+  if (typeof value !== 'string') throw new TypeError(`campaign value must be a string, got ${describe(value)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`campaign options must be an object, got ${describe(options)}`);
+  }
+  knownKeys('campaign options', options, CAMPAIGN_KEYS);
+  const { signal } = options as { signal?: unknown };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`campaign options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+}
+
 /**
  * One election on etcd, in the key layout of etcd's concurrency.Election (so
  * `etcdctl elect` and Go programs queue with us): the election `name` is a key
@@ -77,6 +93,7 @@ export class Election {
    * bounded per client (admission): a campaign may wait for its turn to join.
    */
   async campaign(value: string, options: CampaignOptions = {}): Promise<Term> {
+    checkCampaign(value, options);
     const { signal, tracker } = options;
     if (tracker !== undefined && !this.#deps.trackers.follows(tracker, this.name)) {
       throw new LockedError(
@@ -273,6 +290,7 @@ export class Election {
     fn: (signal: AbortSignal, term: Term) => Promise<T> | T,
     options: CampaignOptions = {},
   ): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError(`withLeadership: fn must be a function, got ${describe(fn)}`);
     const term = await this.campaign(value, options);
     const onAbort = (): void => term.end('aborted by the caller');
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -2,7 +2,7 @@ import type * as etcd from 'etcd3';
 import { LockedClient, isEtcd3Client, type ConnectionOptions } from '../client.js';
 import { parseEndpoints } from '../core/endpoints.js';
 import type { TimingOptions } from '../core/options.js';
-import { describe, knownKeys, nonEmptyString, optionalBoolean, positiveSeconds } from '../core/validate.js';
+import { describe, electionName, knownKeys, optionalBoolean, ttlSeconds } from '../core/validate.js';
 import { DEFAULT_TTL_SEC, resolveTiming } from '../core/options.js';
 import type { Session } from '../session/session.js';
 import { checkDataSize, checkId, encodeData, valueToString } from './data.js';
@@ -19,7 +19,7 @@ export interface NodeOptions {
   path?: string;
   /** This node's value: a string or a finite number. Default ''. */
   value?: string | number;
-  /** Lease TTL in seconds (> 0). Default 10. Renewed every ttl/3. */
+  /** Lease TTL in seconds (> 0, at most 2,147,483). Default 10. Renewed every ttl/3. */
   ttl?: number;
   /** The seed stopped for good on the first error; true restores that. Default false: keep trying. */
   stopOnError?: boolean;
@@ -106,13 +106,11 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
       path = opts.path;
     }
     knownKeys('node options', opts, NODE_KEYS);
-    const name = nonEmptyString('path', path);
-    if (name.endsWith('/'))
-      throw new TypeError(`path must not end with "/" (keys live under path + "/"), got ${describe(name)}`);
+    const name = electionName('path', path);
     const id = opts.id === undefined || opts.id === '' ? generateId() : checkId('id', opts.id);
     const value = opts.value ?? '';
     checkDataSize('value', encodeData(id, valueToString('value', value)));
-    const ttlSec = opts.ttl === undefined ? DEFAULT_TTL_SEC : positiveSeconds('ttl', opts.ttl);
+    const ttlSec = opts.ttl === undefined ? DEFAULT_TTL_SEC : ttlSeconds('ttl', opts.ttl);
     resolveTiming({ ...client.timing, ttl: ttlSec }, 'node options'); // the ttl must leave room for the margin
     const stopOnError = optionalBoolean('stopOnError', opts.stopOnError, false);
     const bindSession = bind(name, ttlSec);

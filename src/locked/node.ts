@@ -37,6 +37,22 @@ interface LeaderView {
   readonly token: bigint;
 }
 
+/** A node's events and their listeners' arguments (the seed's): `node.on('change', (value, leaderid) => …)`. */
+export interface LockedNodeEvents {
+  /** On every node, when the leader or its value changes (also when a node first learns the leader). */
+  change: [value: string, leaderid: string];
+  /** On the node that won, once per term. */
+  select: [value: string, leaderid: string];
+  /** Exactly once after each `select`. */
+  deselect: [];
+  /** On the leader, at each successful lease renewal. */
+  refresh: [value: string, leaderid: string];
+  /** On every node, at each successful renewal of its own lease while a leader is known. */
+  ping: [value: string, leaderid: string];
+  /** Connection and request failures; emitted only while a listener is registered. */
+  error: [err: LockedError];
+}
+
 /**
  * The seed's node, on the election core. Events, with the seed's arguments:
  * `change(value, leaderid)` when the leader or its value changes (on every
@@ -46,7 +62,7 @@ interface LeaderView {
  * `error(err)` only when a listener is registered. After errors the node keeps
  * trying unless `stopOnError` restores the seed's behaviour.
  */
-export class LockedNode extends EventEmitter {
+export class LockedNode extends EventEmitter<LockedNodeEvents> {
   readonly #config: NodeConfig;
   #value: string | number;
   #state: NodeState = { kind: 'idle' };
@@ -290,9 +306,10 @@ export class LockedNode extends EventEmitter {
    * node's state mid-transition, so its exception is rethrown on the next tick:
    * it still reaches `uncaughtException`, as with any EventEmitter.
    */
-  #emit(event: string, ...args: unknown[]): void {
+  #emit<E extends keyof LockedNodeEvents>(event: E, ...args: LockedNodeEvents[E]): void {
     try {
-      this.emit(event, ...args);
+      // Typed by this method's signature; Node's emit type cannot follow a generic event name.
+      (this as EventEmitter).emit(event, ...args);
     } catch (err) {
       process.nextTick(() => {
         throw err;

@@ -1,4 +1,4 @@
-import type { LockedNode } from '../../src/api.js';
+import type { LockedNode, LockedNodeEvents } from '../../src/api.js';
 
 export interface RecordedEvent {
   readonly node: string;
@@ -11,7 +11,10 @@ export interface RecordedEvent {
 export class EventLog {
   readonly events: RecordedEvent[] = [];
 
-  constructor(nodes: LockedNode[], names = ['change', 'select', 'deselect', 'refresh', 'ping', 'error']) {
+  constructor(
+    nodes: LockedNode[],
+    names: readonly (keyof LockedNodeEvents)[] = ['change', 'select', 'deselect', 'refresh', 'ping', 'error'],
+  ) {
     for (const node of nodes) {
       for (const event of names) {
         node.on(event, (...args: unknown[]) => {
