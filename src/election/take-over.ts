@@ -81,7 +81,8 @@ export async function takeTurn(
   // Ends what this turn started and did not finish (a wait that lost a race, the heir's watch).
   const scope = new AbortController();
   const onAbort = (): void => scope.abort(abortReason(signal));
-  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   const made: { heir: Heir | null } = { heir: null }; // at most one per turn, made when first next in line
   try {
     return await turn(ctx, lease, key, token, joined, scope.signal, (place, proven) => {
