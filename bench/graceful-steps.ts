@@ -1,5 +1,5 @@
 /**
- * `npm run bench:steps [-- --runs=N]`: where the time of locked's graceful
+ * `npm run bench:steps [-- --runs=N --ttl=S]`: where the time of locked's graceful
  * handover goes across processes. Three candidate processes of the seed facade
  * on a local 3-member etcd this script starts; in each run the leader's process
  * calls `stop()` and every process records (bench/candidates/steps.ts) when its
@@ -92,6 +92,8 @@ function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: numbe
 async function main(): Promise<void> {
   const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
   if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
+  const ttlSec = Number(process.argv.find((a) => a.startsWith('--ttl='))?.slice(6) ?? 5);
+  if (!(Number.isInteger(ttlSec) && ttlSec >= 1)) throw new RangeError(`--ttl must be a whole number of seconds ≥ 1`);
   const wire = process.argv.includes('--wire');
   process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
   const load = new LoadSampler();
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     const pool = await fleet.spawn('locked', cluster.endpoints, 3);
     const byWho = new Map(pool.map((c) => [c.who, c]));
     for (let run = 0; run < runs; run++) {
-      await fleet.join(pool, { name: `/bench/steps/${process.pid}/${run}`, ttlSec: 5, value: 'locked' });
+      await fleet.join(pool, { name: `/bench/steps/${process.pid}/${run}`, ttlSec, value: 'locked' });
       const mine = (e: Entry): boolean => byWho.has(e.who);
       const elected = (e: Entry): boolean => mine(e) && e.report.ev === 'elected';
       const startMark = fleet.mark();
@@ -192,7 +194,11 @@ async function main(): Promise<void> {
     "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it reads no queue (a step that did not happen in a run is not counted in its row). Then one linearizable read-only txn confirms its key and reads the election's term record (docs/DESIGN.md, \"Taking over\"): the leaver's `resign` named it heir there, so it leads at once, with no write (a claim is made only when it was not named).",
     '',
     ...(capture ? wireSection(wireRuns.map((r) => handoverOnWire(segments, r))) : []),
-    machineMarkdown(machine(), load.stop(), `npm run bench:steps -- --runs=${runs}${wire ? ' --wire' : ''}`),
+    machineMarkdown(
+      machine(),
+      load.stop(),
+      `npm run bench:steps -- --runs=${runs} --ttl=${ttlSec}${wire ? ' --wire' : ''}`,
+    ),
     '',
   ].join('\n');
   writeFileSync(join(RESULTS, 'graceful-steps.md'), md);
