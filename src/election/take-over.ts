@@ -85,7 +85,7 @@ export async function takeTurn(
   else signal.addEventListener('abort', onAbort, { once: true });
   const made: { heir: Heir | null } = { heir: null }; // at most one per turn, made when first next in line
   try {
-    return await turn(ctx, lease, key, token, joined, scope.signal, (place, proven) => {
+    return await turn(ctx, { lease, key, token }, joined, scope.signal, (place, proven) => {
       if (!made.heir && nextInLine(place)) {
         made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, place.revision + 1n);
       }
@@ -98,16 +98,20 @@ export async function takeTurn(
   }
 }
 
+/** The turn of a named heir: no wait, the resigner had ended. */
+function heirTurn(until: Deadline, revision: bigint): Turn {
+  return { until, revision, previous: { kind: 'resigned' }, heldMs: 0 };
+}
+
 /** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
 function nextInLine(place: Position): boolean {
   return place.older !== null && place.first !== null && place.older.key === place.first.key;
 }
 
+/** The turn's steps (takeTurn's contract), with `heirAt` making the next-in-line candidate's Heir once. */
 async function turn(
   ctx: TurnContext,
-  lease: Lease,
-  key: string,
-  token: bigint,
+  { lease, key, token }: { readonly lease: Lease; readonly key: string; readonly token: bigint },
   joined: { readonly position: Position; readonly provenUntil: Deadline },
   signal: AbortSignal,
   heirAt: (place: Position, proven: Deadline | null) => Heir | null,
@@ -121,7 +125,7 @@ async function turn(
   /** The turn of the heir a resignation named at `revision`, on its proven deadline (null if that ran out). */
   const named = (heir: Heir | null, revision: bigint): Turn | null => {
     const until = heir?.provenUntil(ctx.clock);
-    return until ? { until, revision, previous: { kind: 'resigned' }, heldMs: 0 } : null;
+    return until ? heirTurn(until, revision) : null;
   };
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
@@ -166,9 +170,7 @@ async function turn(
           proven = untilRead;
           continue;
         }
-        if (isHeir(seen.record, token, ttlMs)) {
-          return { until: untilRead, revision: seen.revision, previous: { kind: 'resigned' }, heldMs: 0 };
-        }
+        if (isHeir(seen.record, token, ttlMs)) return heirTurn(untilRead, seen.revision);
       }
       const until = lease.provenUntil(); // before the claim: keepalives sent before it
       const release = await ctx.admission.acquire(signal);
