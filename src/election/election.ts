@@ -111,7 +111,7 @@ export class Election {
     claims.add(this.name);
     let term: Term | undefined;
     try {
-      term = await this.#campaignWithRetry(value, signal, tracker !== undefined);
+      term = await this.#campaignWithRetry(value, signal, tracker);
       return term;
     } finally {
       if (!term) claims.delete(this.name);
@@ -125,7 +125,11 @@ export class Election {
    * deadline, an unreachable member) is retried after a jittered backoff. Both
    * at most `CAMPAIGN_ATTEMPTS` times in all, then the error is the caller's.
    */
-  async #campaignWithRetry(value: string, signal: AbortSignal | undefined, onView: boolean): Promise<Term> {
+  async #campaignWithRetry(
+    value: string,
+    signal: AbortSignal | undefined,
+    tracker: LeaderTracker | undefined,
+  ): Promise<Term> {
     const backoff = new Backoff(100, 1000);
     for (let attempt = 1; ; attempt++) {
       // Admission first, while a waiting campaign holds little: its slot is given back after the join.
@@ -133,7 +137,7 @@ export class Election {
       let lease: Lease | null = null;
       try {
         lease = await this.#session.lease(signal);
-        return await this.#campaignOn(lease, value, signal, release, onView);
+        return await this.#campaignOn(lease, value, signal, release, tracker);
       } catch (err) {
         release();
         if (signal?.aborted) throw err;
@@ -148,14 +152,15 @@ export class Election {
 
   /**
    * One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined.
-   * `onView`: wait on the election's shared leader watch rather than on the predecessor's key.
+   * With the caller's `tracker`: wait on the election's shared leader watch rather than on the predecessor's
+   * key, and the term names its heir from that view when it resigns.
    */
   async #campaignOn(
     lease: Lease,
     value: string,
     signal: AbortSignal | undefined,
     admitted: () => void,
-    onView: boolean,
+    tracker: LeaderTracker | undefined,
   ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
@@ -174,7 +179,7 @@ export class Election {
           driftRate,
           admission,
           confirmations,
-          ...(onView ? { follow: (onLeader, onError) => this.track(onLeader, onError) } : {}),
+          ...(tracker ? { follow: (onLeader, onError) => this.track(onLeader, onError) } : {}),
         },
         lease,
         key,
@@ -184,7 +189,7 @@ export class Election {
       );
       if (scope.aborted) throw abortReason(scope);
       const term = new Term(
-        { transport, hub, reads: this.#reads, clock, confirmations },
+        { transport, hub, reads: this.#reads, clock, confirmations, ...(tracker ? { view: tracker } : {}) },
         key,
         token,
         value,

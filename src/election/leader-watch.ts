@@ -58,6 +58,19 @@ export class LeaderWatch {
     return this.#candidates.get(key);
   }
 
+  /**
+   * The candidate next in line after `token` in the view (the oldest key
+   * created after it), null if none; undefined before the first read. A hint
+   * (the view may lag the store by a watch delivery): whoever acts on it must
+   * guard on the key's create revision, as a resignation naming an heir does.
+   */
+  after(token: bigint): Candidate | null | undefined {
+    if (this.#reported === undefined) return undefined;
+    let next: Candidate | null = null;
+    for (const c of this.#candidates.values()) if (c.token > token && (!next || c.token < next.token)) next = c;
+    return next;
+  }
+
   /** True after `close()`, or once the client was closed under it. */
   get closed(): boolean {
     return this.#closed;

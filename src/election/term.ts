@@ -9,6 +9,7 @@ import type { Transport } from '../transport/transport.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import type { TermConfirmations } from './term-confirmations.js';
+import type { LeaderTracker } from './tracker-registry.js';
 import { encodeTermRecord, termRecordKey } from './term-record.js';
 
 /** What a term needs from its election. */
@@ -18,6 +19,12 @@ export interface TermDeps {
   readonly reads: CandidateReads;
   readonly clock: Clock;
   readonly confirmations: TermConfirmations;
+  /**
+   * A view of the election the caller keeps anyway (the seed facade's leader
+   * watch): at resignation, its candidate next in line is the heir hint, with
+   * no read and no wait for a renewal's confirmation.
+   */
+  readonly view?: Pick<LeaderTracker, 'after'>;
 }
 
 /* eslint-disable @typescript-eslint/unbound-method -- the native accessors are called with an explicit receiver */
@@ -111,6 +118,7 @@ export class Term {
   #backoff: Backoff | null = null;
   /** The candidate next in line at the last confirmation: whom a resignation names heir (a hint its txn checks). */
   #heirHint: Candidate | null = null;
+  readonly #view: Pick<LeaderTracker, 'after'> | undefined;
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or
@@ -129,6 +137,7 @@ export class Term {
     this.#hub = deps.hub;
     this.#reads = deps.reads;
     this.#clock = deps.clock;
+    this.#view = deps.view;
     this.key = key;
     this.token = token;
     this.#value = value;
@@ -357,14 +366,16 @@ export class Term {
    * The guarded delete that also marks the term record `resigned` (sent only
    * once the term has ended locally), naming the candidate next in line as
    * heir when one is known: that candidate may then lead at once, without a
-   * request of its own (take-over.ts). Who is next comes from the term's last
-   * confirmation, or else from a serializable read: a hint either way, so the
+   * request of its own (take-over.ts). Who is next comes from the caller's view
+   * of the election (TermDeps.view), else from the term's last confirmation, or
+   * else from a serializable read: a hint every way, so the
    * txn holds only if that key still stands with its create revision. If it
    * does not, the next candidate is read again, and then none is named.
    */
   async #sendResign(): Promise<void> {
     const readNext = (): Promise<Candidate | null> => this.#reads.next(this.token).catch(() => null);
-    let heir = this.#heirHint ?? (await readNext());
+    const seen = this.#view?.after(this.token); // null: the view holds no one after us, so we name no heir
+    let heir = seen !== undefined ? seen : (this.#heirHint ?? (await readNext()));
     for (let attempt = 1; ; attempt++) {
       const res = await this.#transport.txn(this.#resignRequest(heir), 'resign');
       if (res.succeeded) break;

@@ -9,6 +9,8 @@ export interface LeaderTracker {
   readonly leader: Candidate | null | undefined;
   /** The candidate with `key` as the view now holds it (undefined if absent, or once closed). */
   candidate(key: string): Candidate | undefined;
+  /** The candidate next in line after `token` in the view (LeaderWatch.after); undefined once closed. */
+  after(token: bigint): Candidate | null | undefined;
   /** Stops the callbacks; the shared watch ends with its last subscriber. */
   close(): void;
 }
@@ -85,6 +87,9 @@ export class TrackerRegistry {
       },
       candidate(key) {
         return shared.subscribers.has(subscriber) ? shared.watch.candidate(key) : undefined;
+      },
+      after(token) {
+        return shared.subscribers.has(subscriber) ? shared.watch.after(token) : undefined;
       },
       close() {
         names.delete(tracker);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { LockedClient, type LeaderTracker } from '../../src/api.js';
+import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
 import { onStreams, spyTransport } from './transport-spy.js';
@@ -42,6 +43,30 @@ describe('campaign with a tracker', () => {
     } finally {
       spy.restore();
       tracker.close();
+    }
+  });
+
+  it('a leader that campaigned with a tracker names its heir from the view: no read, even before any renewal', async () => {
+    const n = name();
+    const a = client(30); // no renewal, so no confirmation has told the leader who is next
+    const trackerA = a.election(n).track(() => undefined);
+    const leader = await a.election(n).campaign('a', { tracker: trackerA });
+    const b = client(30);
+    const pending = b.election(n).campaign('b');
+    const [, next] = await queued(b, n, 2);
+    await waitFor("the leader's view holds its successor", () => trackerA.after(leader.token)?.key === next!.key);
+    const spy = spyTransport(a);
+    try {
+      await leader.resign();
+      expect(spy.of('read next candidate')).toEqual([]);
+      const text = await fx.raw.get(termRecordKey(n)).string();
+      expect(text === null ? null : decodeTermRecord(text)).toMatchObject({ state: 'resigned', heir: next!.token });
+      const term = await pending;
+      expect(term.token).toBe(next!.token);
+      await term.resign();
+    } finally {
+      spy.restore();
+      trackerA.close();
     }
   });
 
@@ -173,7 +198,7 @@ describe('campaign with a tracker', () => {
       closed,
       other,
       foreign,
-      { leader: undefined, candidate: () => undefined, close() {} },
+      { leader: undefined, candidate: () => undefined, after: () => undefined, close() {} },
     ];
     for (const tracker of bad) {
       await expect(c.election(n).campaign('x', { tracker })).rejects.toMatchObject({
