@@ -6,26 +6,36 @@ const CONNECTION = `Connection (etcdctl's flags; the environment variable is use
   --cacert FILE        CA bundle to verify etcd's server certificate; turns TLS on (ETCDCTL_CACERT)
   --cert FILE          client certificate for etcd's --client-cert-auth (ETCDCTL_CERT)
   --key FILE           private key of --cert (ETCDCTL_KEY)
+  --insecure-skip-tls-verify
+                       accept any server certificate on TLS connections; for testing only
+                       (ETCDCTL_INSECURE_SKIP_TLS_VERIFY=true)
   --user NAME[:PASS]   etcd user (ETCDCTL_USER); without :PASS the password comes from
                        --password, ETCDCTL_PASSWORD or LOCKED_PASSWORD
   --password PASS      password of --user (prefer the environment: argv is visible to ps)
-  --command-timeout D  deadline of one etcd request, e.g. 5s or 500ms (default 5s)`;
+  --dial-timeout D     give up when no endpoint accepts a connection within D, e.g. 2s
+                       (ETCDCTL_DIAL_TIMEOUT; default 2s for status and resign; run and
+                       observe wait for etcd unless it is given)
+  --command-timeout D  deadline of one etcd request, e.g. 5s or 500ms
+                       (ETCDCTL_COMMAND_TIMEOUT; default 5s)
+  Durations: Go's syntax as etcdctl takes it (500ms, 2s, 1m30s; a bare number is seconds),
+  from 1ms to 596h.`;
 
 export const MAIN_HELP = `locked — leader election on etcd v3, safe under pauses and partitions
 
 Usage:
   locked run     --path P [flags] -- CMD [ARGS...]   run CMD only while leading P
-  locked observe --path P [--json]                   print a line per leader change
-  locked status  --path P [--json]                   show the leader and the queue
+  locked observe --path P [-w json]                  print a line per leader change
+  locked status  --path P [-w json]                  show the leader and the queue
   locked resign  --path P [--token T]                force the current leader to step down
   locked demo    [--duration S] [--timeline F.svg]   a live failover demo on a throwaway etcd
 
-Run "locked COMMAND --help" for a command's flags.
+Run "locked COMMAND --help" for a command's flags; "locked --version" (-v) prints the version.
 
 Exit codes:
   0  success            2  bad flags or arguments      4  authentication or permission denied
   1  etcd failure       3  resign: no such leader      126/127  run: CMD cannot be executed / not found
   run also exits with CMD's own code, or 128+N when CMD (or the runner) ended by signal N.
+  run checks CMD (on PATH, executable) before it campaigns: 126/127 without ever leading.
 `;
 
 export const RUN_HELP = `Usage: locked run --path P [flags] -- CMD [ARGS...]
@@ -61,10 +71,11 @@ ${CONNECTION}
 
 Exit codes: CMD's own code when it exits by itself; 128+N when CMD died of
 signal N, or the runner was stopped by signal N (143 SIGTERM, 130 SIGINT);
-2 bad flags; 4 permission denied; 126/127 CMD cannot be executed / not found.
+1 no connection within --dial-timeout; 2 bad flags; 4 permission denied;
+126/127 CMD cannot be executed / not found (checked on PATH before campaigning).
 `;
 
-export const OBSERVE_HELP = `Usage: locked observe --path P [--json]
+export const OBSERVE_HELP = `Usage: locked observe --path P [-w simple|json]
 
 Prints the leader of election P, then a line each time it changes, until
 SIGINT/SIGTERM. Follows a watch (no polling); after a connection failure it
@@ -75,22 +86,24 @@ JSON lines:  {"time":…,"path":…,"leader":{"id","value","token","key","lease"
 
 Flags:
   --path P             election name, required
-  --json               one JSON object per line
+  -w, --write-out F    simple (default) or json: one JSON object per line (ETCDCTL_WRITE_OUT)
+  --json               the same as -w json
   -h, --help           this help
 
 ${CONNECTION}
 
-Exit codes: 0 after SIGINT/SIGTERM; 2 bad flags.
+Exit codes: 0 after SIGINT/SIGTERM; 1 no connection within --dial-timeout; 2 bad flags.
 `;
 
-export const STATUS_HELP = `Usage: locked status --path P [--json]
+export const STATUS_HELP = `Usage: locked status --path P [-w simple|json]
 
 Shows the leader of election P, its fencing token, and every candidate in the
 order they will lead (one consistent read).
 
 Flags:
   --path P             election name, required
-  --json               one JSON object
+  -w, --write-out F    simple (default) or json: one JSON object (ETCDCTL_WRITE_OUT)
+  --json               the same as -w json
   -h, --help           this help
 
 ${CONNECTION}

@@ -8,6 +8,7 @@ import { exitCodeFor, oneLine } from './client.js';
 import { EXIT } from './exit-codes.js';
 import { MAIN_HELP } from './help.js';
 import { UsageError } from './usage.js';
+import { packageVersion } from './version.js';
 
 type Command = (args: readonly string[]) => Promise<number>;
 
@@ -31,6 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT.USAGE;
     }
     process.stdout.write(MAIN_HELP);
+    return EXIT.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    if (args.length > 0) throw new UsageError(`locked: ${name} takes no arguments, got ${JSON.stringify(args[0])}`);
+    process.stdout.write(`${packageVersion()}\n`);
     return EXIT.OK;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

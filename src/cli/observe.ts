@@ -5,11 +5,12 @@ import { OBSERVE_HELP } from './help.js';
 import { jsonOf, viewOf } from './leader-view.js';
 import { Log } from './log.js';
 import { parseFlags, type FlagSpec } from './usage.js';
+import { WRITE_OUT_FLAGS, writeOutFrom } from './write-out.js';
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   ...CONNECTION_FLAGS,
+  ...WRITE_OUT_FLAGS,
   path: { type: 'string' },
-  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -25,9 +26,10 @@ export async function observeCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(OBSERVE_HELP);
     return EXIT.OK;
   }
-  const path = flags.required('path');
-  const json = flags.boolean('json');
-  const client = openClient(name, connectionFrom(flags));
+  const path = flags.electionPath();
+  const json = writeOutFrom(flags) === 'json';
+  // A watcher rides out outages: it waits for etcd unless a dial timeout is given.
+  const client = await openClient(name, connectionFrom(flags, process.env, null));
   const log = new Log(name);
   let lastError = '';
   const stopped = new Promise<NodeJS.Signals>((resolve) => {

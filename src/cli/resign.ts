@@ -5,7 +5,7 @@ import { RESIGN_HELP } from './help.js';
 import { viewOf } from './leader-view.js';
 import { UsageError, parseFlags, type FlagSpec } from './usage.js';
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   ...CONNECTION_FLAGS,
   path: { type: 'string' },
   token: { type: 'string' },
@@ -27,14 +27,14 @@ export async function resignCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(RESIGN_HELP);
     return EXIT.OK;
   }
-  const path = flags.required('path');
+  const path = flags.electionPath();
   const tokenText = flags.string('token');
   if (tokenText !== undefined && !/^\d+$/.test(tokenText)) {
     throw new UsageError(
       `${name}: --token must be a fencing token (a positive integer), got ${JSON.stringify(tokenText)}`,
     );
   }
-  const client = openClient(name, connectionFrom(flags));
+  const client = await openClient(name, connectionFrom(flags));
   try {
     const found = await client.election(path).leader();
     if (!found) {

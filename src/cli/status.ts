@@ -4,11 +4,12 @@ import { EXIT } from './exit-codes.js';
 import { STATUS_HELP } from './help.js';
 import { jsonOf, viewOf } from './leader-view.js';
 import { parseFlags, type FlagSpec } from './usage.js';
+import { WRITE_OUT_FLAGS, writeOutFrom } from './write-out.js';
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   ...CONNECTION_FLAGS,
+  ...WRITE_OUT_FLAGS,
   path: { type: 'string' },
-  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -20,12 +21,13 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(STATUS_HELP);
     return EXIT.OK;
   }
-  const path = flags.required('path');
-  const client = openClient(name, connectionFrom(flags));
+  const path = flags.electionPath();
+  const json = writeOutFrom(flags) === 'json';
+  const client = await openClient(name, connectionFrom(flags));
   try {
     const queue = (await client.election(path).candidates()).map(viewOf);
     const leader = queue[0] ?? null;
-    if (flags.boolean('json')) {
+    if (json) {
       process.stdout.write(
         `${JSON.stringify({ path, leader: leader ? jsonOf(leader) : null, candidates: queue.map(jsonOf) })}\n`,
       );

@@ -41,6 +41,17 @@ export class Flags {
     return v;
   }
 
+  /** --path: an election name as the library takes it (non-empty, no trailing "/"). */
+  electionPath(): string {
+    const path = this.required('path');
+    if (path.endsWith('/')) {
+      throw new UsageError(
+        `${this.command}: --path must not end with "/" (the candidates' keys live under P/), got ${JSON.stringify(path)}`,
+      );
+    }
+    return path;
+  }
+
   boolean(name: string): boolean {
     return this.#values[name] === true;
   }
@@ -96,7 +107,12 @@ function describeParseError(err: unknown): string {
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument ${JSON.stringify(quoted)}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const flag = quoted.split(' ')[0] ?? quoted;
+      // node names the option as '--grace <value>' or, with a short form, '-h, --help'
+      const flag =
+        quoted
+          .replace(/ <value>$/, '')
+          .split(', ')
+          .pop() ?? quoted;
       if (/argument missing/.test(message)) return `${flag} needs a value`;
       if (/ambiguous/.test(message)) return `${flag} needs a value (write ${flag}=-… for a value that starts with -)`;
       return `${flag} takes no value`;
@@ -130,16 +146,4 @@ export function wantsHelp(args: readonly string[]): boolean {
   const dash = args.indexOf('--');
   const head = dash >= 0 ? args.slice(0, dash) : args;
   return head.includes('--help') || head.includes('-h');
-}
-
-/** A Go-style duration as etcdctl takes it ("500ms", "5s", "1m"); a bare number is seconds. */
-export function durationMs(command: string, flag: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  const n = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
-  if (!(n > 0) || !Number.isFinite(n)) {
-    throw new UsageError(
-      `${command}: --${flag} must be a positive duration such as 500ms, 5s or 1m, got ${JSON.stringify(text)}`,
-    );
-  }
-  return Math.round(n);
 }

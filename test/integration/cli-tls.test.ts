@@ -189,6 +189,19 @@ describe('locked with TLS client certificates', () => {
     expect(lines[0]).toMatch(/^locked status: /);
   });
 
+  it('--insecure-skip-tls-verify (or ETCDCTL_INSECURE_SKIP_TLS_VERIFY) accepts a server certificate of an unknown CA', async () => {
+    const clientCert = ['--cert', join(dir, 'client.crt'), '--key', join(dir, 'client.key')];
+    const args = ['status', '--endpoints', endpoint, ...clientCert, '--path', '/tls', '--command-timeout', '2s'];
+    const unverified = await runCli(args); // no --cacert: the system's roots do not know the test CA
+    expect(unverified.code).toBe(1);
+    expect(unverified.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+    const skipped = await runCli([...args, '--insecure-skip-tls-verify']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toContain('leader   none');
+    const fromEnv = await runCli(args, { env: { ETCDCTL_INSECURE_SKIP_TLS_VERIFY: 'true' } });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+  });
+
   it('plain http to the TLS port fails: exit 1, one line', async () => {
     const res = await runCli(['status', '--endpoints', endpoint, '--path', '/tls', '--command-timeout', '2s']);
     expect(res.code).toBe(1);

@@ -8,7 +8,7 @@ import { summaryLines } from './summary.js';
 import { timelineSvg } from './timeline-svg.js';
 import { LiveView } from './view.js';
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   duration: { type: 'string' },
   candidates: { type: 'string' },
   ttl: { type: 'string' },

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { SEPARATOR } from '../../api.js';
+import { SEPARATOR, type LockedClient } from '../../api.js';
+import { resolveTiming } from '../../core/options.js';
 import { exitCodeFor, oneLine, openClient } from '../client.js';
 import { CONNECTION_FLAGS, connectionFrom } from '../connection.js';
 import { EXIT } from '../exit-codes.js';
@@ -8,9 +9,10 @@ import { Log } from '../log.js';
 import { RunMetrics, parseMetricsAddress, serveMetrics, type MetricsServer } from '../metrics.js';
 import { UsageError, parseFlags, splitCommand, type FlagSpec } from '../usage.js';
 import { checkGrace, defaultGraceMs } from './grace.js';
+import { commandProblem } from './resolve-command.js';
 import { Runner } from './runner.js';
 
-const FLAGS: FlagSpec = {
+export const FLAGS: FlagSpec = {
   ...CONNECTION_FLAGS,
   path: { type: 'string' },
   id: { type: 'string' },
@@ -36,8 +38,9 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return EXIT.OK;
   }
-  const path = flags.required('path');
-  if (command.length === 0 || command[0] === '') {
+  const path = flags.electionPath();
+  const program = command[0];
+  if (program === undefined || program === '') {
     throw new UsageError(`${name}: give the command to run after --, e.g. ${name} --path /job -- ./serve.sh`);
   }
   const id = flags.string('id') ?? `${hostname()}-${process.pid}`;
@@ -45,19 +48,20 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     throw new UsageError(`${name}: --id must not contain "${SEPARATOR}", got ${JSON.stringify(id)}`);
   const value = flags.string('value') ?? '';
   const ttlSec = flags.integer('ttl', DEFAULT_TTL_SEC, 1, 86_400);
-  const connection = connectionFrom(flags);
-  const client = openClient(name, connection, ttlSec);
-  const timing = client.timing;
-  const graceText = flags.string('grace');
-  const graceMs = graceText === undefined ? defaultGraceMs(timing) : flags.integer('grace', 0, 0);
+  const connection = connectionFrom(flags, process.env, null);
   const metricsText = flags.string('metrics-port');
   const metricsAddress = metricsText === undefined ? null : parseMetricsAddress(name, metricsText);
-  try {
-    checkGrace(name, graceMs, timing);
-  } catch (err) {
-    await client.close();
-    throw err;
+  const timing = resolveTiming({ ttl: ttlSec }); // the client's, for the grace's check before connecting
+  const graceText = flags.string('grace');
+  const graceMs = graceText === undefined ? defaultGraceMs(timing) : flags.integer('grace', 0, 0);
+  checkGrace(name, graceMs, timing);
+  // A typo in CMD must not cost a term: refuse it before campaigning, with the shell's code.
+  const problem = commandProblem(program);
+  if (problem) {
+    process.stderr.write(`${name}: ${problem.message}\n`);
+    return problem.code;
   }
+  const client = await openClient(name, connection, ttlSec);
 
   const log = new Log(name, flags.boolean('quiet'));
   const sessionLive = (): boolean => client.election(path).session.current() !== null;
@@ -97,7 +101,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
 }
 
 /** Feeds the metrics from the session (renew latency, liveness) and a leader tracker (failovers, token). */
-function track(client: ReturnType<typeof openClient>, path: string, metrics: RunMetrics): (() => void)[] {
+function track(client: LockedClient, path: string, metrics: RunMetrics): (() => void)[] {
   const election = client.election(path);
   const session = election.session;
   const { driftRate, marginMs } = client.timing;
