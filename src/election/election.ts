@@ -164,7 +164,18 @@ export class Election {
   ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
-    const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
+    const { token, position } = await this.#join(key, value, lease.id).then(
+      (joined) => {
+        admitted();
+        return joined;
+      },
+      async (err: unknown) => {
+        admitted();
+        // The join may have applied with its reply lost: a key of this name on our lease is ours to remove.
+        await this.#leaveOwnLease(key, lease.id).catch(() => undefined);
+        throw err;
+      },
+    );
     // Linking costs an AbortController: only when the caller gave a signal of its own.
     const { signal: scope, dispose } = signal
       ? linkSignals([lease.signal, signal])
@@ -226,6 +237,18 @@ export class Election {
     await this.#deps.transport.txn(
       {
         compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: token.toString() }],
+        success: [{ request_delete_range: { key: keyBuf } }],
+        failure: [],
+      },
+      'leave election',
+    );
+  }
+
+  async #leaveOwnLease(key: string, leaseId: bigint): Promise<void> {
+    const keyBuf = Buffer.from(key);
+    await this.#deps.transport.txn(
+      {
+        compare: [{ key: keyBuf, target: 'Lease', result: 'Equal', lease: leaseId.toString() }],
         success: [{ request_delete_range: { key: keyBuf } }],
         failure: [],
       },
