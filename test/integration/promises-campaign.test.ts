@@ -258,3 +258,30 @@ describe('resign() of a term that no longer leads', () => {
     await next.resign();
   });
 });
+
+describe('confirmation reads (README: "confirming all those keys at once (up to 60 keys per transaction)")', () => {
+  it('65 leading terms on one lease stay leading through renewals: two read-only txns per renewal, none over etcd’s 128 ops', async () => {
+    const c = client(3); // renew every second
+    const terms = await Promise.all(
+      Array.from({ length: 65 }, (_, i) => c.election(`/promise/many/${i}`).campaign('v')),
+    );
+    const session = c.election('/promise/many/0').session;
+    expect(terms.every((t) => t.lease === terms[0]!.lease)).toBe(true);
+    const spy = spyTransport(c);
+    const renewals: number[] = [];
+    const off = session.renewed.add(() => renewals.push(performance.now()));
+    try {
+      // Past one TTL of renewals: a term whose key went unconfirmed would have reached its deadline.
+      await waitFor('five renewals', () => renewals.length >= 5, { timeoutMs: 15_000 });
+      expect(terms.filter((t) => !t.isValid())).toEqual([]);
+      const confirms = spy.of('confirm leader keys');
+      expect(confirms.some((x) => x.failed)).toBe(false);
+      const between = (from: number, to: number) => confirms.filter((x) => x.startMs >= from && x.startMs < to);
+      expect(between(renewals[2]!, renewals[3]!)).toHaveLength(2); // 60 keys, then 5
+    } finally {
+      off();
+      spy.restore();
+    }
+    await Promise.all(terms.map((t) => t.resign()));
+  });
+});
