@@ -142,7 +142,11 @@ export class Election {
         release();
         if (signal?.aborted) throw err;
         const error = classify(err, 'campaign');
-        if (attempt >= CAMPAIGN_ATTEMPTS) throw error;
+        if (attempt >= CAMPAIGN_ATTEMPTS) {
+          // The last join may have applied with its reply lost (earlier ones the next join cleans up).
+          if (error.transient && lease?.isLive()) await this.#leaveOwnLease(lease).catch(() => undefined);
+          throw error;
+        }
         if (error.code === 'LEASE_LOST') lease?.end('etcd reports the lease not found');
         else if (error.transient) await delay(backoff.next(), signal);
         else throw error;
@@ -164,18 +168,7 @@ export class Election {
   ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
-    const { token, position } = await this.#join(key, value, lease.id).then(
-      (joined) => {
-        admitted();
-        return joined;
-      },
-      async (err: unknown) => {
-        admitted();
-        // The join may have applied with its reply lost: a key of this name on our lease is ours to remove.
-        await this.#leaveOwnLease(key, lease.id).catch(() => undefined);
-        throw err;
-      },
-    );
+    const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
     // Linking costs an AbortController: only when the caller gave a signal of its own.
     const { signal: scope, dispose } = signal
       ? linkSignals([lease.signal, signal])
@@ -244,11 +237,12 @@ export class Election {
     );
   }
 
-  async #leaveOwnLease(key: string, leaseId: bigint): Promise<void> {
-    const keyBuf = Buffer.from(key);
+  /** Deletes this election's key of `lease`, whatever its revision: a key of that name on our lease is ours. */
+  async #leaveOwnLease(lease: Lease): Promise<void> {
+    const keyBuf = Buffer.from(candidateKey(this.name, lease.id));
     await this.#deps.transport.txn(
       {
-        compare: [{ key: keyBuf, target: 'Lease', result: 'Equal', lease: leaseId.toString() }],
+        compare: [{ key: keyBuf, target: 'Lease', result: 'Equal', lease: lease.id.toString() }],
         success: [{ request_delete_range: { key: keyBuf } }],
         failure: [],
       },
