@@ -24,10 +24,15 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/**
+ * Why an operation stopped when `signal` aborted: a reason of the caller's own (an Error) as it is;
+ * otherwise, including the DOMException that `abort()` without an argument, `AbortSignal.abort()`
+ * and `AbortSignal.timeout()` put there, an ABORTED LockedError with that reason as its cause.
+ */
 export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return new LockedError('ABORTED', 'the operation was aborted');
+  if (reason instanceof Error && !(reason instanceof DOMException)) return reason;
+  return new LockedError('ABORTED', 'the operation was aborted', reason === undefined ? {} : { cause: reason });
 }
 
 /** Resolves once any of `signals` aborts (never rejects); its listeners are removed then. */

@@ -142,7 +142,11 @@ export class Election {
         release();
         if (signal?.aborted) throw err;
         const error = classify(err, 'campaign');
-        if (attempt >= CAMPAIGN_ATTEMPTS) throw error;
+        if (attempt >= CAMPAIGN_ATTEMPTS) {
+          // The last join may have applied with its reply lost (earlier ones the next join cleans up).
+          if (error.transient && lease?.isLive()) await this.#leaveOwnLease(lease).catch(() => undefined);
+          throw error;
+        }
         if (error.code === 'LEASE_LOST') lease?.end('etcd reports the lease not found');
         else if (error.transient) await delay(backoff.next(), signal);
         else throw error;
@@ -226,6 +230,19 @@ export class Election {
     await this.#deps.transport.txn(
       {
         compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: token.toString() }],
+        success: [{ request_delete_range: { key: keyBuf } }],
+        failure: [],
+      },
+      'leave election',
+    );
+  }
+
+  /** Deletes this election's key of `lease`, whatever its revision: a key of that name on our lease is ours. */
+  async #leaveOwnLease(lease: Lease): Promise<void> {
+    const keyBuf = Buffer.from(candidateKey(this.name, lease.id));
+    await this.#deps.transport.txn(
+      {
+        compare: [{ key: keyBuf, target: 'Lease', result: 'Equal', lease: lease.id.toString() }],
         success: [{ request_delete_range: { key: keyBuf } }],
         failure: [],
       },

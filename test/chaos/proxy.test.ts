@@ -59,8 +59,8 @@ describe('LinkProxy', () => {
     proxy.cut('both');
     c.socket.write('1');
     c.socket.write('2');
-    // The server must not see anything while cut: give the bytes time to (not) arrive, then check.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Both bytes have reached the proxy, which holds them: had the cut let one through, it would not be queued.
+    await waitFor('both bytes held by the proxy', () => proxy.state.queued.up === 2, { timeoutMs: 2000 });
     expect(received).toBe('');
     proxy.uncut('both');
     await waitFor('held bytes delivered', () => c.got().replace(/echo:/g, '') === '12', { timeoutMs: 2000 });
@@ -73,7 +73,8 @@ describe('LinkProxy', () => {
     proxy.cut('down');
     c.socket.write('x');
     await waitFor('request reaches the server', () => received === 'x', { timeoutMs: 2000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The reply ('echo:x', 6 bytes) has reached the proxy and is held there, not delivered.
+    await waitFor('the reply held by the proxy', () => proxy.state.queued.down === 6, { timeoutMs: 2000 });
     expect(c.got()).toBe('');
     proxy.uncut('down');
     await waitFor('reply delivered', () => c.got() === 'echo:x', { timeoutMs: 2000 });
@@ -95,16 +96,17 @@ describe('LinkProxy', () => {
 
   it('adds latency to each chunk and removes it', async () => {
     const c = await client();
-    proxy.setLatency(200);
+    // 1 s each way: a round trip with the latency takes ≥ 2 s, one without it far less even on a loaded machine.
+    proxy.setLatency(1000);
     const sent = performance.now();
     c.socket.write('l');
-    await waitFor('slow echo', () => c.got() === 'echo:l', { timeoutMs: 3000, intervalMs: 5 });
-    expect(performance.now() - sent).toBeGreaterThanOrEqual(390); // 200 ms each way
+    await waitFor('slow echo', () => c.got() === 'echo:l', { timeoutMs: 5000, intervalMs: 5 });
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(1990);
     proxy.setLatency(0);
     const again = performance.now();
     c.socket.write('m');
     await waitFor('fast echo', () => c.got() === 'echo:lecho:m', { timeoutMs: 2000, intervalMs: 5 });
-    expect(performance.now() - again).toBeLessThan(390);
+    expect(performance.now() - again).toBeLessThan(1990);
     c.socket.destroy();
   });
 

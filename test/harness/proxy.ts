@@ -61,6 +61,13 @@ class Pipe {
     }
   }
 
+  /** Bytes received and not yet delivered (held or delayed). */
+  get queuedBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.#queue) bytes += chunk.data.length;
+    return bytes;
+  }
+
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
@@ -111,8 +118,26 @@ export class LinkProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  get state(): { held: Record<Direction, boolean>; latencyMs: number; refusing: boolean; open: number } {
-    return { held: { ...this.#held }, latencyMs: this.#latencyMs, refusing: this.#refusing, open: this.#links.size };
+  get state(): {
+    held: Record<Direction, boolean>;
+    latencyMs: number;
+    refusing: boolean;
+    open: number;
+    /** Bytes the proxy holds (or delays) per direction, over its open links. */
+    queued: Record<Direction, number>;
+  } {
+    const queued = { up: 0, down: 0 };
+    for (const link of this.#links) {
+      queued.up += link.up.queuedBytes;
+      queued.down += link.down.queuedBytes;
+    }
+    return {
+      held: { ...this.#held },
+      latencyMs: this.#latencyMs,
+      refusing: this.#refusing,
+      open: this.#links.size,
+      queued,
+    };
   }
 
   cut(direction: Direction | 'both'): void {

@@ -44,7 +44,7 @@ describe('campaign', () => {
     const pending = waiter.election('/abort').campaign('waiter', { signal: controller.signal });
     await waitFor('queued', async () => (await waiter.election('/abort').candidates()).length === 2);
     controller.abort();
-    await expect(pending).rejects.toBeDefined();
+    await expect(pending).rejects.toSatisfy((err: unknown) => isLockedError(err, 'ABORTED'));
     await waitFor('key removed', async () => (await waiter.election('/abort').candidates()).length === 1);
     expect((await waiter.election('/abort').leader())!.key).toBe(holder.key);
   });

@@ -73,8 +73,8 @@ describe('recovery and resources', () => {
         timeoutMs: 10_000,
       });
       off();
-      // The retry pause is 50–250 ms; the next renew tick would be 3.3 s after the grant.
-      expect(openedAt[1]! - failedAt).toBeLessThan(2_000);
+      // The retry pause is 50–250 ms; the next renew tick would be 3.3 s after the grant (room for a loaded machine).
+      expect(openedAt[1]! - failedAt).toBeLessThan(3_000);
       expect(lease.isLive()).toBe(true);
       expect(session.current()).toBe(lease);
     } finally {

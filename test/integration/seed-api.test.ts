@@ -120,12 +120,17 @@ describe('the seed README, line by line', () => {
     expect(b.isSelected()).toBe(false);
   });
 
-  it('start(done) calls back like the seed', async () => {
-    const n = node(newLocker(), { id: 'cb', path: path(), value: 1, ttl: 5 });
-    await new Promise<void>((resolve) => {
-      void n.start(resolve);
+  it('start(done) calls back like the seed, once the node knows the leader', async () => {
+    const p = path();
+    const leader = node(newLocker(), { id: 'cb-leader', path: p, value: 1, ttl: 5 });
+    await leader.start();
+    await waitFor('the leader', () => leader.isSelected());
+    const n = node(newLocker(), { id: 'cb', path: p, value: 2, ttl: 5 });
+    // What the node knows at the callback itself (null there would mean `done` came too early).
+    const known = await new Promise<[string | null, string | null]>((resolve) => {
+      void n.start(() => resolve([n.id(), n.value()]));
     });
-    expect(n.id()).not.toBeUndefined();
+    expect(known).toEqual(['cb-leader', '1']);
   });
 
   it('accepts an array of hosts, locker(path, opts), and an existing Etcd3 client', async () => {

@@ -87,7 +87,7 @@ describe('campaign with a tracker', () => {
       () => undefined,
     );
     await b.close(); // revokes b's lease: c's predecessor is deleted while a still leads
-    await expect(pendingB).rejects.toBeDefined();
+    await expect(pendingB).rejects.toMatchObject({ code: 'CLOSED' });
     await waitFor('c has seen b leave', () => tracker.candidate(middle!.key) === undefined);
     expect(elected).toBe(false);
     expect(a.isValid()).toBe(true);
