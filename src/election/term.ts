@@ -8,6 +8,7 @@ import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
+import { checkBeforeRead } from './deadline-signal.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import type { LeaderTracker } from './tracker-registry.js';
 import { encodeTermRecord, termRecordKey } from './term-record.js';
@@ -26,55 +27,6 @@ export interface TermDeps {
    */
   readonly view?: Pick<LeaderTracker, 'after'>;
 }
-
-/* eslint-disable @typescript-eslint/unbound-method -- the native accessors are called with an explicit receiver */
-const NATIVE_ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
-const NATIVE_REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
-const NATIVE_THROW_IF_ABORTED = AbortSignal.prototype.throwIfAborted;
-/* eslint-enable @typescript-eslint/unbound-method */
-
-/** The term a signal belongs to, for the shared deadline-checking accessors below. */
-const TERM_OF = Symbol('locked.term');
-type TermSignal = AbortSignal & { [TERM_OF]?: Term };
-/** Set by Term's static block: runs a term's private deadline check. */
-let checkDeadlineOf: (term: Term) => void = () => undefined;
-const checkSignalDeadline = (signal: TermSignal): void => {
-  const term = signal[TERM_OF];
-  if (term) checkDeadlineOf(term);
-};
-
-/**
- * After a pause (SIGSTOP, GC) Node runs due timers in order, so user code may
- * run before the deadline timer. A term's signal therefore checks the deadline
- * first: `aborted`, `reason` and `throwIfAborted()` answer for this instant,
- * and aborting there fires 'abort' listeners at once. One prototype, between
- * the signal and AbortSignal.prototype, serves every term (per-instance
- * accessors would give each signal its own hidden class: ~1 KB a term).
- */
-const DEADLINE_CHECKING_SIGNAL: object = Object.create(AbortSignal.prototype, {
-  aborted: {
-    configurable: true,
-    get(this: TermSignal): boolean {
-      checkSignalDeadline(this);
-      return NATIVE_ABORTED.call(this) as boolean;
-    },
-  },
-  reason: {
-    configurable: true,
-    get(this: TermSignal): unknown {
-      checkSignalDeadline(this);
-      return NATIVE_REASON.call(this);
-    },
-  },
-  throwIfAborted: {
-    configurable: true,
-    writable: true,
-    value(this: TermSignal): void {
-      checkSignalDeadline(this);
-      NATIVE_THROW_IF_ABORTED.call(this);
-    },
-  },
-}) as object;
 
 /**
  * One term of leadership. `signal` aborts, once, the moment leadership can no
@@ -197,17 +149,11 @@ export class Term {
 
   readonly #onLeaseEnd = (): void => this.end(this.lease.signal.reason);
 
-  static {
-    checkDeadlineOf = (term) => term.#checkDeadline();
-  }
-
   /** Aborts, with a LEADERSHIP_LOST reason, when the term ends; reading it checks the deadline first. */
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = new AbortController();
-      const signal = controller.signal as TermSignal;
-      Object.setPrototypeOf(signal, DEADLINE_CHECKING_SIGNAL);
-      signal[TERM_OF] = this;
+      checkBeforeRead(controller, () => this.#checkDeadline()); // deadline-signal.ts: why
       if (this.#endReason) controller.abort(this.#endReason);
       this.#controller = controller;
     }
@@ -231,7 +177,7 @@ export class Term {
     return !this.#ended();
   }
 
-  /** Whether the term has ended, without the deadline check (so the signal accessors can call it). */
+  /** Whether the term has ended, without the deadline check. */
   #ended(): boolean {
     return this.#endReason !== null;
   }
