@@ -11,6 +11,7 @@ import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
+import { guardedDelete } from './guarded-txn.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
 import { takeTurn } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
@@ -222,15 +223,7 @@ export class Election {
   }
 
   async #leave(key: string, token: bigint): Promise<void> {
-    const keyBuf = Buffer.from(key);
-    await this.#deps.transport.txn(
-      {
-        compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: token.toString() }],
-        success: [{ request_delete_range: { key: keyBuf } }],
-        failure: [],
-      },
-      'leave election',
-    );
+    await guardedDelete(this.#deps.transport, key, token, 'leave election');
   }
 
   /** The current leader from a fresh read, or null. */
