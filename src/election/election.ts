@@ -4,13 +4,15 @@ import type { Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import { classify } from '../transport/classify.js';
 import { LockedError } from '../errors.js';
-import { describe, knownKeys } from '../core/validate.js';
+import { describe } from '../core/validate.js';
 import type { Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
 import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
+import { checkCampaign, type CampaignOptions } from './campaign-options.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
+import { guardedDelete } from './guarded-txn.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
 import { takeTurn } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
@@ -18,6 +20,8 @@ import { Term } from './term.js';
 
 /** Attempts of one `campaign` call before a lost lease or a transient failure is the caller's. */
 const CAMPAIGN_ATTEMPTS = 3;
+
+export type { CampaignOptions };
 
 export interface ElectionDeps {
   readonly transport: Transport;
@@ -31,34 +35,6 @@ export interface ElectionDeps {
   readonly driftRate: number;
   /** The session's leading terms, confirmed after each renewal. */
   readonly confirmations: TermConfirmations;
-}
-
-export interface CampaignOptions {
-  /** Gives up the campaign (its key is removed) when it aborts. */
-  readonly signal?: AbortSignal;
-  /**
-   * A tracker of this election the caller already holds (`election.track()`).
-   * The campaign then waits on its view of the whole election: no watch of its
-   * own, and no read of the queue after its predecessor leaves. Without it,
-   * the candidate watches only its predecessor's key. Either way, one read (or
-   * a claim) after the predecessor leaves decides how it takes over.
-   */
-  readonly tracker?: LeaderTracker;
-}
-
-const CAMPAIGN_KEYS = ['signal', 'tracker'];
-
-/** The caller's mistakes in `campaign(value, options)`, as TypeErrors naming the field (a tracker's are checked in campaign). */
-function checkCampaign(value: unknown, options: unknown): void {
-  if (typeof value !== 'string') throw new TypeError(`campaign value must be a string, got ${describe(value)}`);
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`campaign options must be an object, got ${describe(options)}`);
-  }
-  knownKeys('campaign options', options, CAMPAIGN_KEYS);
-  const { signal } = options as { signal?: unknown };
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`campaign options.signal must be an AbortSignal, got ${describe(signal)}`);
-  }
 }
 
 /**
@@ -226,15 +202,7 @@ export class Election {
   }
 
   async #leave(key: string, token: bigint): Promise<void> {
-    const keyBuf = Buffer.from(key);
-    await this.#deps.transport.txn(
-      {
-        compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: token.toString() }],
-        success: [{ request_delete_range: { key: keyBuf } }],
-        failure: [],
-      },
-      'leave election',
-    );
+    await guardedDelete(this.#deps.transport, key, token, 'leave election');
   }
 
   /** Deletes this election's key of `lease`, whatever its revision: a key of that name on our lease is ours. */

@@ -1,16 +1,17 @@
 import type * as etcd from 'etcd3';
-import { Backoff } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import { Listeners } from '../core/listeners.js';
-import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
-import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
+import { checkBeforeRead } from './deadline-signal.js';
+import { fencedTxn, type FencedTxnOptions } from './guarded-txn.js';
+import { retryResignation, sendResignation } from './resignation.js';
 import type { TermConfirmations } from './term-confirmations.js';
+import { TermKeyWatch } from './term-key-watch.js';
 import type { LeaderTracker } from './tracker-registry.js';
-import { encodeTermRecord, termRecordKey } from './term-record.js';
 
 /** What a term needs from its election. */
 export interface TermDeps {
@@ -26,55 +27,6 @@ export interface TermDeps {
    */
   readonly view?: Pick<LeaderTracker, 'after'>;
 }
-
-/* eslint-disable @typescript-eslint/unbound-method -- the native accessors are called with an explicit receiver */
-const NATIVE_ABORTED = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
-const NATIVE_REASON = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
-const NATIVE_THROW_IF_ABORTED = AbortSignal.prototype.throwIfAborted;
-/* eslint-enable @typescript-eslint/unbound-method */
-
-/** The term a signal belongs to, for the shared deadline-checking accessors below. */
-const TERM_OF = Symbol('locked.term');
-type TermSignal = AbortSignal & { [TERM_OF]?: Term };
-/** Set by Term's static block: runs a term's private deadline check. */
-let checkDeadlineOf: (term: Term) => void = () => undefined;
-const checkSignalDeadline = (signal: TermSignal): void => {
-  const term = signal[TERM_OF];
-  if (term) checkDeadlineOf(term);
-};
-
-/**
- * After a pause (SIGSTOP, GC) Node runs due timers in order, so user code may
- * run before the deadline timer. A term's signal therefore checks the deadline
- * first: `aborted`, `reason` and `throwIfAborted()` answer for this instant,
- * and aborting there fires 'abort' listeners at once. One prototype, between
- * the signal and AbortSignal.prototype, serves every term (per-instance
- * accessors would give each signal its own hidden class: ~1 KB a term).
- */
-const DEADLINE_CHECKING_SIGNAL: object = Object.create(AbortSignal.prototype, {
-  aborted: {
-    configurable: true,
-    get(this: TermSignal): boolean {
-      checkSignalDeadline(this);
-      return NATIVE_ABORTED.call(this) as boolean;
-    },
-  },
-  reason: {
-    configurable: true,
-    get(this: TermSignal): unknown {
-      checkSignalDeadline(this);
-      return NATIVE_REASON.call(this);
-    },
-  },
-  throwIfAborted: {
-    configurable: true,
-    writable: true,
-    value(this: TermSignal): void {
-      checkSignalDeadline(this);
-      NATIVE_THROW_IF_ABORTED.call(this);
-    },
-  },
-}) as object;
 
 /**
  * One term of leadership. `signal` aborts, once, the moment leadership can no
@@ -97,7 +49,6 @@ export class Term {
   /** The etcd revision at which this term was confirmed (a read's, or the leader watch view's). */
   readonly confirmedAt: bigint;
   readonly #transport: Transport;
-  readonly #hub: WatchHub;
   readonly #reads: CandidateReads;
   readonly #clock: Clock;
   /** Proven deadline of the term on both clocks; never later than the lease's. */
@@ -110,12 +61,9 @@ export class Term {
   /** Set once, when the term ends. */
   #endReason: LockedError | null = null;
   #endCallbacks: (() => void)[] = [];
-  #cancelRewatch: () => void = () => undefined;
   #value: string;
-  #watch: WatchHandle | null = null;
+  readonly #keyWatch: TermKeyWatch;
   #resigning: Promise<void> | null = null;
-  /** Created on the first watch failure only: most terms never need one. */
-  #backoff: Backoff | null = null;
   /** The candidate next in line at the last confirmation: whom a resignation names heir (a hint its txn checks). */
   #heirHint: Candidate | null = null;
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
@@ -134,7 +82,6 @@ export class Term {
     proof: { readonly revision: bigint; readonly until: Deadline },
   ) {
     this.#transport = deps.transport;
-    this.#hub = deps.hub;
     this.#reads = deps.reads;
     this.#clock = deps.clock;
     this.#view = deps.view;
@@ -144,6 +91,10 @@ export class Term {
     this.lease = lease;
     this.confirmedAt = proof.revision;
     this.#until = proof.until;
+    this.#keyWatch = new TermKeyWatch(deps, key, token, {
+      ended: (reason) => this.end(reason),
+      value: (v) => (this.#value = v),
+    });
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) {
       this.end(lease.signal.reason);
@@ -166,8 +117,8 @@ export class Term {
     // The key watch is created on the next turn of the event loop, so that the term reaches its caller (a
     // successor's `select`) before the create's encoding and write, about 0.5 ms of gRPC work. Nothing is
     // missed meanwhile: the watch starts at the revision after the one that confirmed the term, and etcd
-    // replays any change since. A term that ends first creates none (#watchKey checks).
-    this.#clock.afterPendingIo(() => this.#watchKey(proof.revision + 1n));
+    // replays any change since. A term that ends first creates none (its key watch is stopped by then).
+    this.#clock.afterPendingIo(() => this.#keyWatch.start(proof.revision + 1n));
   }
 
   /** Called each time the term's deadline moves later (after a renewal and the confirmation of the key). */
@@ -197,17 +148,11 @@ export class Term {
 
   readonly #onLeaseEnd = (): void => this.end(this.lease.signal.reason);
 
-  static {
-    checkDeadlineOf = (term) => term.#checkDeadline();
-  }
-
   /** Aborts, with a LEADERSHIP_LOST reason, when the term ends; reading it checks the deadline first. */
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = new AbortController();
-      const signal = controller.signal as TermSignal;
-      Object.setPrototypeOf(signal, DEADLINE_CHECKING_SIGNAL);
-      signal[TERM_OF] = this;
+      checkBeforeRead(controller, () => this.#checkDeadline()); // deadline-signal.ts: why
       if (this.#endReason) controller.abort(this.#endReason);
       this.#controller = controller;
     }
@@ -231,7 +176,7 @@ export class Term {
     return !this.#ended();
   }
 
-  /** Whether the term has ended, without the deadline check (so the signal accessors can call it). */
+  /** Whether the term has ended, without the deadline check. */
   #ended(): boolean {
     return this.#endReason !== null;
   }
@@ -263,8 +208,7 @@ export class Term {
     this.lease.signal.removeEventListener('abort', this.#onLeaseEnd);
     this.#cancelDeadlineTimer();
     this.#stopConfirming();
-    this.#watch?.cancel();
-    this.#cancelRewatch();
+    this.#keyWatch.stop();
     this.#controller?.abort(error);
     for (const fn of this.#endCallbacks.splice(0)) fn();
   }
@@ -280,29 +224,13 @@ export class Term {
   async txn(
     success: etcd.IRequestOp[],
     what = 'guarded txn',
-    options: { readonly compare?: etcd.ICompare[]; readonly failure?: etcd.IRequestOp[] } = {},
+    options: FencedTxnOptions = {},
   ): Promise<etcd.ITxnResponse> {
     this.#assertValid(what);
-    const key = Buffer.from(this.key);
-    const res = await this.#transport.txn(
-      {
-        compare: [
-          { key, target: 'Create', result: 'Equal', create_revision: this.token.toString() },
-          ...(options.compare ?? []),
-        ],
-        success,
-        // Which compare failed: ours (the leader key's create revision) is read first.
-        failure: [{ request_range: { key } }, ...(options.failure ?? [])],
-      },
-      what,
-    );
-    if (res.succeeded) return res;
-    const leaderKv = res.responses[0]?.response_range.kvs[0];
-    if (!leaderKv || leaderKv.create_revision !== this.token.toString()) {
-      this.end(`${what}: the leader key ${this.key} no longer has create revision ${this.token}`);
-      throw new LockedError('NOT_LEADER', `${what}: term ${this.token} no longer leads`);
-    }
-    return { ...res, responses: res.responses.slice(1) };
+    const res = await fencedTxn(this.#transport, this.key, this.token, success, what, options);
+    if (res) return res;
+    this.end(`${what}: the leader key ${this.key} no longer has create revision ${this.token}`);
+    throw new LockedError('NOT_LEADER', `${what}: term ${this.token} no longer leads`);
   }
 
   /** Writes `value` under `key` only while this term leads (fenced write). */
@@ -335,26 +263,12 @@ export class Term {
   /**
    * The session lost our lease (its deadline passed, etcd unreachable): the
    * term has ended, and telling etcd so — a marked resignation — lets the
-   * successor lead at once instead of waiting out our deadline. So the resign
-   * is retried while it fails transiently, for up to one TTL (by then etcd has
-   * expired the lease, or the successor has waited); the session revokes the
-   * lease after this.
+   * successor lead at once instead of waiting out our deadline; the session
+   * revokes the lease after this.
    */
   async #resignBeforeRevoke(): Promise<void> {
-    const giveUpAt = this.#clock.now() + this.lease.ttlSec * 1000;
-    const backoff = new Backoff(100, 1000);
     this.end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
-    let attempt = this.resign();
-    for (;;) {
-      try {
-        await attempt;
-        return;
-      } catch (err) {
-        if (!classify(err, 'resign').transient || this.#clock.now() >= giveUpAt) throw err;
-      }
-      await new Promise<void>((resolve) => this.#clock.setTimer(resolve, backoff.next()));
-      attempt = this.#sendResign();
-    }
+    await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
   }
 
   async #resign(): Promise<void> {
@@ -362,98 +276,16 @@ export class Term {
     await this.#sendResign();
   }
 
-  /**
-   * The guarded delete that also marks the term record `resigned` (sent only
-   * once the term has ended locally), naming the candidate next in line as
-   * heir when one is known: that candidate may then lead at once, without a
-   * request of its own (take-over.ts). Who is next comes from the caller's view
-   * of the election (TermDeps.view), else from the term's last confirmation, or
-   * else from a serializable read: a hint every way, so the
-   * txn holds only if that key still stands with its create revision. If it
-   * does not, the next candidate is read again, and then none is named.
-   */
+  /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's (none: a read). */
   async #sendResign(): Promise<void> {
-    const readNext = (): Promise<Candidate | null> => this.#reads.next(this.token).catch(() => null);
     const seen = this.#view?.after(this.token); // null: the view holds no one after us, so we name no heir
-    let heir = seen !== undefined ? seen : (this.#heirHint ?? (await readNext()));
-    for (let attempt = 1; ; attempt++) {
-      const res = await this.#transport.txn(this.#resignRequest(heir), 'resign');
-      if (res.succeeded) break;
-      // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
-      const own = res.responses[0]?.response_range?.kvs[0];
-      if (heir === null || own?.create_revision !== this.token.toString()) break;
-      heir = attempt === 1 ? await readNext() : null;
-    }
+    const ttlMs = this.lease.ttlSec * 1000;
+    const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
+    await sendResignation(resigner, seen !== undefined ? seen : (this.#heirHint ?? undefined));
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
-  }
-
-  #resignRequest(heir: Candidate | null): etcd.ITxnRequest {
-    const guard = (key: string, token: bigint): etcd.ICompare => ({
-      key: Buffer.from(key),
-      target: 'Create',
-      result: 'Equal',
-      create_revision: token.toString(),
-    });
-    const record = encodeTermRecord({
-      state: 'resigned',
-      token: this.token,
-      ttlMs: this.lease.ttlSec * 1000,
-      heir: heir?.token ?? null,
-    });
-    return {
-      compare:
-        heir === null ? [guard(this.key, this.token)] : [guard(this.key, this.token), guard(heir.key, heir.token)],
-      success: [
-        { request_delete_range: { key: Buffer.from(this.key) } },
-        { request_put: { key: Buffer.from(termRecordKey(this.#reads.name)), value: Buffer.from(record) } },
-      ],
-      failure: [{ request_range: { key: Buffer.from(this.key) } }],
-    };
   }
 
   #assertValid(what: string): void {
     if (!this.isValid()) throw new LockedError('NOT_LEADER', `${what}: term ${this.token} is over`);
-  }
-
-  /** Watches the leader key: deleted or re-created by anyone means the term is over. */
-  #watchKey(fromRevision: bigint): void {
-    if (this.#ended()) return;
-    this.#watch = this.#hub.watch(
-      { key: Buffer.from(this.key), startRevision: fromRevision },
-      {
-        onEvents: (events) => {
-          for (const event of events) {
-            if (event.type === 'Delete') this.end(`leader key ${this.key} was deleted`);
-            else if (event.kv.create_revision !== this.token.toString())
-              this.end(`leader key ${this.key} was re-created`);
-            else this.#value = event.kv.value.toString();
-          }
-          this.#backoff?.reset();
-        },
-        onEnd: (err) => this.#rewatch(err),
-      },
-    );
-  }
-
-  /** After a watch failure: re-read the key, then watch again from that read. */
-  #rewatch(err: LockedError): void {
-    if (this.#ended()) return;
-    if (!err.transient) {
-      this.end(err);
-      return;
-    }
-    this.#cancelRewatch = this.#clock.setTimer(
-      () => {
-        this.#cancelRewatch = () => undefined;
-        this.#reads.get(this.key).then(
-          ({ candidate, revision }) => {
-            if (!candidate || candidate.token !== this.token) this.end(`leader key ${this.key} is gone`);
-            else this.#watchKey(revision + 1n);
-          },
-          (readErr: unknown) => this.#rewatch(classify(readErr, 're-read leader key')),
-        );
-      },
-      (this.#backoff ??= new Backoff(50, 2000)).next(),
-    );
   }
 }

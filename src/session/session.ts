@@ -1,12 +1,12 @@
 import { instant, type Clock, type Instant } from '../core/clock.js';
 import { Listeners } from '../core/listeners.js';
 import { raceAbort } from '../core/abort.js';
-import { LockedError, isLockedError } from '../errors.js';
-import { Backoff } from '../core/backoff.js';
+import { LockedError } from '../errors.js';
 import type { KeepAliveStream, Transport } from '../transport/transport.js';
 import { classify } from '../transport/classify.js';
 import { Lease } from './lease.js';
 import { renewIntervalMs } from './deadline.js';
+import { revokeLostLease } from './revoke.js';
 
 export interface SessionOptions {
   readonly ttlSec: number;
@@ -92,7 +92,7 @@ export class Session {
     const lease = new Lease(grant.leaseId, grant.ttlSec, sentAt, clock, driftRate, marginMs);
     if (this.#closed) {
       lease.end('session closed');
-      this.#revoke(lease);
+      revokeLostLease(this.#transport, lease, this.#options.clock);
       throw new LockedError('CLOSED', 'session is closed');
     }
     this.#adopt(lease);
@@ -115,24 +115,7 @@ export class Session {
     this.#dropStream();
     // Its terms first tell etcd they have stopped (marked resignations let successors lead at once),
     // then the lease goes.
-    void lease.beforeRevoke().then(() => this.#revoke(lease));
-  }
-
-  /**
-   * Revokes a lost lease so its keys go now rather than at expiry; retried with
-   * backoff while etcd is unreachable, for at most one TTL (after that etcd has
-   * expired it anyway). "Lease not found" means it is already gone.
-   */
-  #revoke(lease: Lease): void {
-    const giveUpAt = this.#options.clock.now() + lease.ttlSec * 1000;
-    const backoff = new Backoff(100, 1000);
-    const attempt = (): void => {
-      this.#transport.revoke(lease.id).catch((err: unknown) => {
-        if (isLockedError(err, 'LEASE_LOST') || this.#options.clock.now() >= giveUpAt) return;
-        this.#options.clock.setTimer(attempt, backoff.next());
-      });
-    };
-    attempt();
+    void lease.beforeRevoke().then(() => revokeLostLease(this.#transport, lease, this.#options.clock));
   }
 
   #scheduleTick(): void {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureEtcd, type EtcdBinaries, type EtcdBuild } from './etcd-binary.js';
 import { freePort } from './free-port.js';
+import { killOnExit } from './kill-on-exit.js';
 import { waitFor } from './wait-for.js';
 
 /**
@@ -38,25 +39,6 @@ export interface ClusterOptions {
   keepDir?: boolean;
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-  });
-}
-
 export class EtcdCluster {
   readonly members: MemberInfo[];
   readonly dir: string;
@@ -89,7 +71,6 @@ export class EtcdCluster {
 
   static async start(options: ClusterOptions = {}): Promise<EtcdCluster> {
     const binaries = ensureEtcd();
-    installExitHook();
     const size = options.size ?? 1;
     const dir = mkdtempSync(join(tmpdir(), 'locked-etcd-'));
     const members: MemberInfo[] = [];
@@ -163,8 +144,7 @@ export class EtcdCluster {
     // member's stdout and stderr are closed (so that nothing is written after its end).
     child.once('close', () => log.end());
     child.once('error', () => log.end()); // not started at all: no 'close' may follow
-    live.add(child);
-    child.on('exit', () => live.delete(child));
+    killOnExit(child);
     m.process = child;
     m.paused = false;
   }

@@ -2,11 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { isLeaderFault, type FaultKind, type FaultParams } from '../harness/faults.js';
-import type { DeadEndpoints } from '../harness/lane.js';
-import type { CandidateMode } from '../harness/protocol.js';
+import { isLeaderFault, type FaultKind } from '../harness/faults.js';
 import { renderMarkdown, summarize, type ChaosSummary } from '../harness/report.js';
-import { runChaos, type ChaosResult, type Target } from '../harness/runner.js';
+import { runChaos, type ChaosOptions, type ChaosResult } from '../harness/runner.js';
 import type { ChaosWorld } from '../harness/world.js';
 
 /**
@@ -14,20 +12,21 @@ import type { ChaosWorld } from '../harness/world.js';
  * shared cluster, prints the seed and a summary, and judges the history.
  * The recovery bound is the runner's: 3×TTL + 2 s.
  */
-export interface ScenarioOptions {
+export interface ScenarioOptions extends Pick<
+  ChaosOptions,
+  | 'lanes'
+  | 'candidatesPerLane'
+  | 'modes'
+  | 'deadEndpoints'
+  | 'params'
+  | 'target'
+  | 'clusterShare'
+  | 'sampleMs'
+  | 'fence'
+> {
   readonly kinds: FaultKind[];
   readonly faults: number;
   readonly seed?: number;
-  readonly lanes?: number;
-  readonly candidatesPerLane?: number;
-  readonly modes?: CandidateMode[];
-  readonly deadEndpoints?: DeadEndpoints[];
-  readonly params?: FaultParams;
-  readonly target?: Target;
-  readonly clusterShare?: number;
-  readonly sampleMs?: number;
-  /** Leaders increment a fenced counter (default: on for target locked). */
-  readonly fence?: boolean;
 }
 
 export const TTL_SEC = 2;

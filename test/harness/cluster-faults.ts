@@ -19,22 +19,18 @@ export function clusterFault(
   const { world, rng, ttlMs } = ctx;
   switch (kind) {
     case 'kill-member':
-    case 'kill-raft-leader': {
-      let member = -1;
-      return {
-        kind,
-        detail: '',
-        holdMs: params.holdMs ?? rng.between(0.5, 2) * ttlMs,
-        async inject() {
-          member = kind === 'kill-raft-leader' ? await world.raftLeader() : rng.int(world.size);
-          this.detail = `SIGKILL etcd member m${member}${kind === 'kill-raft-leader' ? ' (the Raft leader)' : ''}`;
-          await world.killMember(member);
+    case 'kill-raft-leader':
+      return onMember(kind, params.holdMs ?? rng.between(0.5, 2) * ttlMs, {
+        pick: async () => {
+          const member = kind === 'kill-raft-leader' ? await world.raftLeader() : rng.int(world.size);
+          return {
+            member,
+            detail: `SIGKILL etcd member m${member}${kind === 'kill-raft-leader' ? ' (the Raft leader)' : ''}`,
+          };
         },
-        async heal() {
-          await world.restartMember(member);
-        },
-      };
-    }
+        make: (member) => world.killMember(member),
+        undo: (member) => world.restartMember(member),
+      });
     case 'restart-cluster':
       return {
         kind,
@@ -47,24 +43,45 @@ export function clusterFault(
           await world.restartAll();
         },
       };
-    case 'pause-member': {
-      let member = -1;
-      return {
-        kind,
-        detail: '',
-        holdMs: params.holdMs ?? rng.between(0.5, 1.5) * ttlMs,
-        async inject() {
+    case 'pause-member':
+      return onMember(kind, params.holdMs ?? rng.between(0.5, 1.5) * ttlMs, {
+        pick: async () => {
           const which = params.member ?? (rng.next() < 0.5 ? 'raft-leader' : 'follower');
           const leader = await world.raftLeader();
           const followers = [...Array(world.size).keys()].filter((i) => i !== leader);
-          member = which === 'raft-leader' ? leader : rng.pick(followers);
-          this.detail = `SIGSTOP etcd member m${member} (${member === leader ? 'the Raft leader' : 'a follower'})`;
-          world.pauseMember(member);
+          const member = which === 'raft-leader' ? leader : rng.pick(followers);
+          return {
+            member,
+            detail: `SIGSTOP etcd member m${member} (${member === leader ? 'the Raft leader' : 'a follower'})`,
+          };
         },
-        async heal() {
-          world.resumeMember(member);
-        },
-      };
-    }
+        make: (member) => world.pauseMember(member),
+        undo: (member) => world.resumeMember(member),
+      });
   }
+}
+
+/** A fault on one etcd member, chosen when injected: `pick` chooses it and says what the fault does to it. */
+interface MemberFault {
+  readonly pick: () => Promise<{ member: number; detail: string }>;
+  readonly make: (member: number) => Promise<void> | void;
+  readonly undo: (member: number) => Promise<void> | void;
+}
+
+function onMember(kind: ClusterFaultKind, holdMs: number, fault: MemberFault): Fault {
+  let member = -1;
+  return {
+    kind,
+    detail: '',
+    holdMs,
+    async inject() {
+      const picked = await fault.pick();
+      member = picked.member;
+      this.detail = picked.detail;
+      await fault.make(member);
+    },
+    async heal() {
+      await fault.undo(member);
+    },
+  };
 }

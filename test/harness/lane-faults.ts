@@ -40,89 +40,68 @@ async function target({ lane, rng, leaderWaitMs }: LaneContext): Promise<{ victi
   };
 }
 
-function pauseLeader(kind: LaneFaultKind, factor: number, ctx: LaneContext, p: FaultParams): Fault {
-  const { lane } = ctx;
+/** A fault made on the lane's leader, its victim (found when injected): what it does, how it says so, how it heals. */
+interface LeaderFault {
+  readonly detail: (victim: CandidateProcess) => string;
+  readonly make: (victim: CandidateProcess) => void;
+  readonly undo: (victim: CandidateProcess) => void;
+}
+
+function onLeader(kind: LaneFaultKind, ctx: LaneContext, holdMs: number, fault: LeaderFault): Fault {
   let victim: CandidateProcess | null = null;
   return {
     kind,
     detail: '',
-    holdMs: p.holdMs ?? factor * lane.ttlMs,
+    holdMs,
     async inject() {
       const hit = await target(ctx);
       victim = hit.victim;
       this.victim = hit.record;
       this.injectedAt = sharedNow();
-      this.detail = `SIGSTOP ${victim.id} (pid ${victim.pid}) for ${factor}×TTL`;
-      victim.pause();
+      this.detail = fault.detail(victim);
+      fault.make(victim);
     },
     async heal() {
-      victim?.resume();
+      if (victim) fault.undo(victim);
     },
   };
+}
+
+function pauseLeader(kind: LaneFaultKind, factor: number, ctx: LaneContext, p: FaultParams): Fault {
+  return onLeader(kind, ctx, p.holdMs ?? factor * ctx.lane.ttlMs, {
+    detail: (victim) => `SIGSTOP ${victim.id} (pid ${victim.pid}) for ${factor}×TTL`,
+    make: (victim) => victim.pause(),
+    undo: (victim) => victim.resume(),
+  });
 }
 
 function cutLeader(kind: LaneFaultKind, direction: Direction | 'both', ctx: LaneContext, p: FaultParams): Fault {
   const { lane, rng } = ctx;
-  let victim: CandidateProcess | null = null;
-  return {
-    kind,
-    detail: '',
-    holdMs: p.holdMs ?? rng.between(0.3, 2.5) * lane.ttlMs,
-    async inject() {
-      const hit = await target(ctx);
-      victim = hit.victim;
-      this.victim = hit.record;
-      this.injectedAt = sharedNow();
-      this.detail = `${victim.id} cut from every member (${direction})`;
-      for (const proxy of lane.proxies(victim)) proxy.cut(direction);
-    },
-    async heal() {
-      if (victim) for (const proxy of lane.proxies(victim)) proxy.uncut(direction);
-    },
-  };
+  return onLeader(kind, ctx, p.holdMs ?? rng.between(0.3, 2.5) * lane.ttlMs, {
+    detail: (victim) => `${victim.id} cut from every member (${direction})`,
+    make: (victim) => lane.proxies(victim).forEach((proxy) => proxy.cut(direction)),
+    undo: (victim) => lane.proxies(victim).forEach((proxy) => proxy.uncut(direction)),
+  });
 }
 
 function latencyLeader(ctx: LaneContext, p: FaultParams): Fault {
   const { lane, rng } = ctx;
-  let victim: CandidateProcess | null = null;
   const latencyMs = p.latencyMs ?? rng.between(0.3, 0.6) * lane.ttlMs;
-  return {
-    kind: 'latency-leader',
-    detail: '',
-    holdMs: p.holdMs ?? 2 * lane.ttlMs,
-    async inject() {
-      const hit = await target(ctx);
-      victim = hit.victim;
-      this.victim = hit.record;
-      this.injectedAt = sharedNow();
-      this.detail = `${victim.id}: +${Math.round(latencyMs)} ms each way (round trip ${((2 * latencyMs) / lane.ttlMs).toFixed(2)}×TTL)`;
-      for (const proxy of lane.proxies(victim)) proxy.setLatency(latencyMs);
-    },
-    async heal() {
-      if (victim) for (const proxy of lane.proxies(victim)) proxy.setLatency(0);
-    },
-  };
+  return onLeader('latency-leader', ctx, p.holdMs ?? 2 * lane.ttlMs, {
+    detail: (victim) =>
+      `${victim.id}: +${Math.round(latencyMs)} ms each way (round trip ${((2 * latencyMs) / lane.ttlMs).toFixed(2)}×TTL)`,
+    make: (victim) => lane.proxies(victim).forEach((proxy) => proxy.setLatency(latencyMs)),
+    undo: (victim) => lane.proxies(victim).forEach((proxy) => proxy.setLatency(0)),
+  });
 }
 
 function resetLeader(ctx: LaneContext, p: FaultParams): Fault {
   const { lane, rng } = ctx;
-  let victim: CandidateProcess | null = null;
-  return {
-    kind: 'reset-leader',
-    detail: '',
-    holdMs: p.holdMs ?? rng.between(0.5, 2) * lane.ttlMs,
-    async inject() {
-      const hit = await target(ctx);
-      victim = hit.victim;
-      this.victim = hit.record;
-      this.injectedAt = sharedNow();
-      this.detail = `${victim.id}: connections reset and refused`;
-      for (const proxy of lane.proxies(victim)) proxy.refuse();
-    },
-    async heal() {
-      if (victim) for (const proxy of lane.proxies(victim)) proxy.accept();
-    },
-  };
+  return onLeader('reset-leader', ctx, p.holdMs ?? rng.between(0.5, 2) * lane.ttlMs, {
+    detail: (victim) => `${victim.id}: connections reset and refused`,
+    make: (victim) => lane.proxies(victim).forEach((proxy) => proxy.refuse()),
+    undo: (victim) => lane.proxies(victim).forEach((proxy) => proxy.accept()),
+  });
 }
 
 /** Waits until a new candidate reports (so its start-up is not counted as recovery). */

@@ -200,6 +200,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const clusterRng = rng.fork();
     let next = 0;
 
+    /** What every fault record starts with: which fault, where, and for how long. */
+    const faultFields = (index: number, kind: FaultKind, affected: Lane[], fault: Fault) => ({
+      index,
+      kind,
+      scope: isClusterFault(kind) ? ('cluster' as const) : ('lane' as const),
+      lanes: affected.map((l) => l.name),
+      detail: fault.detail,
+      holdMs: Math.round(fault.holdMs),
+    });
+
     const runOne = async (index: number, kind: FaultKind, affected: Lane[], fault: Fault): Promise<void> => {
       const injected = { at: sharedNow() };
       try {
@@ -209,12 +219,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const message = err instanceof Error ? err.message : String(err);
         log(`#${index} ${kind}: HARNESS ERROR ${message}`);
         records.push({
-          index,
-          kind,
-          scope: isClusterFault(kind) ? 'cluster' : 'lane',
-          lanes: affected.map((l) => l.name),
-          detail: fault.detail,
-          holdMs: Math.round(fault.holdMs),
+          ...faultFields(index, kind, affected, fault),
           injectAt: fault.injectedAt ?? injected.at,
           healAt: sharedNow(),
           recoveryMs: null,
@@ -267,12 +272,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         list.every((w) => w.ms !== null) ? Math.max(...list.map((w) => w.ms!)) : null;
       const reasons = within.map((w, i) => (w.ms === null ? `${affected[i]!.name}: ${w.reason}` : '')).filter(Boolean);
       const record: FaultRecord = {
-        index,
-        kind,
-        scope: isClusterFault(kind) ? 'cluster' : 'lane',
-        lanes: affected.map((l) => l.name),
-        detail: fault.detail,
-        holdMs: Math.round(fault.holdMs),
+        ...faultFields(index, kind, affected, fault),
         injectAt,
         healAt,
         recoveryMs: maxOf(within),

@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { join } from 'node:path';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { ChildCandidate, monotonicNow } from './processes.js';
+import { useEtcd } from './etcd-fixture.js';
 
 // SIGKILL of the leading process: no resign, so the next candidate is elected
 // when etcd expires the lease. Bound from the issue: within ttl + 3 s.
 const FIXTURE = join(__dirname, 'fixtures', 'candidate.cjs');
 const TTL_SEC = 2;
-let cluster: EtcdCluster;
 const children: ChildCandidate[] = [];
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.kill()));
-  await cluster?.stop();
-});
+const etcd = useEtcd(() => Promise.all(children.map((c) => c.kill())));
 
 it('SIGKILL of the leading process hands over after its lease and one hold-off, within 2 × ttl + 2 s, to exactly one successor with a larger token', async () => {
   const group = ['c1', 'c2', 'c3'].map(
-    (id) => new ChildCandidate(process.execPath, [FIXTURE, cluster.endpoints, '/crash', id, String(TTL_SEC)]),
+    (id) => new ChildCandidate(process.execPath, [FIXTURE, etcd.cluster.endpoints, '/crash', id, String(TTL_SEC)]),
   );
   children.push(...group);
   await waitFor('all three started', () => group.every((c) => c.events('started').length > 0), { timeoutMs: 20_000 });

@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LockedClient, type Term } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { useEtcd } from './etcd-fixture.js';
 
 // Cheap when idle: one process leading 20 elections and one following them
 // (next in line in each) send lease keepalives on one lease each and, after
 // each renewal, one read-only txn for all their keys (the leader's proof of its
 // terms, the heir's of its place) — no other reads, no writes, no polls —
 // counted by etcd itself (its /metrics).
-let cluster: EtcdCluster;
 const clients: LockedClient[] = [];
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await cluster?.stop();
-});
+const etcd = useEtcd(() => Promise.all(clients.map((c) => c.close())));
 
 async function requestCounts(): Promise<Map<string, number>> {
-  const text = await (await fetch(cluster.metricsUrl(0))).text();
+  const text = await (await fetch(etcd.cluster.metricsUrl(0))).text();
   const counts = new Map<string, number>();
   for (const match of text.matchAll(/^grpc_server_msg_received_total\{([^}]*)\} (\d+)/gm)) {
     const method = /grpc_method="([^"]+)"/.exec(match[1]!)?.[1] ?? '?';
@@ -31,8 +23,8 @@ async function requestCounts(): Promise<Map<string, number>> {
 
 it('an idle process sends one keepalive per renew interval for all its elections; a leader or an heir adds one read for all of them', async () => {
   const TTL_SEC = 3; // renew every second
-  const leader = new LockedClient({ endpoints: cluster.endpoints, ttl: TTL_SEC });
-  const follower = new LockedClient({ endpoints: cluster.endpoints, ttl: TTL_SEC });
+  const leader = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: TTL_SEC });
+  const follower = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: TTL_SEC });
   clients.push(leader, follower);
   const terms: Term[] = [];
   for (let i = 0; i < 20; i++) terms.push(await leader.election(`/idle/${i}`).campaign('v'));

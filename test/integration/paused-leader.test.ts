@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { join } from 'node:path';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { ChildCandidate, monotonicNow } from './processes.js';
+import { useEtcd } from './etcd-fixture.js';
 
 // The fault that breaks Curator and Go's client: a leader paused longer than
 // its TTL. Another candidate is elected meanwhile; when the old leader resumes,
@@ -10,20 +10,12 @@ import { ChildCandidate, monotonicNow } from './processes.js';
 // two "true" periods never overlap.
 const FIXTURE = join(__dirname, 'fixtures', 'candidate.cjs');
 const TTL_SEC = 2;
-let cluster: EtcdCluster;
 const children: ChildCandidate[] = [];
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.kill()));
-  await cluster?.stop();
-});
+const etcd = useEtcd(() => Promise.all(children.map((c) => c.kill())));
 
 it('a leader paused for 3 x TTL answers false on resume, and its term never overlaps the next', async () => {
   const group = ['p1', 'p2'].map(
-    (id) => new ChildCandidate(process.execPath, [FIXTURE, cluster.endpoints, '/paused', id, String(TTL_SEC)]),
+    (id) => new ChildCandidate(process.execPath, [FIXTURE, etcd.cluster.endpoints, '/paused', id, String(TTL_SEC)]),
   );
   children.push(...group);
   await waitFor('a leader', () => group.some((c) => c.events('select').length > 0), { timeoutMs: 20_000 });

@@ -1,30 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { LockedClient, isLockedError, locked } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { ChildCandidate } from './processes.js';
 import { onStreams } from './transport-spy.js';
+import { useEtcd } from './etcd-fixture.js';
 
 // Regressions found by review and the chaos suite: each test fails on the
 // code before its fix.
-let cluster: EtcdCluster;
 const clients: LockedClient[] = [];
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await cluster?.stop();
-});
+const etcd = useEtcd(() => Promise.all(clients.map((c) => c.close())));
 
 describe('recovery and resources', () => {
   it('keeps a lease alive when half the endpoints are dead', async () => {
     const dead = `127.0.0.1:${await freePort()}`;
     const sessions = Array.from({ length: 4 }, () => {
-      const c = new LockedClient({ endpoints: [dead, cluster.endpoint(0)], ttl: 3 });
+      const c = new LockedClient({ endpoints: [dead, etcd.cluster.endpoint(0)], ttl: 3 });
       clients.push(c);
       return c.session();
     });
@@ -51,7 +43,7 @@ describe('recovery and resources', () => {
   });
 
   it('reopens a failed keepalive stream after its short retry pause, not at the next renew tick', async () => {
-    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 10 });
+    const c = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: 10 });
     clients.push(c);
     const openedAt: number[] = [];
     let failedAt = NaN;
@@ -86,7 +78,7 @@ describe('recovery and resources', () => {
     // The fixture runs the built package (dist/): `npm test` builds first.
     const app = new ChildCandidate(process.execPath, [
       join(__dirname, 'fixtures', 'seed-app.cjs'),
-      cluster.endpoints,
+      etcd.cluster.endpoints,
       '/exit-test',
     ]);
     try {
@@ -99,7 +91,7 @@ describe('recovery and resources', () => {
   });
 
   it('locker.close() stops running nodes (deselect, resign) and settles', async () => {
-    const l = locked(cluster.endpoints);
+    const l = locked(etcd.cluster.endpoints);
     const node = l({ id: 'closing', path: '/close-test', value: 1, ttl: 2 });
     let deselects = 0;
     node.on('deselect', () => deselects++);
@@ -108,7 +100,7 @@ describe('recovery and resources', () => {
     await l.close();
     expect(node.isSelected()).toBe(false);
     expect(deselects).toBe(1);
-    const observer = new LockedClient({ endpoints: cluster.endpoints });
+    const observer = new LockedClient({ endpoints: etcd.cluster.endpoints });
     clients.push(observer);
     expect(await observer.election('/close-test').leader()).toBeNull();
   });
@@ -116,7 +108,7 @@ describe('recovery and resources', () => {
 
 describe('watch stream liveness', () => {
   it('a probe of a healthy stream is answered (etcd 3.4 progress request) and fails no watch', async () => {
-    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    const c = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: 5 });
     clients.push(c);
     const errors: unknown[] = [];
     const leaders: unknown[] = [];
@@ -141,7 +133,7 @@ describe('watch stream liveness', () => {
 
 describe('terms and tokens', () => {
   it('a new term on the same lease gets a strictly larger token (the old key is not resumed)', async () => {
-    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    const c = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: 5 });
     clients.push(c);
     const election = c.election('/strict');
     const first = await election.campaign('v');
@@ -153,7 +145,7 @@ describe('terms and tokens', () => {
   });
 
   it('one session cannot campaign twice in one election at once (it would be one key, one token)', async () => {
-    const c = new LockedClient({ endpoints: cluster.endpoints, ttl: 5 });
+    const c = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: 5 });
     clients.push(c);
     const session = c.session();
     const term = await c.election('/twice', session).campaign('a');

@@ -30,6 +30,11 @@ async function record(election: string): Promise<ReturnType<typeof decodeTermRec
   return text === null ? null : decodeTermRecord(text);
 }
 
+/** The term record of a resignation by `token` (TTL_SEC), naming `heir`. */
+function resignedRecord(token: bigint, heir: bigint | null): ReturnType<typeof decodeTermRecord> {
+  return { state: 'resigned', token, ttlMs: TTL_SEC * 1000, heir };
+}
+
 /** Campaigns and records when the campaign resolved (ms, the library's clock). */
 async function timed(pending: Promise<Term>): Promise<{ term: Term; at: number }> {
   const term = await pending;
@@ -89,12 +94,7 @@ describe('taking over', () => {
     expect(at - resignedAt).toBeLessThan(AT_ONCE_MS);
     // The heir led from the record its predecessor wrote: nothing was written since the resignation.
     const res = await fx.raw.get(termRecordKey(n)).exec();
-    expect(decodeTermRecord(res.kvs[0]!.value.toString())).toEqual({
-      state: 'resigned',
-      token: leader.token,
-      ttlMs: TTL_SEC * 1000,
-      heir: term.token,
-    });
+    expect(decodeTermRecord(res.kvs[0]!.value.toString())).toEqual(resignedRecord(leader.token, term.token));
     expect(BigInt(res.kvs[0]!.mod_revision)).toBeLessThan(term.confirmedAt + 1n);
   });
 
@@ -130,12 +130,7 @@ describe('taking over', () => {
     expect(read).toBe(1); // after the hint's compare failed
     const { term } = await pendingThird;
     expect(term.token).toBe(thirdToken);
-    expect(await record(n)).toEqual({
-      state: 'resigned',
-      token: leader.token,
-      ttlMs: TTL_SEC * 1000,
-      heir: thirdToken,
-    });
+    expect(await record(n)).toEqual(resignedRecord(leader.token, thirdToken));
   });
 
   it('a stale hint and a stale read: the resignation goes through naming no heir, and the successor claims', async () => {
@@ -157,12 +152,7 @@ describe('taking over', () => {
       .get(termRecordKey(n))
       .revision((term.confirmedAt - 1n).toString())
       .string();
-    expect(decodeTermRecord(before!)).toEqual({
-      state: 'resigned',
-      token: leader.token,
-      ttlMs: TTL_SEC * 1000,
-      heir: null,
-    });
+    expect(decodeTermRecord(before!)).toEqual(resignedRecord(leader.token, null));
   });
 
   it('the named heir leads on the record alone, with no request, when its delete event is late', async () => {

@@ -1,0 +1,31 @@
+import { describe, knownKeys } from '../core/validate.js';
+import type { LeaderTracker } from './tracker-registry.js';
+
+/** The options of `Election.campaign` (and `withLeadership`). */
+export interface CampaignOptions {
+  /** Gives up the campaign (its key is removed) when it aborts. */
+  readonly signal?: AbortSignal;
+  /**
+   * A tracker of this election the caller already holds (`election.track()`).
+   * The campaign then waits on its view of the whole election: no watch of its
+   * own, and no read of the queue after its predecessor leaves. Without it,
+   * the candidate watches only its predecessor's key. Either way, one read (or
+   * a claim) after the predecessor leaves decides how it takes over.
+   */
+  readonly tracker?: LeaderTracker;
+}
+
+const CAMPAIGN_KEYS = ['signal', 'tracker'];
+
+/** The caller's mistakes in `campaign(value, options)`, as TypeErrors naming the field (a tracker's are checked in campaign). */
+export function checkCampaign(value: unknown, options: unknown): void {
+  if (typeof value !== 'string') throw new TypeError(`campaign value must be a string, got ${describe(value)}`);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`campaign options must be an object, got ${describe(options)}`);
+  }
+  knownKeys('campaign options', options, CAMPAIGN_KEYS);
+  const { signal } = options as { signal?: unknown };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`campaign options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+}

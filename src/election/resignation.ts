@@ -1,0 +1,89 @@
+import type * as etcd from 'etcd3';
+import { Backoff } from '../core/backoff.js';
+import type { Clock } from '../core/clock.js';
+import { classify } from '../transport/classify.js';
+import type { Transport } from '../transport/transport.js';
+import type { Candidate, CandidateReads } from './candidates.js';
+import { keyStands } from './guarded-txn.js';
+import { encodeTermRecord, termRecordKey } from './term-record.js';
+
+/** The term that resigns, as its resignation sees it. */
+export interface Resigner {
+  readonly transport: Transport;
+  readonly reads: CandidateReads;
+  readonly key: string;
+  readonly token: bigint;
+  readonly ttlMs: number;
+}
+
+/**
+ * The guarded delete that also marks the term record `resigned` (sent only
+ * once the term has ended locally), naming the candidate next in line as
+ * heir when one is known: that candidate may then lead at once, without a
+ * request of its own (take-over.ts). Who is next is `known` — from the
+ * caller's view of the election (TermDeps.view; null: nobody is after us),
+ * else from the term's last confirmation — or else (undefined) comes from a
+ * serializable read: a hint every way, so the txn holds only if that key still
+ * stands with its create revision. If it does not, the next candidate is read
+ * again, and then none is named.
+ */
+export async function sendResignation(term: Resigner, known: Candidate | null | undefined): Promise<void> {
+  const readNext = (): Promise<Candidate | null> => term.reads.next(term.token).catch(() => null);
+  let heir = known !== undefined ? known : await readNext();
+  for (let attempt = 1; ; attempt++) {
+    const res = await term.transport.txn(resignRequest(term, heir), 'resign');
+    if (res.succeeded) return;
+    // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
+    const own = res.responses[0]?.response_range?.kvs[0];
+    if (heir === null || own?.create_revision !== term.token.toString()) return;
+    heir = attempt === 1 ? await readNext() : null;
+  }
+}
+
+function resignRequest(term: Resigner, heir: Candidate | null): etcd.ITxnRequest {
+  const record = encodeTermRecord({
+    state: 'resigned',
+    token: term.token,
+    ttlMs: term.ttlMs,
+    heir: heir?.token ?? null,
+  });
+  return {
+    compare:
+      heir === null
+        ? [keyStands(term.key, term.token)]
+        : [keyStands(term.key, term.token), keyStands(heir.key, heir.token)],
+    success: [
+      { request_delete_range: { key: Buffer.from(term.key) } },
+      { request_put: { key: Buffer.from(termRecordKey(term.reads.name)), value: Buffer.from(record) } },
+    ],
+    failure: [{ request_range: { key: Buffer.from(term.key) } }],
+  };
+}
+
+/**
+ * Awaits `first`, a resignation, and while it fails transiently sends it
+ * again (`again`) after a backoff, for up to `forMs`: by then etcd has expired
+ * the lease, or the successor has waited out our deadline. Used when the
+ * session lost the lease: a marked resignation still lets the successor lead
+ * at once.
+ */
+export async function retryResignation(
+  first: Promise<void>,
+  again: () => Promise<void>,
+  clock: Clock,
+  forMs: number,
+): Promise<void> {
+  const giveUpAt = clock.now() + forMs;
+  const backoff = new Backoff(100, 1000);
+  let attempt = first;
+  for (;;) {
+    try {
+      await attempt;
+      return;
+    } catch (err) {
+      if (!classify(err, 'resign').transient || clock.now() >= giveUpAt) throw err;
+    }
+    await new Promise<void>((resolve) => clock.setTimer(resolve, backoff.next()));
+    attempt = again();
+  }
+}
