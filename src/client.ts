@@ -135,9 +135,13 @@ function checkClock(clock: unknown): Clock {
  *   await term.resign(); await client.close();
  */
 export class LockedClient {
+  /** @internal The etcd calls this client makes (the CLI's and tests' way in). */
   readonly transport: Transport;
+  /** @internal The one watch stream every watch of this client shares. */
   readonly hub: WatchHub;
+  /** @internal The resolved timing options. */
   readonly timing: Timing;
+  /** @internal */
   readonly clock: Clock;
   readonly #sessions = new Set<Session>();
   /**

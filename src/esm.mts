@@ -8,19 +8,5 @@
 import locked from './index.js';
 
 export default locked;
-export {
-  locked,
-  LockedNode,
-  encodeData,
-  decodeData,
-  SEPARATOR,
-  LockedClient,
-  Election,
-  Term,
-  Session,
-  Lease,
-  deadlineFrom,
-  LockedError,
-  isLockedError,
-} from './api.js';
+export { locked, encodeData, decodeData, SEPARATOR, LockedClient, LockedError, isLockedError } from './api.js';
 export type * from './api.js';

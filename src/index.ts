@@ -16,19 +16,18 @@ function locked(...args: Parameters<typeof api.locked>): ReturnType<typeof api.l
 // eslint-disable-next-line @typescript-eslint/no-namespace
 namespace locked {
   export import locked = api.locked;
-  export import LockedNode = api.LockedNode;
   export import encodeData = api.encodeData;
   export import decodeData = api.decodeData;
   export import SEPARATOR = api.SEPARATOR;
   export import LockedClient = api.LockedClient;
-  export import Election = api.Election;
-  export import Term = api.Term;
-  export import Session = api.Session;
-  export import Lease = api.Lease;
-  export import deadlineFrom = api.deadlineFrom;
   export import LockedError = api.LockedError;
   export import isLockedError = api.isLockedError;
 
+  export type LockedNode = api.LockedNode;
+  export type Election = api.Election;
+  export type Term = api.Term;
+  export type Session = api.Session;
+  export type Lease = api.Lease;
   export type Locker = api.Locker;
   export type LockerOptions = api.LockerOptions;
   export type NodeOptions = api.NodeOptions;

@@ -49,6 +49,7 @@ export class Election {
   readonly #deps: ElectionDeps;
   readonly #reads: CandidateReads;
 
+  /** @internal */
   constructor(deps: ElectionDeps, session: Session, name: string) {
     this.#deps = deps;
     this.#session = session;

@@ -46,7 +46,7 @@ export class Term {
   /** Fencing token: the create revision of the leader key. Strictly increases from term to term. */
   readonly token: bigint;
   readonly lease: Lease;
-  /** The etcd revision at which this term was confirmed (a read's, or the leader watch view's). */
+  /** @internal The etcd revision at which this term was confirmed (a read's, or the leader watch view's). */
   readonly confirmedAt: bigint;
   readonly #transport: Transport;
   readonly #reads: CandidateReads;
@@ -72,6 +72,7 @@ export class Term {
    * `proof`: the revision at which our key was confirmed first (the claim, or
    * the read after a hold-off) and the lease's deadline as taken before that
    * confirmation was sent.
+   * @internal
    */
   constructor(
     deps: TermDeps,
@@ -128,7 +129,7 @@ export class Term {
 
   readonly #renewed = new Listeners<[]>();
 
-  /** A linearizable read sent after `until` was taken found our key (TermConfirmations). */
+  /** @internal A linearizable read sent after `until` was taken found our key (TermConfirmations). */
   confirmed(until: Deadline): void {
     if (this.#ended() || until.mono <= this.#until.mono) return;
     this.#until = until;
@@ -136,7 +137,7 @@ export class Term {
     this.#renewed.emit();
   }
 
-  /** A linearizable read found our key gone or re-created (TermConfirmations). */
+  /** @internal A linearizable read found our key gone or re-created (TermConfirmations). */
   lost(reason: string): void {
     this.end(reason);
   }
@@ -197,7 +198,7 @@ export class Term {
     return Math.min(this.lease.validUntil, this.#until.mono);
   }
 
-  /** Ends the term locally (idempotent). Steps down first; etcd is told separately. */
+  /** @internal Ends the term locally (idempotent). Steps down first; etcd is told separately. */
   end(reason: unknown): void {
     if (this.#ended()) return;
     const error =

@@ -29,6 +29,7 @@ export class Lease {
   #wallValidUntil: number;
   #cancelTimer: () => void = () => undefined;
 
+  /** @internal */
   constructor(id: bigint, ttlSec: number, grantSentAt: Instant, clock: Clock, driftRate: number, marginMs: number) {
     this.id = id;
     this.hex = leaseHex(id);
@@ -53,6 +54,7 @@ export class Lease {
    * Registers work to do before this lease, once lost, is revoked: its terms
    * resigning, so that etcd records that they stopped. Returns the function
    * that removes it.
+   * @internal
    */
   onBeforeRevoke(fn: () => Promise<void>): () => void {
     this.#beforeRevoke.add(fn);
@@ -61,7 +63,7 @@ export class Lease {
     };
   }
 
-  /** Runs the registered work; resolves once all of it has settled (never rejects). */
+  /** @internal Runs the registered work; resolves once all of it has settled (never rejects). */
   async beforeRevoke(): Promise<void> {
     await Promise.allSettled([...this.#beforeRevoke].map((fn) => fn()));
   }
@@ -88,6 +90,7 @@ export class Lease {
    * sent before this instant. A term takes it just before it confirms that its
    * key still exists, so that its own deadline never rests on a keepalive sent
    * after that confirmation.
+   * @internal
    */
   provenUntil(): Deadline {
     return { mono: this.#validUntil, wall: this.#wallValidUntil };
@@ -97,6 +100,7 @@ export class Lease {
    * A keepalive sent at `sentAt` was answered with `ttlSec` > 0. Never shortens
    * the deadline, and never counts more than the TTL granted (which the term
    * record tells successors to wait out).
+   * @internal
    */
   renewed(sentAt: Instant, replyTtlSec: number): void {
     if (this.#controller.signal.aborted) return;
@@ -109,7 +113,7 @@ export class Lease {
     }
   }
 
-  /** Ends the lease for good (idempotent); aborts `signal` with a LEASE_LOST error. */
+  /** @internal Ends the lease for good (idempotent); aborts `signal` with a LEASE_LOST error. */
   end(reason: string): void {
     if (this.#controller.signal.aborted) return;
     this.#cancelTimer();

@@ -12,6 +12,7 @@ import type {
   LockedErrorCode,
   LockedNodeEvents,
   NodeOptions,
+  Term,
   TimingOptions,
 } from 'locked';
 
@@ -68,6 +69,28 @@ new LockedClient({ ttl: 5 });
 // @ts-expect-error not an error code
 const wrongCode: LockedErrorCode = 'NOT_A_CODE';
 void wrongCode;
+
+// Internals are not on the public types (stripInternal): the client's transport, watch hub, timing
+// and clock, a term's and a lease's mechanics, and constructors of objects the API hands out.
+// @ts-expect-error the client's etcd calls are internal
+void client.transport;
+// @ts-expect-error the client's watch hub is internal
+void client.hub;
+// @ts-expect-error the resolved timing is internal
+void client.timing;
+const term: Term = await client.election('/jobs').campaign('v');
+// @ts-expect-error a term ends by resign() (or its session's close), not end()
+term.end('x');
+// @ts-expect-error confirmations are the session's business
+term.confirmed({ mono: 0, wall: 0 });
+// @ts-expect-error a lease ends by its session
+term.lease.end('x');
+// @ts-expect-error Term is a type, not a value: terms come from campaign()
+void locked.Term;
+// @ts-expect-error LockedNode is a type: nodes come from a locker
+void locked.LockedNode;
+term.token satisfies bigint;
+term.lease.hex satisfies string;
 
 await node.start();
 await locker.close();
