@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const MAX_LINES = 300;
 // Files still over the limit while they are being split (issue 13), each at its size when listed: it may shrink,
 // not grow. Remove the entry once the file is under the limit.
-const KNOWN_OVER = new Map([['src/locked/node.ts', 329]]);
+const KNOWN_OVER = new Map();
 
 const over = [];
 for (const entry of readdirSync('src', { recursive: true, withFileTypes: true })) {

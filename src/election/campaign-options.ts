@@ -1,4 +1,5 @@
 import { describe, knownKeys } from '../core/validate.js';
+import type { Candidate } from './candidates.js';
 import type { LeaderTracker } from './tracker-registry.js';
 
 /** The options of `Election.campaign` (and `withLeadership`). */
@@ -28,4 +29,30 @@ export function checkCampaign(value: unknown, options: unknown): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`campaign options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
+}
+
+/** A candidate's join, as the join's own read saw the election (at revision `token`). */
+export interface Joined {
+  readonly key: string;
+  /** The key's create revision: the revision of the join and of `first`. */
+  readonly token: bigint;
+  /** The first candidate at `token`: this one when nothing was older. */
+  readonly first: Candidate | null;
+}
+
+/**
+ * The campaign option through which the seed facade hears each join of its
+ * campaigns, so that `node.start()` can tell the leader as of its own join
+ * without a read of its own. A symbol that the package does not export keeps
+ * it off the public `CampaignOptions` (and out of the known-keys check).
+ */
+export const ON_JOINED: unique symbol = Symbol('locked.onJoined');
+
+export interface InternalCampaignOptions extends CampaignOptions {
+  readonly [ON_JOINED]?: (joined: Joined) => void;
+}
+
+/** The join callback `options` carries, if any. */
+export function onJoinedOf(options: CampaignOptions): ((joined: Joined) => void) | undefined {
+  return (options as InternalCampaignOptions)[ON_JOINED];
 }

@@ -10,7 +10,7 @@ import type { Session } from '../session/session.js';
 import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
-import { checkCampaign, type CampaignOptions } from './campaign-options.js';
+import { checkCampaign, onJoinedOf, type CampaignOptions, type Joined } from './campaign-options.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
 import { guardedDelete } from './guarded-txn.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
@@ -88,7 +88,7 @@ export class Election {
     claims.add(this.name);
     let term: Term | undefined;
     try {
-      term = await this.#campaignWithRetry(value, signal, tracker);
+      term = await this.#campaignWithRetry(value, signal, tracker, onJoinedOf(options));
       return term;
     } finally {
       if (!term) claims.delete(this.name);
@@ -106,6 +106,7 @@ export class Election {
     value: string,
     signal: AbortSignal | undefined,
     tracker: LeaderTracker | undefined,
+    onJoined: ((joined: Joined) => void) | undefined,
   ): Promise<Term> {
     const backoff = new Backoff(100, 1000);
     for (let attempt = 1; ; attempt++) {
@@ -114,7 +115,7 @@ export class Election {
       let lease: Lease | null = null;
       try {
         lease = await this.#session.lease(signal);
-        return await this.#campaignOn(lease, value, signal, release, tracker);
+        return await this.#campaignOn(lease, value, signal, release, tracker, onJoined);
       } catch (err) {
         release();
         if (signal?.aborted) throw err;
@@ -134,7 +135,8 @@ export class Election {
   /**
    * One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined.
    * With the caller's `tracker`: wait on the election's shared leader watch rather than on the predecessor's
-   * key, and the term names its heir from that view when it resigns.
+   * key, and the term names its heir from that view when it resigns. `onJoined` hears where the join
+   * found the queue.
    */
   async #campaignOn(
     lease: Lease,
@@ -142,10 +144,12 @@ export class Election {
     signal: AbortSignal | undefined,
     admitted: () => void,
     tracker: LeaderTracker | undefined,
+    onJoined: ((joined: Joined) => void) | undefined,
   ): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
     const { token, position } = await this.#join(key, value, lease.id).finally(admitted);
+    onJoined?.({ key, token, first: position.first });
     // Linking costs an AbortController: only when the caller gave a signal of its own.
     const { signal: scope, dispose } = signal
       ? linkSignals([lease.signal, signal])

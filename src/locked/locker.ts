@@ -6,7 +6,8 @@ import { describe, electionName, knownKeys, optionalBoolean, ttlSeconds } from '
 import { DEFAULT_TTL_SEC, resolveTiming } from '../core/options.js';
 import type { Session } from '../session/session.js';
 import { checkDataSize, checkId, encodeData, valueToString } from './data.js';
-import { LockedNode, generateId, type NodeBinding } from './node.js';
+import { LockedNode } from './node.js';
+import { generateId, type NodeBinding } from './node-config.js';
 
 /** Options of `locked(hosts, options)`: connection and timing shared by the locker's nodes. */
 export interface LockerOptions extends ConnectionOptions, Omit<TimingOptions, 'ttl'> {}
@@ -120,6 +121,7 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
       value,
       ttlSec,
       stopOnError,
+      clock: client.clock,
       bind: () => {
         const binding = bindSession();
         nodes.add(node); // running nodes, so that close() can stop them

@@ -1,57 +1,26 @@
 import { EventEmitter } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import { delay, whenAborted } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
 import { LockedError, isLockedError } from '../errors.js';
+import { ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
 import type { Candidate } from '../election/candidates.js';
 import type { Election } from '../election/election.js';
 import type { LeaderTracker } from '../election/tracker-registry.js';
 import type { Term } from '../election/term.js';
 import { classify } from '../transport/classify.js';
-import { leaseHex } from '../transport/keys.js';
-import { checkDataSize, decodeData, encodeData, valueToString } from './data.js';
+import { checkDataSize, encodeData, valueToString } from './data.js';
+import { ErrorReports } from './error-reports.js';
+import { campaignBackoffCapMs, type NodeBinding, type NodeConfig } from './node-config.js';
+import { KnownLeader, type LeaderView } from './known-leader.js';
+import { emitSafely, type LockedNodeEvents } from './node-events.js';
+import { StartLatch } from './start-latch.js';
 
-/** What a node needs from its locker: an election on its path, and the session to give back. */
-export interface NodeBinding {
-  readonly election: Election;
-  release(): Promise<void>;
-}
-
-export interface NodeConfig {
-  readonly id: string;
-  readonly path: string;
-  readonly value: string | number;
-  readonly ttlSec: number;
-  readonly stopOnError: boolean;
-  readonly bind: () => NodeBinding;
-}
+export type { LockedNodeEvents } from './node-events.js';
 
 type NodeState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'running'; readonly stop: AbortController; readonly binding: NodeBinding; term: Term | null }
   | { readonly kind: 'stopped' };
-
-interface LeaderView {
-  readonly id: string;
-  readonly value: string;
-  readonly token: bigint;
-}
-
-/** A node's events and their listeners' arguments (the seed's): `node.on('change', (value, leaderid) => …)`. */
-export interface LockedNodeEvents {
-  /** On every node, when the leader or its value changes (also when a node first learns the leader). */
-  change: [value: string, leaderid: string];
-  /** On the node that won, once per term. */
-  select: [value: string, leaderid: string];
-  /** Exactly once after each `select`. */
-  deselect: [];
-  /** On the leader, at each successful lease renewal. */
-  refresh: [value: string, leaderid: string];
-  /** On every node, at each successful renewal of its own lease while a leader is known. */
-  ping: [value: string, leaderid: string];
-  /** Connection and request failures; emitted only while a listener is registered. */
-  error: [err: LockedError];
-}
 
 /**
  * The seed's node, on the election core. Events, with the seed's arguments:
@@ -66,29 +35,29 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   readonly #config: NodeConfig;
   #value: string | number;
   #state: NodeState = { kind: 'idle' };
-  #leader: LeaderView | null = null;
+  readonly #leader = new KnownLeader();
   #tracker: LeaderTracker | null = null;
   #unsubscribe: (() => void)[] = [];
-  #started: Promise<void> | null = null;
+  #started: StartLatch | null = null;
   #stopping: Promise<void> | null = null;
   #loop: Promise<void> = Promise.resolve();
-  #resolveStarted: (() => void) | null = null;
-  #rejectStarted: ((err: Error) => void) | null = null;
+  readonly #reports: ErrorReports;
 
   constructor(config: NodeConfig) {
     super();
     this.#config = config;
     this.#value = config.value;
+    this.#reports = new ErrorReports(config.clock, campaignBackoffCapMs(config.ttlSec));
   }
 
   /** The leader's id, or null while no leader is known. */
   id(): string | null {
-    return this.#leader?.id ?? null;
+    return this.#leader.leader?.id ?? null;
   }
 
   /** The leader's value (as etcd stores it: a string), or null while no leader is known. */
   value(): string | null {
-    return this.#leader?.value ?? null;
+    return this.#leader.leader?.value ?? null;
   }
 
   localid(): string {
@@ -120,47 +89,48 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   }
 
   /**
-   * Joins the election. The promise resolves once the node knows the leader
-   * (or that there is none) and rejects only if the node is stopped first;
-   * ignoring it is safe (the seed's `node.start()`). The seed's callback form
-   * `start(done)` is called at the same moment (not if the node is stopped first).
+   * Joins the election. The promise resolves once the node knows the leader as
+   * etcd saw it at or after the node's own join: `id()` then names it — this
+   * node itself, leading (`isSelected()` true), when it was first in line, as
+   * on an empty election (after a crashed leader that takes its hold-off, up
+   * to one TTL × (1 + drift)); otherwise the candidate that leads. While etcd
+   * is unreachable it stays pending (the node keeps trying, `error` reports
+   * each attempt). It rejects with CLOSED if the node is stopped first (`stop()`,
+   * `locker.close()`), and with the error itself when the node stops on one: a
+   * failure retrying cannot fix (PERMISSION, INVALID_ARGUMENT), or, with
+   * `stopOnError`, any error. Ignoring it is safe (the seed's `node.start()`).
+   * The seed's callback form `start(done)` is called at the same moment (not if it rejects).
    */
   start(done?: () => void): Promise<void> {
     if (done !== undefined && typeof done !== 'function') {
       throw new TypeError(`start(done): done must be a function, got ${typeof done}`);
     }
     if (done) this.start().then(done, () => undefined);
-    if (this.#started) return this.#started;
+    if (this.#started) return this.#started.promise;
     if (this.#state.kind === 'stopped')
       return Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
-    this.#started = new Promise<void>((resolve, reject) => {
-      this.#resolveStarted = resolve;
-      this.#rejectStarted = reject;
-    });
-    this.#started.catch(() => undefined);
+    const started = new StartLatch();
+    this.#started = started;
     let binding: NodeBinding;
     try {
       binding = this.#config.bind();
     } catch (err) {
-      this.#failStart(err instanceof Error ? err : new Error(String(err)));
-      return this.#started;
+      started.fail(err instanceof Error ? err : new Error(String(err)));
+      return started.promise;
     }
     const stop = new AbortController();
     this.#state = { kind: 'running', stop, binding, term: null };
     const { election } = binding;
     this.#tracker = election.track(
       (leader, revision) => this.#onLeader(leader, revision),
-      // CLOSED (the locker closed under the node) is reported once, by the campaign loop.
-      (err) => {
-        if (!isLockedError(err, 'CLOSED')) this.#fail(err);
-      },
+      (err) => this.#fail(err),
     );
     this.#unsubscribe.push(
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
     );
     this.#loop = this.#campaignLoop(election, this.#tracker, stop.signal);
-    return this.#started;
+    return started.promise;
   }
 
   /**
@@ -189,7 +159,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       this.#emit('deselect');
       resigned = term.resign().catch(() => undefined);
     }
-    this.#failStart(new LockedError('CLOSED', 'node stopped before it knew the leader'));
+    this.#started?.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#tracker?.close();
     this.#tracker = null;
@@ -214,31 +184,42 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
 
   /** Campaigns until stopped, waiting on `tracker`'s view of the election (which the node keeps anyway). */
   async #campaignLoop(election: Election, tracker: LeaderTracker, stop: AbortSignal): Promise<void> {
-    const ttlMs = this.#config.ttlSec * 1000;
-    const backoff = new Backoff(100, Math.min(5000, ttlMs));
+    const { clock, ttlSec } = this.#config;
+    const ttlMs = ttlSec * 1000;
+    const backoff = new Backoff(100, campaignBackoffCapMs(ttlSec));
+    const options: InternalCampaignOptions = {
+      signal: stop,
+      tracker,
+      [ON_JOINED]: (joined: Joined) => this.#onJoined(joined, stop),
+    };
     while (!stop.aborted) {
       try {
-        const term = await election.campaign(this.localdata(), { signal: stop, tracker });
-        const wonAt = performance.now();
+        const term = await election.campaign(this.localdata(), options);
+        const wonAt = clock.now();
         await this.#lead(term, stop);
         // Every term ends by leaving the queue (a key kept would give the next term the same token; a
         // no-op if stop() already resigned), and a term that ended quickly is a fault repeating itself:
         // back off before campaigning again.
         await term.resign().catch(() => undefined);
-        if (performance.now() - wonAt >= ttlMs) backoff.reset();
+        if (clock.now() - wonAt >= ttlMs) backoff.reset();
         else await delay(backoff.next(), stop).catch(() => undefined);
       } catch (err) {
         if (stop.aborted) return;
         const error = classify(err, 'campaign');
+        // A lost lease or key is campaigned again at once, and not an error of the node's.
         if (!isLockedError(error, 'LEASE_LOST') && !isLockedError(error, 'LEADERSHIP_LOST')) this.#fail(error);
-        if (isLockedError(error, 'CLOSED')) {
-          void this.stop(); // the locker was closed under the node: nothing left to retry on
-          return;
-        }
-        if (this.#state.kind !== 'running') return;
+        if (this.#state.kind !== 'running') return; // a failure retrying cannot fix stopped the node
         await delay(backoff.next(), stop).catch(() => undefined);
       }
     }
+  }
+
+  /** Where the node's campaign found the queue: the leader as of its join, unless a newer view is known. */
+  #onJoined(joined: Joined, stop: AbortSignal): void {
+    if (stop.aborted || this.#state.kind !== 'running') return;
+    const { first } = joined;
+    if (first && first.key !== joined.key) this.#changed(this.#leader.seeCandidate(first, joined.token));
+    this.#started?.joined(joined);
   }
 
   /** Holds one term: `select` now, `deselect` once when it ends (unless `stop()` already emitted it). */
@@ -249,10 +230,13 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     if (term.value !== this.localdata()) await term.proclaim(this.localdata()).catch(() => undefined);
     if (!stillOurs()) return;
     const value = valueToString('value', this.#value);
-    this.#setLeader({ id: this.#config.id, value, token: term.token }); // `change` first, as the seed did
+    // `change` first, as the seed did
+    this.#changed(this.#leader.see({ id: this.#config.id, value, token: term.token }, term.confirmedAt));
     if (!stillOurs()) return; // a `change` listener may have stopped the node
     state.term = term;
+    this.#reports.recovered();
     this.#emit('select', value, this.#config.id);
+    this.#started?.led();
     await whenAborted(term.signal, stop);
     if (state.term === term) {
       state.term = null;
@@ -260,70 +244,51 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     }
   }
 
+  /** The shared view of the election reports its first candidate at `revision`. */
   #onLeader(candidate: Candidate | null, revision: bigint): void {
     const state = this.#state;
     if (state.kind !== 'running') return;
+    // Older than what the node knows (its own term's proof, its join's read): a view that lags.
+    if (this.#leader.isOlder(revision)) return;
     const term = state.term;
-    if (term && revision < term.confirmedAt) return; // a view older than our own term's proof
     if (term && (!candidate || candidate.key !== term.key)) {
       term.end('the election shows another leader'); // when in doubt, step down
     }
-    if (candidate) {
-      const { id, value } = decodeData(candidate.value, leaseHex(candidate.leaseId));
-      this.#setLeader({ id, value, token: candidate.token });
-    } else {
-      this.#leader = null;
-    }
-    this.#resolveStarted?.();
-    this.#resolveStarted = null;
-    this.#rejectStarted = null;
+    this.#changed(this.#leader.seeCandidate(candidate, revision));
+    this.#started?.viewed(candidate, revision);
   }
 
-  #setLeader(next: LeaderView): void {
-    const last = this.#leader;
-    this.#leader = next;
-    if (last && last.id === next.id && last.value === next.value && last.token === next.token) return;
-    this.#emit('change', next.value, next.id);
+  /** `change` when the leader (or its value) changed. */
+  #changed(next: LeaderView | null): void {
+    if (next) this.#emit('change', next.value, next.id);
   }
 
   #onRenewed(lease: { id: bigint }): void {
     if (this.#state.kind !== 'running') return;
-    const leader = this.#leader;
+    const leader = this.#leader.leader;
+    this.#reports.recovered();
     if (!leader) return;
     const term = this.#state.term;
     if (term && term.lease.id === lease.id && term.isValid()) this.#emit('refresh', leader.value, leader.id);
     this.#emit('ping', leader.value, leader.id);
   }
 
-  /** Reports an error to `error` listeners (never throws without one); stops the node if `stopOnError`. */
-  #fail(err: LockedError): void {
-    if (this.listenerCount('error') > 0) this.#emit('error', err);
-    if (this.#config.stopOnError && this.#state.kind === 'running') void this.stop();
-  }
-
   /**
-   * Emits to the user's listeners. A listener that throws must not corrupt the
-   * node's state mid-transition, so its exception is rethrown on the next tick:
-   * it still reaches `uncaughtException`, as with any EventEmitter.
+   * Reports a failure to `error` listeners (never throws without one), one per
+   * step of the node's backoff (error-reports.ts). A failure retrying cannot
+   * fix (PERMISSION, INVALID_ARGUMENT, CLOSED: not `transient`), or any with
+   * `stopOnError`, stops the node: `start()` rejects with it. A stopped node reports nothing.
    */
-  #emit<E extends keyof LockedNodeEvents>(event: E, ...args: LockedNodeEvents[E]): void {
-    try {
-      // Typed by this method's signature; Node's emit type cannot follow a generic event name.
-      (this as EventEmitter).emit(event, ...args);
-    } catch (err) {
-      process.nextTick(() => {
-        throw err;
-      });
+  #fail(err: LockedError): void {
+    if (this.#state.kind !== 'running') return;
+    if (this.#reports.admit(err) && this.listenerCount('error') > 0) this.#emit('error', err);
+    if (this.#state.kind === 'running' && (!err.transient || this.#config.stopOnError)) {
+      this.#started?.fail(err);
+      void this.stop();
     }
   }
 
-  #failStart(err: Error): void {
-    this.#rejectStarted?.(err);
-    this.#resolveStarted = null;
-    this.#rejectStarted = null;
+  #emit<E extends keyof LockedNodeEvents>(event: E, ...args: LockedNodeEvents[E]): void {
+    emitSafely(this, event, args);
   }
-}
-
-export function generateId(): string {
-  return randomUUID();
 }
