@@ -143,6 +143,7 @@ export class LockedClient {
   readonly timing: Timing;
   /** @internal */
   readonly clock: Clock;
+  /** Sessions not yet closed; close() closes them. */
   readonly #sessions = new Set<Session>();
   /**
    * Joins (one txn each) in flight at once across this client's elections. 64 keeps a burst of
@@ -178,7 +179,9 @@ export class LockedClient {
     const session = new Session(this.#transportFor(ttlSec), { ...timing, clock: this.clock });
     // A keepalive failure hints that connections are in trouble: make the watch stream prove itself.
     session.errors.add(() => this.hub.probe());
+    // A closed session is forgotten (a locker makes one per node it starts alone on its lease).
     this.#sessions.add(session);
+    session.closed.add(() => this.#sessions.delete(session));
     return session;
   }
 

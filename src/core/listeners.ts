@@ -14,6 +14,11 @@ export class Listeners<Args extends unknown[]> {
     for (const fn of [...this.#fns]) fn(...args);
   }
 
+  /** Removes every listener. */
+  clear(): void {
+    this.#fns.clear();
+  }
+
   get size(): number {
     return this.#fns.size;
   }

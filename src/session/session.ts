@@ -47,6 +47,8 @@ export class Session {
   readonly renewed = new Listeners<[Lease, { sentAt: Instant; rttMs: number }]>();
   /** Failures of keepalive or grant (the session recovers by itself). */
   readonly errors = new Listeners<[LockedError]>();
+  /** Called once when `close()` has finished (the lease revoked or given up); then every listener is dropped. */
+  readonly closed = new Listeners<[]>();
   /** Keepalive requests sent; read by benchmarks. */
   keepalivesSent = 0;
   /** Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
@@ -286,5 +288,9 @@ export class Session {
       await this.#transport.revoke(lease.id).catch(() => undefined);
     }
     stream?.cancel();
+    this.closed.emit();
+    this.renewed.clear();
+    this.errors.clear();
+    this.closed.clear();
   }
 }
