@@ -79,7 +79,8 @@ export const OBSERVE_HELP = `Usage: locked observe --path P [-w simple|json]
 
 Prints the leader of election P, then a line each time it changes, until
 SIGINT/SIGTERM. Follows a watch (no polling); after a connection failure it
-re-reads and goes on, with a note on stderr.
+re-reads and goes on, saying what failed on stderr (one line per kind of
+failure every 2 s at most).
 
 Text lines:  TIME leader ID token TOKEN value "VALUE"   or   TIME no leader
 JSON lines:  {"time":…,"path":…,"leader":{"id","value","token","key","lease"}|null,"revision":…}
@@ -92,7 +93,8 @@ Flags:
 
 ${CONNECTION}
 
-Exit codes: 0 after SIGINT/SIGTERM; 1 no connection within --dial-timeout; 2 bad flags.
+Exit codes: 0 after SIGINT/SIGTERM; 1 no connection within --dial-timeout, or an etcd
+failure retrying cannot fix; 2 bad flags; 4 authentication failed or permission denied.
 `;
 
 export const STATUS_HELP = `Usage: locked status --path P [-w simple|json]

@@ -1,9 +1,11 @@
-import { oneLine, openClient } from './client.js';
+import type { LockedError } from '../api.js';
+import { exitCodeFor, oneLine, openClient } from './client.js';
 import { CONNECTION_FLAGS, connectionFrom } from './connection.js';
 import { EXIT } from './exit-codes.js';
 import { OBSERVE_HELP } from './help.js';
 import { jsonOf, viewOf } from './leader-view.js';
 import { Log } from './log.js';
+import { RetryLog } from './retry-log.js';
 import { parseFlags, type FlagSpec } from './usage.js';
 import { WRITE_OUT_FLAGS, writeOutFrom } from './write-out.js';
 
@@ -17,7 +19,9 @@ export const FLAGS: FlagSpec = {
 /**
  * `locked observe`: one line per leader change (and one for the leader found
  * at start) until SIGINT/SIGTERM. Follows the election with a watch; after a
- * connection failure it re-reads and goes on by itself (errors on stderr).
+ * connection failure it re-reads and goes on by itself, saying so on stderr
+ * (failures of one kind at most one line every 2 s). A failure retrying
+ * cannot fix ends it: exit 4 for bad credentials or permission denied, else 1.
  */
 export async function observeCommand(args: readonly string[]): Promise<number> {
   const name = 'locked observe';
@@ -31,14 +35,16 @@ export async function observeCommand(args: readonly string[]): Promise<number> {
   // A watcher rides out outages: it waits for etcd unless a dial timeout is given.
   const client = await openClient(name, connectionFrom(flags, process.env, null));
   const log = new Log(name);
-  let lastError = '';
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+  const retries = new RetryLog(log);
+  let fatal: (err: LockedError) => void = () => undefined;
+  const ended = new Promise<LockedError | null>((resolve) => {
+    process.once('SIGINT', () => resolve(null));
+    process.once('SIGTERM', () => resolve(null));
+    fatal = resolve;
   });
   const tracker = client.election(path).track(
     (leader, revision) => {
-      lastError = '';
+      retries.recovered();
       const time = new Date().toISOString();
       const view = leader ? viewOf(leader) : null;
       if (json) {
@@ -52,13 +58,14 @@ export async function observeCommand(args: readonly string[]): Promise<number> {
       }
     },
     (err) => {
-      const message = oneLine(err);
-      if (message !== lastError) log.warn(`${message} (retrying)`);
-      lastError = message;
+      if (err.transient) retries.failed('watch failed', err);
+      else fatal(err);
     },
   );
-  await stopped;
+  const failure = await ended;
   tracker.close();
   await client.close();
-  return EXIT.OK;
+  if (!failure) return EXIT.OK;
+  log.warn(oneLine(failure));
+  return exitCodeFor(failure);
 }

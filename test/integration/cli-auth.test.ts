@@ -132,6 +132,18 @@ describe('locked with etcd auth and a prefix-limited role', () => {
     expect(oneLine(res.stderr)).toMatch(/^locked status: .*auth/i);
   });
 
+  it('observe with a wrong password or outside the prefix: exit 4 at once, one line, no retries', async () => {
+    for (const [user, path] of [
+      ['app:wrong', '/jobs/nightly'],
+      ['app:app-pw', '/other'],
+    ] as const) {
+      const res = await runCli(['observe', ...at(), '--user', user, '--path', path], { timeoutMs: 15_000 });
+      expect(res.code, res.stderr).toBe(4);
+      expect(oneLine(res.stderr)).toMatch(/^locked observe: .*(auth|permission denied)/i);
+      expect(res.stdout).toBe('');
+    }
+  });
+
   it('no credentials at all against an auth-enabled etcd: exit 4', async () => {
     const res = await runCli(['status', ...at(), '--path', '/jobs/nightly']);
     expect(res.code).toBe(4);

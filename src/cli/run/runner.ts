@@ -4,6 +4,7 @@ import { Backoff } from '../../core/backoff.js';
 import { oneLine } from '../client.js';
 import { EXIT, signalExitCode } from '../exit-codes.js';
 import type { Log } from '../log.js';
+import { RetryLog } from '../retry-log.js';
 import type { RunMetrics } from '../metrics.js';
 import { StopWindow } from './stop-window.js';
 import { SupervisedCommand, type CommandEnd } from './supervised-command.js';
@@ -78,20 +79,19 @@ export class Runner {
     const retry = new Backoff(200, Math.min(5000, election.session.ttlSec * 1000));
     const renewMs = (election.session.ttlSec * 1000) / 3;
     const restartBackoff = new Backoff(500, 10_000);
-    let lastError = '';
+    const clock = this.#client.clock;
+    const failures = new RetryLog(this.#log, 2_000, () => clock.now());
     for (;;) {
       if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
       let term: Term;
       try {
         this.#log.info(`campaigning for ${path} as ${JSON.stringify(id)}`);
         term = await election.campaign(data, { signal: this.#stop.signal });
-        lastError = '';
+        failures.recovered();
       } catch (err) {
         if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
-        if (isLockedError(err) && !err.transient) throw err;
-        const message = oneLine(err);
-        if (message !== lastError) this.#log.warn(`campaign failed, retrying: ${message}`);
-        lastError = message;
+        if (isLockedError(err) && !err.transient) throw err; // exit 4 (PERMISSION) or 1, with the message
+        failures.failed('campaign failed', err);
         await delay(retry.next(), this.#stop.signal).catch(() => undefined);
         continue;
       }
