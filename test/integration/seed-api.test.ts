@@ -248,7 +248,15 @@ describe('many nodes on one path in one locker', () => {
         () => leaders(group).length === 1 && group.every((n) => n.id() !== null),
       );
       const [leader] = leaders(group);
-      await waitFor('all queued', async () => (await l.client.election(p).candidates()).length === group.length);
+      const queue = await waitFor('all queued', async () => {
+        const all = await l.client.election(p).candidates();
+        return all.length === group.length ? all : null;
+      });
+      // start() resolves on the join's own read, so the locker's shared view (from which the leader names
+      // its heir when it resigns) may still be catching up: wait until it holds the whole queue.
+      const view = l.client.election(p).track(() => undefined);
+      await waitFor('the shared view to hold the queue', () => queue.every((c) => view.candidate(c.key)));
+      view.close();
       // The waiting nodes follow the leader watch's view: the process has that watch, the term's key watch,
       // and the next node's watch of the term record (for the resignation that names it heir).
       expect(l.client.hub.size).toBe(3);
