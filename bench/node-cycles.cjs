@@ -4,8 +4,10 @@
 // (default 1) spreads the cycles over that many election paths. The first `warmup` cycles (default
 // 2000) are not counted: V8 keeps compiling and optimizing the library's code for the first few
 // thousand cycles (its code space grows to about 3 MB, then stays there), and the connection,
-// watch stream and pools are made. The code space is shown apart. Runs the built library (dist/)
-// under plain node with --expose-gc, on a throwaway 1-member etcd.
+// watch stream and pools are made. The code space is shown apart (the optimized code's
+// deoptimization data and dependent-code lists live outside it); `node --expose-gc --no-opt
+// --no-maglev bench/node-cycles.cjs N` takes the optimizing compilers' churn out of the figure.
+// Runs the built library (dist/) under plain node with --expose-gc, on a throwaway 1-member etcd.
 'use strict';
 const { performance } = require('node:perf_hooks');
 const { setImmediate } = require('node:timers');
