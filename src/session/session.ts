@@ -47,7 +47,7 @@ export class Session {
   readonly renewed = new Listeners<[Lease, { sentAt: Instant; rttMs: number }]>();
   /** Failures of keepalive or grant (the session recovers by itself). */
   readonly errors = new Listeners<[LockedError]>();
-  /** Called once when `close()` has finished (the lease revoked or given up); then every listener is dropped. */
+  /** @internal Called once when `close()` has finished (the lease revoked or given up); then every listener is dropped. */
   readonly closed = new Listeners<[]>();
   /** Keepalive requests sent; read by benchmarks. */
   keepalivesSent = 0;
