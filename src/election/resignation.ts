@@ -21,9 +21,9 @@ export interface Resigner {
  * once the term has ended locally), naming the candidate next in line as
  * heir when one is known: that candidate may then lead at once, without a
  * request of its own (take-over.ts). Who is next is `known` — from the
- * caller's view of the election (TermDeps.view; null: nobody is after us),
- * else from the term's last confirmation — or else (undefined) comes from a
- * serializable read: a hint every way, so the txn holds only if that key still
+ * caller's view of the election (TermDeps.view), else from the term's last
+ * confirmation — or else (undefined: neither shows anyone after us) comes from
+ * a serializable read: a hint every way, so the txn holds only if that key still
  * stands with its create revision. If it does not, the next candidate is read
  * again, and then none is named.
  */

@@ -279,10 +279,12 @@ export class Term {
 
   /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's (none: a read). */
   async #sendResign(): Promise<void> {
-    const seen = this.#view?.after(this.token); // null: the view holds no one after us, so we name no heir
+    // A view or a confirmation that shows no one after us may lag a join by a watch delivery: a
+    // serializable read then looks again, so that a candidate that just joined is named, not left to claim.
+    const known = this.#view?.after(this.token) ?? this.#heirHint ?? undefined;
     const ttlMs = this.lease.ttlSec * 1000;
     const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
-    await sendResignation(resigner, seen !== undefined ? seen : (this.#heirHint ?? undefined));
+    await sendResignation(resigner, known);
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 

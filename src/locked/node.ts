@@ -43,6 +43,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   #loop: Promise<void> = Promise.resolve();
   readonly #reports: ErrorReports;
 
+  /** @internal Nodes come from a locker. */
   constructor(config: NodeConfig) {
     super();
     this.#config = config;

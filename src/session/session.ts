@@ -43,19 +43,20 @@ export class Session {
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  /** Each successful keepalive of the current lease, with when it was sent and its round trip. */
+  /** @internal Each successful keepalive of the current lease, with when it was sent and its round trip. */
   readonly renewed = new Listeners<[Lease, { sentAt: Instant; rttMs: number }]>();
-  /** Failures of keepalive or grant (the session recovers by itself). */
+  /** @internal Failures of keepalive or grant (the session recovers by itself). */
   readonly errors = new Listeners<[LockedError]>();
   /** @internal Called once when `close()` has finished (the lease revoked or given up); then every listener is dropped. */
   readonly closed = new Listeners<[]>();
-  /** Keepalive requests sent; read by benchmarks. */
+  /** @internal Keepalive requests sent; read by benchmarks. */
   keepalivesSent = 0;
-  /** Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
+  /** @internal Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
   readonly elections = new Set<string>();
   /** Work that `close()` awaits before it revokes the lease (terms resigning gracefully). */
   readonly #beforeClose = new Set<() => Promise<void>>();
 
+  /** @internal */
   constructor(transport: Transport, options: SessionOptions) {
     this.#transport = transport;
     this.#options = options;
@@ -254,7 +255,7 @@ export class Session {
     return stream;
   }
 
-  /** Registers `fn` for `close()` to await before it revokes the lease; returns the function that removes it. */
+  /** @internal Registers `fn` for `close()` to await before it revokes the lease; returns the function that removes it. */
   beforeClose(fn: () => Promise<void>): () => void {
     this.#beforeClose.add(fn);
     return () => {
