@@ -4,28 +4,16 @@
  * --prefix). Everything inside the prefix works; outside it, and with a wrong
  * password, the CLI exits 4 with one line.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureEtcd } from '../../src/testing/etcd-binary.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { startAuthEtcd } from './auth-etcd.js';
 import { killAllCli, runCli, startCli } from './cli-support.js';
 
 let etcd: EtcdCluster;
 
-function etcdctl(...args: string[]): void {
-  execFileSync(ensureEtcd().etcdctl, ['--endpoints', etcd.endpoints, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 beforeAll(async () => {
-  etcd = await EtcdCluster.start({ size: 1 });
-  etcdctl('user', 'add', 'root', '--new-user-password', 'root-pw', '--interactive=false');
-  etcdctl('user', 'grant-role', 'root', 'root');
-  etcdctl('role', 'add', 'jobs');
-  etcdctl('role', 'grant-permission', 'jobs', 'readwrite', '/jobs/', '--prefix=true');
-  etcdctl('user', 'add', 'app', '--new-user-password', 'app-pw', '--interactive=false');
-  etcdctl('user', 'grant-role', 'app', 'jobs');
-  etcdctl('auth', 'enable');
+  etcd = await startAuthEtcd();
 });
 
 afterAll(async () => {

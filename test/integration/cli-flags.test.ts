@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/free-port.js';
-import { runCli } from './cli-support.js';
+import { runCleanCli } from './cli-support.js';
 
 let dir: string;
 let closedPort: number;
@@ -23,24 +23,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI with no etcd environment of the caller leaking in. */
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  runCli(args, {
-    env: {
-      ETCDCTL_ENDPOINTS: '',
-      ETCDCTL_USER: '',
-      ETCDCTL_PASSWORD: '',
-      LOCKED_PASSWORD: '',
-      ETCDCTL_CACERT: '',
-      ETCDCTL_CERT: '',
-      ETCDCTL_KEY: '',
-      ETCDCTL_DIAL_TIMEOUT: '',
-      ETCDCTL_COMMAND_TIMEOUT: '',
-      ETCDCTL_WRITE_OUT: '',
-      ETCDCTL_INSECURE_SKIP_TLS_VERIFY: '',
-      ...env,
-    },
-  });
+const cli = runCleanCli;
 
 function expectOneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l !== '');

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { killAllCli, runCli, startCli } from './cli-support.js';
+import { CLEAN_ENV, killAllCli, runCleanCli, startCli } from './cli-support.js';
 
 let etcd: EtcdCluster;
 let raw: Etcd3;
@@ -23,20 +23,7 @@ let closedPort: number;
 let silent: Server;
 const held = new Set<Socket>();
 
-const CLEAN_ENV = {
-  ETCDCTL_ENDPOINTS: '',
-  ETCDCTL_USER: '',
-  ETCDCTL_PASSWORD: '',
-  LOCKED_PASSWORD: '',
-  ETCDCTL_CACERT: '',
-  ETCDCTL_CERT: '',
-  ETCDCTL_KEY: '',
-  ETCDCTL_DIAL_TIMEOUT: '',
-  ETCDCTL_COMMAND_TIMEOUT: '',
-  ETCDCTL_WRITE_OUT: '',
-  ETCDCTL_INSECURE_SKIP_TLS_VERIFY: '',
-};
-const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env: { ...CLEAN_ENV, ...env } });
+const cli = runCleanCli;
 
 function oneLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l !== '');

@@ -67,3 +67,23 @@ export function killAllCli(): void {
     }
   }
 }
+
+/** The etcd variables a caller's shell may set, blanked: a CLI test sees only what it passes. */
+export const CLEAN_ENV: NodeJS.ProcessEnv = {
+  ETCDCTL_ENDPOINTS: '',
+  ETCDCTL_USER: '',
+  ETCDCTL_PASSWORD: '',
+  LOCKED_PASSWORD: '',
+  ETCDCTL_CACERT: '',
+  ETCDCTL_CERT: '',
+  ETCDCTL_KEY: '',
+  ETCDCTL_DIAL_TIMEOUT: '',
+  ETCDCTL_COMMAND_TIMEOUT: '',
+  ETCDCTL_WRITE_OUT: '',
+  ETCDCTL_INSECURE_SKIP_TLS_VERIFY: '',
+};
+
+/** Runs the CLI with no etcd environment of the caller leaking in (`env` on top). */
+export function runCleanCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> {
+  return runCli(args, { env: { ...CLEAN_ENV, ...env } });
+}

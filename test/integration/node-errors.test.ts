@@ -5,11 +5,10 @@
  * credentials on an etcd with auth on) is emitted once, rejects `start()` with
  * its code and stops the node.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { locked, type LockedError, type LockedNode, type Locker, type LockerOptions } from '../../src/api.js';
-import { ensureEtcd } from '../../src/testing/etcd-binary.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { startAuthEtcd } from './auth-etcd.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 
@@ -78,20 +77,8 @@ describe('etcd unreachable (a closed loopback port)', () => {
 
 describe('etcd with auth on: a failure retrying cannot fix', () => {
   let etcd: EtcdCluster;
-  const etcdctl = (...args: string[]): void => {
-    execFileSync(ensureEtcd().etcdctl, ['--endpoints', etcd.endpoints, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-  };
   beforeAll(async () => {
-    etcd = await EtcdCluster.start({ size: 1 });
-    etcdctl('user', 'add', 'root', '--new-user-password', 'root-pw', '--interactive=false');
-    etcdctl('user', 'grant-role', 'root', 'root');
-    etcdctl('role', 'add', 'jobs');
-    etcdctl('role', 'grant-permission', 'jobs', 'readwrite', '/jobs/', '--prefix=true');
-    etcdctl('user', 'add', 'app', '--new-user-password', 'app-pw', '--interactive=false');
-    etcdctl('user', 'grant-role', 'app', 'jobs');
-    etcdctl('auth', 'enable');
+    etcd = await startAuthEtcd();
   });
   afterAll(async () => {
     await etcd?.stop();

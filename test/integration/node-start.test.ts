@@ -6,42 +6,19 @@
  * may lag behind the join — and it rejects with CLOSED when the node is stopped first.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { locked, type LockedNode, type Locker } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import type { LockedNode, Locker } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
+import { useSeedFixture } from './seed-fixture.js';
 
-let cluster: EtcdCluster;
-const lockers: Locker[] = [];
-const nodes: LockedNode[] = [];
 const tag = randomBytes(3).toString('hex');
-let pathSeq = 0;
+const fx = useSeedFixture(`start-${tag}`);
+const { newLocker, path } = fx;
 
-function newLocker(): Locker {
-  const l = locked(cluster.endpoints);
-  lockers.push(l);
-  return l;
-}
-function path(): string {
-  return `/start-${tag}-${++pathSeq}`;
-}
 function node(l: Locker, id: string, p: string): LockedNode {
-  const n = l({ id, path: p, value: `v-${id}`, ttl: 5 });
-  nodes.push(n);
-  return n;
+  return fx.node(l, { id, path: p, value: `v-${id}`, ttl: 5 });
 }
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()));
-  await Promise.all(lockers.splice(0).map((l) => l.close()));
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 describe('start() resolves once the node knows the leader as of its own join', () => {
   it('on an empty election: the node itself, selected', async () => {
@@ -98,7 +75,7 @@ describe('start() resolves once the node knows the leader as of its own join', (
 
   it('behind a candidate that is not a locked node (a key put by hand, as etcdctl elect does)', async () => {
     const p = path();
-    const raw = new Etcd3({ hosts: cluster.endpoints });
+    const raw = new Etcd3({ hosts: fx.cluster.endpoints });
     try {
       const lease = raw.lease(10, { autoKeepAlive: false });
       const leaseId = await lease.grant();

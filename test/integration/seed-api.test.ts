@@ -1,46 +1,20 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { locked, type LockedNode, type Locker, type NodeOptions } from '../../src/api.js';
-import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
+import { locked, type LockedNode, type Locker } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
+import { useSeedFixture } from './seed-fixture.js';
 import { onStreams, spyTransport } from './transport-spy.js';
 import { Transport } from '../../src/transport/transport.js';
 import { WatchHub } from '../../src/transport/watch-hub.js';
 
 // Every behaviour of the seed README against a real (1-member) etcd.
-let cluster: EtcdCluster;
-const lockers: Locker[] = [];
-const nodes: LockedNode[] = [];
-let pathSeq = 0;
+const fx = useSeedFixture('seed-test');
+const { newLocker, node, path } = fx;
 
-function newLocker(hosts: string | string[] | Etcd3 = cluster.endpoints): Locker {
-  const l = locked(hosts);
-  lockers.push(l);
-  return l;
-}
-function path(): string {
-  return `/seed-test-${++pathSeq}`;
-}
-function node(l: Locker, opts: NodeOptions): LockedNode {
-  const n = l(opts);
-  nodes.push(n);
-  return n;
-}
 function leaders(group: LockedNode[]): LockedNode[] {
   return group.filter((n) => n.isSelected());
 }
-
-beforeAll(async () => {
-  cluster = await EtcdCluster.start({ size: 1 });
-});
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.stop()));
-  await Promise.all(lockers.splice(0).map((l) => l.close()));
-});
-afterAll(async () => {
-  await cluster?.stop();
-});
 
 describe('the seed README, line by line', () => {
   it('three competing nodes: exactly one select, and every node agrees on change, id() and value()', async () => {
@@ -135,19 +109,17 @@ describe('the seed README, line by line', () => {
 
   it('accepts an array of hosts, locker(path, opts), and an existing Etcd3 client', async () => {
     const p = path();
-    const etcd = new Etcd3({ hosts: cluster.endpoints });
+    const etcd = new Etcd3({ hosts: fx.cluster.endpoints });
     try {
-      const viaArray = node(newLocker(cluster.endpoints.split(',')), { id: 'arr', path: p, value: 1, ttl: 5 });
+      const viaArray = node(newLocker(fx.cluster.endpoints.split(',')), { id: 'arr', path: p, value: 1, ttl: 5 });
       const viaClient = node(newLocker(etcd), { id: 'cli', path: p, value: 2, ttl: 5 });
-      const viaPathArg = newLocker()(p, { id: 'pathform', value: 3, ttl: 5 });
-      nodes.push(viaPathArg);
+      const viaPathArg = fx.adopt(newLocker()(p, { id: 'pathform', value: 3, ttl: 5 }));
       const group = [viaArray, viaClient, viaPathArg];
       await Promise.all(group.map((n) => n.start()));
       await waitFor('one leader among them', () => leaders(group).length === 1);
       await waitFor('agreement', () => group.every((n) => n.id() === leaders(group)[0]?.localid()));
-      await Promise.all(nodes.splice(0).map((n) => n.stop()));
       // The client we passed in stays ours: still usable after the nodes stopped and the locker closed.
-      await Promise.all(lockers.splice(0).map((l) => l.close()));
+      await fx.release();
       expect(await etcd.get(`${p}/none`).string()).toBeNull();
     } finally {
       etcd.close();
@@ -183,7 +155,7 @@ describe('the seed README, line by line', () => {
     expect(second.token()!).toBeGreaterThan(firstToken);
     await expect(firstTerm.put('/fenced/resource', 'stale write')).rejects.toMatchObject({ code: 'NOT_LEADER' });
     await second.term()!.put('/fenced/resource', 'written by the second term');
-    const etcd = new Etcd3({ hosts: cluster.endpoints });
+    const etcd = new Etcd3({ hosts: fx.cluster.endpoints });
     try {
       expect(await etcd.get('/fenced/resource').string()).toBe('written by the second term');
     } finally {
@@ -379,7 +351,7 @@ describe('stop() of a leader', () => {
   });
 
   it('a locker closed right after a fire-and-forget stop() still revokes the lease at once', async () => {
-    const l = locked(cluster.endpoints); // closed by the test itself
+    const l = locked(fx.cluster.endpoints); // closed by the test itself
     const p = path();
     const leader = node(l, { path: p, value: 'leader', ttl: 15 });
     await leader.start();
