@@ -60,7 +60,10 @@ describe('a watch stream that goes silent', () => {
       // A stream trusted forever would report nothing until the heal; the watchdog fails it during the silence.
       await waitFor('the silent stream failed', () => errors.length > 0, { timeoutMs: 15_000 });
       expect(errors[0]!.code).toBe('UNAVAILABLE');
-      expect(errors[0]!.message).toMatch(/watch stream silent/);
+      // The progress probe's verdict, or, when the cut came before etcd acknowledged the tracker's watch
+      // (the tracker reports the snapshot's leader before that; a loaded machine can put the cut in
+      // between), the create's: either way the hub failed a stream that stayed silent.
+      expect(errors[0]!.message).toMatch(/watch stream silent|etcd did not acknowledge a watch/);
       expect(leaders.at(-1)).toBe('first');
 
       proxy.uncut('down');
