@@ -1,5 +1,5 @@
 import type { CandidateKind } from '../candidates/protocol.js';
-import { CountingProxy } from '../lib/counting-proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 import { diff, scrape, sum, traffic, type Traffic } from '../lib/etcd-metrics.js';
 import { Fleet } from '../lib/fleet.js';
 import { label } from '../lib/labels.js';
@@ -109,7 +109,7 @@ async function perCandidate(o: IdleOptions, kind: CandidateKind): Promise<IdleRo
 }
 
 async function perCandidateEtcdctl(o: IdleOptions): Promise<IdleRow> {
-  const proxies = await Promise.all(o.endpoints.split(',').map((e) => CountingProxy.start(e)));
+  const proxies = await Promise.all(o.endpoints.split(',').map((e) => TcpProxy.start(e)));
   const fleet = new Fleet();
   const endpoints = proxies.map((p) => p.endpoint).join(',');
   const from = fleet.mark();

@@ -1,14 +1,14 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { LinkProxy } from '../harness/proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 
 /** The harness's own proof: each proxy fault does what it says, and its inverse undoes it. */
-describe('LinkProxy', () => {
+describe('TcpProxy', () => {
   let server: Server;
   let serverPort = 0;
   let serverSockets = new Set<Socket>();
-  let proxy: LinkProxy;
+  let proxy: TcpProxy;
   let received: string;
 
   beforeEach(async () => {
@@ -27,7 +27,7 @@ describe('LinkProxy', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     serverPort = typeof address === 'object' && address ? address.port : 0;
-    proxy = await LinkProxy.start(serverPort);
+    proxy = await TcpProxy.start(serverPort);
   });
 
   afterEach(async () => {

@@ -2,7 +2,7 @@ import { sharedNow } from '../../src/testing/history.js';
 import type { CandidateProcess } from './candidate-process.js';
 import type { FaultParams, Fault, LaneFaultKind, Victim } from './faults.js';
 import type { DeadEndpoints, Lane } from './lane.js';
-import type { Direction } from './proxy.js';
+import type { Direction } from '../../src/testing/tcp-proxy.js';
 import type { Rng } from './rng.js';
 import type { ChaosWorld } from './world.js';
 

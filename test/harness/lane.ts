@@ -11,7 +11,7 @@ import { CandidateProcess } from './candidate-process.js';
 import { checkFence, readFenceSnapshot, type FenceReport, type FenceVerdict } from './fence.js';
 import { KeyObserver } from './key-observer.js';
 import type { CandidateConfig, CandidateMode } from './protocol.js';
-import type { LinkProxy } from './proxy.js';
+import type { TcpProxy } from '../../src/testing/tcp-proxy.js';
 import type { ChaosWorld } from './world.js';
 
 /**
@@ -54,7 +54,7 @@ export interface Stability {
 
 interface Member {
   readonly process: CandidateProcess;
-  readonly proxies: LinkProxy[];
+  readonly proxies: TcpProxy[];
 }
 
 export class Lane {
@@ -152,7 +152,7 @@ export class Lane {
     return [...this.#members.values()].map((m) => m.process).filter((p) => !p.exited);
   }
 
-  proxies(candidate: CandidateProcess): LinkProxy[] {
+  proxies(candidate: CandidateProcess): TcpProxy[] {
     return this.#members.get(candidate.id)?.proxies ?? [];
   }
 

@@ -2,7 +2,7 @@ import { Etcd3 } from 'etcd3';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { buildChild, type ChildBuild } from './child-build.js';
-import { LinkProxy } from './proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 
 /**
  * What every lane of a chaos run shares: a 3-member etcd cluster on loopback
@@ -22,13 +22,13 @@ export class ChaosWorld {
   readonly build: ChildBuild;
   readonly admin: Etcd3;
   /** Resets every connection: a member that is down. */
-  readonly deadRefusing: LinkProxy;
+  readonly deadRefusing: TcpProxy;
   /** Accepts and holds every byte: a member that hangs. */
-  readonly deadHanging: LinkProxy;
-  readonly #proxies = new Set<LinkProxy>();
+  readonly deadHanging: TcpProxy;
+  readonly #proxies = new Set<TcpProxy>();
   #closed = false;
 
-  private constructor(cluster: EtcdCluster, build: ChildBuild, refusing: LinkProxy, hanging: LinkProxy) {
+  private constructor(cluster: EtcdCluster, build: ChildBuild, refusing: TcpProxy, hanging: TcpProxy) {
     this.cluster = cluster;
     this.build = build;
     this.admin = new Etcd3({ hosts: cluster.endpoints.split(',') });
@@ -41,9 +41,9 @@ export class ChaosWorld {
     let cluster: EtcdCluster | null = null;
     try {
       cluster = await EtcdCluster.start({ size: options.size ?? 3 });
-      const refusing = await LinkProxy.start(cluster.members[0]!.clientPort);
+      const refusing = await TcpProxy.start(cluster.members[0]!.clientPort);
       refusing.refuse();
-      const hanging = await LinkProxy.start(cluster.members[0]!.clientPort);
+      const hanging = await TcpProxy.start(cluster.members[0]!.clientPort);
       hanging.cut('both');
       return new ChaosWorld(cluster, build, refusing, hanging);
     } catch (err) {
@@ -58,13 +58,13 @@ export class ChaosWorld {
   }
 
   /** One proxy per member for a new candidate, tracked for `close()`. */
-  async proxiesForCandidate(): Promise<LinkProxy[]> {
-    const proxies = await Promise.all(this.cluster.members.map((m) => LinkProxy.start(m.clientPort)));
+  async proxiesForCandidate(): Promise<TcpProxy[]> {
+    const proxies = await Promise.all(this.cluster.members.map((m) => TcpProxy.start(m.clientPort)));
     for (const p of proxies) this.#proxies.add(p);
     return proxies;
   }
 
-  async releaseProxies(proxies: LinkProxy[]): Promise<void> {
+  async releaseProxies(proxies: TcpProxy[]): Promise<void> {
     for (const p of proxies) this.#proxies.delete(p);
     await Promise.all(proxies.map((p) => p.close()));
   }

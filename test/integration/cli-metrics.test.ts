@@ -4,7 +4,7 @@
  * between the runner and etcd (a TCP proxy); and `locked observe`'s text lines.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpProxy } from '../../src/cli/demo/tcp-proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { killAllCli, startCli } from './cli-support.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockedClient } from '../../src/api.js';
-import { TcpProxy } from '../../src/cli/demo/tcp-proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { killAllCli, startCli, type CliProcess } from './cli-support.js';

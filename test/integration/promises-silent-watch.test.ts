@@ -9,11 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LockedClient, type LockedError } from '../../src/api.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
-import { LinkProxy } from '../harness/proxy.js';
+import { TcpProxy } from '../../src/testing/tcp-proxy.js';
 import { onStreams } from './transport-spy.js';
 
 let cluster: EtcdCluster;
-let proxy: LinkProxy;
+let proxy: TcpProxy;
 const clients: LockedClient[] = [];
 
 function client(endpoints: string): LockedClient {
@@ -24,7 +24,7 @@ function client(endpoints: string): LockedClient {
 
 beforeAll(async () => {
   cluster = await EtcdCluster.start({ size: 1 });
-  proxy = await LinkProxy.start(cluster.members[0]!.clientPort);
+  proxy = await TcpProxy.start(cluster.members[0]!.clientPort);
 });
 afterEach(async () => {
   proxy.heal();

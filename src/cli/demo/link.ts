@@ -1,4 +1,4 @@
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../testing/tcp-proxy.js';
 
 /** One candidate's network path to etcd: a cuttable proxy per etcd member. */
 export class Link {

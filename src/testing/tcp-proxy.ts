@@ -1,23 +1,26 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
- * A cuttable TCP proxy on loopback: one per candidate↔member link, so a fault
- * can hit one candidate's view of one member without touching anybody else.
+ * A cuttable TCP proxy on loopback, in front of one etcd member: one per
+ * client↔member link, so a fault can hit one client's view of one member
+ * without touching anybody else. The chaos harness, `locked demo`, the CLI's
+ * integration tests and the idle benchmark (its byte count) use it.
  *
- * Directions: `up` is candidate → etcd (requests, keepalives), `down` is
- * etcd → candidate (replies, watch events). Every fault has its inverse:
+ * Directions: `up` is client → etcd (requests, keepalives), `down` is
+ * etcd → client (replies, watch events). Every fault has its inverse:
  *
  *   cut(dir)      / uncut(dir)   bytes are held, not delivered (a partition:
  *                                TCP keeps them and delivers them after the
  *                                heal, as retransmission would); connections
- *                                stay open
+ *                                stay open, and new ones are accepted and held
+ *                                too, so the client sees silence, not a refusal
  *   setLatency(ms)/ setLatency(0) every chunk is delivered `ms` later, in order
  *   refuse()      / accept()     every connection is reset (RST) and new ones
  *                                are reset at once (a dead or unreachable member)
  *
- * Data is forwarded in order per direction through one queue, so latency and
- * holds compose: a chunk is due at arrival + latency and leaves when it is due
- * and its direction is not held.
+ * `heal()` undoes them all. Data is forwarded in order per direction through
+ * one queue, so latency and holds compose: a chunk is due at arrival + latency
+ * and leaves when it is due and its direction is not held.
  */
 export type Direction = 'up' | 'down';
 
@@ -82,10 +85,10 @@ interface Link {
   readonly down: Pipe;
 }
 
-export class LinkProxy {
+export class TcpProxy {
   readonly port: number;
-  readonly targetPort: number;
   readonly #server: Server;
+  readonly #target: { readonly host: string; readonly port: number };
   readonly #links = new Set<Link>();
   readonly #held: Record<Direction, boolean> = { up: false, down: false };
   #latencyMs = 0;
@@ -93,29 +96,43 @@ export class LinkProxy {
   #closed = false;
   /** Connections accepted (and not refused) over the proxy's life. */
   connections = 0;
+  /** Payload bytes received from either side over the proxy's life (for clients we cannot instrument). */
+  bytes = 0;
 
-  private constructor(server: Server, port: number, targetPort: number) {
+  private constructor(server: Server, port: number, target: { host: string; port: number }) {
     this.#server = server;
     this.port = port;
-    this.targetPort = targetPort;
+    this.#target = target;
     server.on('connection', (socket) => this.#onConnection(socket));
   }
 
-  /** Listens on a free port of 127.0.0.1 and forwards to 127.0.0.1:`targetPort`. */
-  static start(targetPort: number): Promise<LinkProxy> {
+  /**
+   * Listens on a free port of 127.0.0.1 and forwards to `target`: a port of
+   * 127.0.0.1, or `host:port` (an `http://` or `https://` prefix is ignored).
+   */
+  static async start(target: number | string): Promise<TcpProxy> {
+    const [host = '127.0.0.1', portText = ''] =
+      typeof target === 'number' ? ['127.0.0.1', String(target)] : target.replace(/^https?:\/\//, '').split(':');
+    const targetPort = Number(portText);
+    if (!(Number.isInteger(targetPort) && targetPort > 0)) throw new RangeError(`no port in target ${target}`);
     return new Promise((resolve, reject) => {
       const server = createServer({ noDelay: true });
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
         const address = server.address();
         const port = typeof address === 'object' && address ? address.port : 0;
-        resolve(new LinkProxy(server, port, targetPort));
+        resolve(new TcpProxy(server, port, { host, port: targetPort }));
       });
     });
   }
 
   get endpoint(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** Either direction held. */
+  get isCut(): boolean {
+    return this.#held.up || this.#held.down;
   }
 
   get state(): {
@@ -140,11 +157,11 @@ export class LinkProxy {
     };
   }
 
-  cut(direction: Direction | 'both'): void {
+  cut(direction: Direction | 'both' = 'both'): void {
     for (const d of directions(direction)) this.#held[d] = true;
   }
 
-  uncut(direction: Direction | 'both'): void {
+  uncut(direction: Direction | 'both' = 'both'): void {
     for (const d of directions(direction)) this.#held[d] = false;
     for (const link of this.#links) {
       link.up.pump();
@@ -174,6 +191,7 @@ export class LinkProxy {
     this.uncut('both');
   }
 
+  /** Stops listening and closes every connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -189,7 +207,7 @@ export class LinkProxy {
     }
     this.connections++;
     client.setNoDelay(true);
-    const upstream = connect({ host: '127.0.0.1', port: this.targetPort, noDelay: true });
+    const upstream = connect({ host: this.#target.host, port: this.#target.port, noDelay: true });
     upstream.on('error', () => undefined);
     const link: Link = {
       client,
@@ -198,13 +216,19 @@ export class LinkProxy {
       down: new Pipe(client, () => this.#held.down),
     };
     this.#links.add(link);
-    client.on('data', (data) => link.up.push(data, this.#latencyMs));
-    upstream.on('data', (data) => link.down.push(data, this.#latencyMs));
+    client.on('data', (data: Buffer) => {
+      this.bytes += data.length;
+      link.up.push(data, this.#latencyMs);
+    });
+    upstream.on('data', (data: Buffer) => {
+      this.bytes += data.length;
+      link.down.push(data, this.#latencyMs);
+    });
     client.on('close', () => this.#drop(link, false));
     upstream.on('close', () => this.#drop(link, true));
   }
 
-  /** Ends both sides of a link; `reset` sends RST to the candidate (what a dead member looks like). */
+  /** Ends both sides of a link; `reset` sends RST to the client (what a dead member looks like). */
   #drop(link: Link, reset: boolean): void {
     if (!this.#links.delete(link)) return;
     link.up.stop();
