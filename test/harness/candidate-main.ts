@@ -7,11 +7,13 @@
  * ends, so intervals end exactly) or at least every `heartbeatMs`.
  *
  * Transpiled alone (child-build.ts): only type imports from the harness; the
- * library and etcd3 are required from the absolute paths in the config.
+ * library (with the sampler it shares with `locked demo`) and etcd3 are
+ * required from the absolute paths in the config.
  */
 import { createRequire } from 'node:module';
 import type * as Lib from '../../src/api.js';
 import type * as Etcd3 from 'etcd3';
+import type * as SamplerModule from '../../src/testing/sampler.js';
 import type { CandidateConfig, CandidateMessage, FencePhase, HarnessMessage } from './protocol.js';
 
 type LibModule = typeof Lib;
@@ -24,6 +26,8 @@ if (!config || !process.send) {
 }
 const cfg: CandidateConfig = config;
 const load = createRequire(cfg.libPath);
+// Next to the library in the copied dist/ (child-build.ts).
+const { LeadershipSampler } = load('./testing/sampler.js') as typeof SamplerModule;
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
@@ -45,41 +49,30 @@ function reportError(err: unknown): void {
 type Probe = () => { selected: boolean; token: string | null };
 type ViewProbe = () => string | null;
 
+/** Leadership samples through the shared sampler (src/testing/sampler.ts, from the copied dist), and the view. */
 class Sampler {
-  #last: { selected: boolean; token: string | null; at: number } | null = null;
-  #lastSentAt = -Infinity;
-  #unsent = false;
+  readonly #leadership: SamplerModule.LeadershipSampler;
   #view: string | null | undefined = undefined;
 
   constructor(
-    readonly probe: Probe,
+    probe: Probe,
     readonly viewProbe: ViewProbe,
-  ) {}
+  ) {
+    this.#leadership = new LeadershipSampler(
+      probe,
+      (s) => send({ t: 'sample', selected: s.selected, token: s.token, at: s.at }),
+      cfg.heartbeatMs,
+      now,
+    );
+  }
 
   sample(): void {
-    const at = now();
-    const { selected, token } = this.probe();
-    const last = this.#last;
-    const next = { selected, token, at };
-    this.#last = next;
-    if (last && last.selected === selected && last.token === token) {
-      if (at - this.#lastSentAt >= cfg.heartbeatMs) this.#send(next);
-      else this.#unsent = true;
-    } else {
-      if (last && this.#unsent) this.#send(last);
-      this.#send(next);
-    }
+    const { at } = this.#leadership.sample();
     const view = this.viewProbe();
     if (view !== this.#view) {
       this.#view = view;
       send({ t: 'view', leader: view, at });
     }
-  }
-
-  #send(s: { selected: boolean; token: string | null; at: number }): void {
-    this.#unsent = false;
-    this.#lastSentAt = s.at;
-    send({ t: 'sample', selected: s.selected, token: s.token, at: s.at });
   }
 }
 

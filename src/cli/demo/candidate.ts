@@ -1,5 +1,6 @@
 import { locked } from '../../api.js';
 import { sharedNow } from '../../testing/history.js';
+import { LeadershipSampler } from '../../testing/sampler.js';
 import { CONFIG_ENV, type CandidateConfig, type CandidateMessage } from './protocol.js';
 
 /**
@@ -25,32 +26,18 @@ function send(message: CandidateMessage, then?: () => void): void {
 const locker = locked(config.endpoints);
 const node = locker({ id: config.id, path: config.path, value: config.id, ttl: config.ttlSec });
 
-type Sample = { selected: boolean; token: string | null; at: number };
-let last: Sample | null = null;
-let unsent = false;
-let lastSentAt = -Infinity;
-
-function emit(s: Sample): void {
-  unsent = false;
-  lastSentAt = s.at;
-  send({ t: 'sample', ...s });
-}
-
-/** Reads the clock first, then the node: a sample never claims leadership later than it was true. */
-function sample(): void {
-  const at = sharedNow();
-  const selected = node.isSelected();
-  const token = selected ? (node.token()?.toString() ?? null) : null;
-  const previous = last;
-  last = { selected, token, at };
-  if (previous && previous.selected === selected && previous.token === token) {
-    if (at - lastSentAt >= config.heartbeatMs) emit(last);
-    else unsent = true;
-    return;
-  }
-  if (previous && unsent) emit(previous);
-  emit(last);
-}
+const sampler = new LeadershipSampler(
+  () => {
+    const selected = node.isSelected();
+    return { selected, token: selected ? (node.token()?.toString() ?? null) : null };
+  },
+  (s) => send({ t: 'sample', selected: s.selected, token: s.token, at: s.at }),
+  config.heartbeatMs,
+  sharedNow,
+);
+const sample = (): void => {
+  sampler.sample();
+};
 
 node.on('select', sample);
 node.on('deselect', sample);
@@ -70,7 +57,7 @@ process.once('SIGTERM', () => {
     .then(async () => {
       clearInterval(timer);
       sample();
-      if (unsent && last) emit(last);
+      sampler.flush();
       await locker.close().catch(() => undefined);
       clearTimeout(forced);
       send({ t: 'bye', at: sharedNow() }, () => process.exit(0));
