@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { candidateEntry } from './build.js';
 import type { CandidateKind, Command, JoinConfig, Report } from '../candidates/protocol.js';
 import { monoMs } from '../candidates/protocol.js';
+import { killOnExit } from '../../src/testing/kill-on-exit.js';
 
 /**
  * The candidate processes of one benchmark, and one log of everything they
@@ -15,9 +16,6 @@ export interface Entry {
   readonly report: Report;
 }
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-
 function killByPid(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
@@ -25,14 +23,6 @@ function killByPid(child: ChildProcess): void {
   } catch {
     // already gone
   }
-}
-
-function installExitHook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const child of live) killByPid(child);
-  });
 }
 
 export class Candidate {
@@ -98,7 +88,6 @@ export class Fleet {
 
   /** Forks `count` candidate processes of `kind`, connected to `endpoints` (connection warmed). */
   async spawn(kind: CandidateKind, endpoints: string, count: number, nodeFlags: string[] = []): Promise<Candidate[]> {
-    installExitHook();
     const made: Candidate[] = [];
     for (let i = 0; i < count; i++) {
       const who = this.#nextWho++;
@@ -106,8 +95,7 @@ export class Fleet {
         execArgv: nodeFlags,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      live.add(child);
-      child.once('exit', () => live.delete(child));
+      killOnExit(child);
       child.on('message', (report: Report) => this.record(who, report));
       const candidate = new Candidate(who, kind, child);
       this.candidates.push(candidate);

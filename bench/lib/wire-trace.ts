@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnExit } from '../../src/testing/kill-on-exit.js';
 import { monoMs } from '../candidates/protocol.js';
 import { readPcap, type Segment } from './pcap.js';
 import { countMedianP90 } from './stats.js';
@@ -13,10 +14,6 @@ import { countMedianP90 } from './stats.js';
  * Packets carry CLOCK_REALTIME stamps; `wallOffsetMs` maps the shared
  * monotonic clock of the benchmark's processes onto them.
  */
-/** tcpdump processes still running: killed by PID if this process exits first (a benchmark that failed). */
-const running = new Set<ChildProcess>();
-let exitHooked = false;
-
 export class WireCapture {
   readonly #child: ChildProcess;
   readonly #dir: string;
@@ -39,14 +36,7 @@ export class WireCapture {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    if (!exitHooked) {
-      exitHooked = true;
-      process.on('exit', () => {
-        for (const c of running) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
-      });
-    }
+    killOnExit(child); // killed by PID if this process exits first (a benchmark that failed)
     const capture = new WireCapture(child, dir);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ensureEtcd } from '../../src/testing/etcd-binary.js';
+import { killOnExit } from '../../src/testing/kill-on-exit.js';
 import { monoMs } from '../candidates/protocol.js';
 import type { Entry, Fleet } from '../lib/fleet.js';
 
@@ -10,37 +11,20 @@ import type { Entry, Fleet } from '../lib/fleet.js';
  * Its times include starting the etcdctl process and connecting (a Go binary:
  * measured on its own by `etcdctlStartMs`).
  */
-const live = new Set<ChildProcess>();
-let hooked = false;
-
-function hook(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const c of live) if (c.pid !== undefined && c.exitCode === null) process.kill(c.pid, 'SIGKILL');
-  });
-}
-
 export class EtcdctlCandidate {
   readonly who: number;
   readonly #child: ChildProcess;
   readonly exited: Promise<void>;
 
   constructor(fleet: Fleet, endpoints: string, name: string, value: string) {
-    hook();
     this.who = fleet.reserve();
     // the etcdctl of the etcd build under test (LOCKED_ETCD)
     const child = spawn(ensureEtcd().etcdctl, [`--endpoints=${endpoints}`, 'elect', name, value], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ETCDCTL_API: '3' },
     });
-    live.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', () => {
-        live.delete(child);
-        resolve();
-      }),
-    );
+    killOnExit(child);
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let elected = false;
     child.stdout?.on('data', () => {
       if (elected) return;
@@ -133,14 +117,12 @@ export async function etcdctlRun(
 export async function etcdctlStartMs(endpoints: string): Promise<number> {
   const t0 = monoMs();
   await new Promise<void>((resolve, reject) => {
-    hook();
     const child = spawn(ensureEtcd().etcdctl, [`--endpoints=${endpoints}`, 'get', '/bench/warmup'], {
       stdio: 'ignore',
     });
-    live.add(child);
+    killOnExit(child);
     const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 10_000);
     child.once('exit', (code) => {
-      live.delete(child);
       clearTimeout(timer);
       if (code === 0) resolve();
       else reject(new Error(`etcdctl get exited with ${code}`));

@@ -1,31 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sharedNow, type LeadershipRecorder } from '../../src/testing/history.js';
+import { killOnExit } from '../../src/testing/kill-on-exit.js';
 import type { ChildBuild } from './child-build.js';
 import type { CandidateConfig, CandidateMessage, CandidateMode, FenceMessage, HarnessMessage } from './protocol.js';
-
-/**
- * The harness side of one candidate process: spawns it (tracked by PID), feeds
- * its samples to the lane's recorder, keeps its latest reported state, and
- * pauses (SIGSTOP), resumes, stops (resign, then exit) or kills (SIGKILL) it.
- */
-const live = new Set<ChildProcess>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(child.pid, 'SIGKILL'); // works on stopped processes too
-        } catch {
-          // gone already
-        }
-      }
-    }
-  });
-}
 
 export interface CandidateOptions {
   readonly id: string;
@@ -42,6 +19,11 @@ export interface CandidateOptions {
   readonly onFence?: (candidate: string, message: FenceMessage) => void;
 }
 
+/**
+ * The harness side of one candidate process: spawns it (tracked by PID), feeds
+ * its samples to the lane's recorder, keeps its latest reported state, and
+ * pauses (SIGSTOP), resumes, stops (resign, then exit) or kills (SIGKILL) it.
+ */
 export class CandidateProcess {
   readonly id: string;
   readonly mode: CandidateMode;
@@ -88,12 +70,11 @@ export class CandidateProcess {
       ...(options.diagnose ? { diagnose: true } : {}),
       ...(options.fence ? { fence: options.fence } : {}),
     };
-    installExitHook();
     this.#child = spawn(process.execPath, [build.entry], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, LOCKED_CHAOS_CANDIDATE: JSON.stringify(config) },
     });
-    live.add(this.#child);
+    killOnExit(this.#child); // SIGKILL works on stopped processes too
     this.#child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-4000);
     });
@@ -101,7 +82,6 @@ export class CandidateProcess {
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', () => {
         this.exited = true;
-        live.delete(this.#child);
         resolve();
       });
     });
