@@ -1,12 +1,17 @@
 /**
- * `npm run bench:steps [-- --runs=N --ttl=S]`: where the time of locked's graceful
- * handover goes across processes. Three candidate processes of the seed facade
- * on a local 3-member etcd this script starts; in each run the leader's process
- * calls `stop()` and every process records (bench/candidates/steps.ts) when its
- * requests leave and are answered and when watch events arrive. On the shared
- * monotonic clock, the steps from the leader's `stop()` to the successor's
- * `select` are summarised as median and p90 over the runs, printed and written
- * to bench/results/graceful-steps.md.
+ * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --wire]`: where the time of
+ * a graceful handover goes, across processes. Three candidate processes of
+ * implementation I on a local 3-member etcd this script starts: `locked` (the
+ * seed facade, the default), `etcd3`, `v3election` or `etcdctl` (`etcdctl
+ * elect`, one process per run and candidate, 60 s session). In each run the
+ * leader leaves gracefully (its `stop()`; etcdctl: SIGINT, on which it resigns)
+ * and the successor's "you lead" is timed from it on the monotonic clock all
+ * processes share, as is the delete's arrival at an independent etcd3 watcher
+ * in this script. locked's processes also record (bench/candidates/steps.ts)
+ * when its requests leave and are answered and when watch events arrive.
+ * Median and p90 over the runs, printed and written to
+ * bench/results/graceful-steps.md (another implementation:
+ * graceful-steps-<impl>.md).
  *
  * With `--wire` (needs tcpdump, Debian's `tcpdump` package, and root), the
  * loopback traffic to the etcd members is captured too, and each run is also
@@ -21,11 +26,14 @@ import type { Step } from './candidates/steps.js';
 import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { Fleet, type Entry } from './lib/fleet.js';
+import { label } from './lib/labels.js';
 import { QUEUE_SETTLE_MS, queuedAndRenewed } from './scenarios/failover.js';
+import { EtcdctlCandidate } from './scenarios/etcdctl.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
 import type { Segment } from './lib/pcap.js';
 import { countMedianP90, fmt } from './lib/stats.js';
+import { pause } from './lib/usage.js';
 import {
   WireCapture,
   handoverOnWire,
@@ -37,6 +45,8 @@ import {
 } from './lib/wire-trace.js';
 
 const RESULTS = join(__dirname, 'results');
+const IMPLS = ['locked', 'etcd3', 'v3election', 'etcdctl'] as const;
+type Impl = (typeof IMPLS)[number];
 
 interface RunSteps {
   /** ms after the leader's stop() call; NaN when the step did not happen in that run. */
@@ -60,42 +70,149 @@ const STEPS = [
   "successor's own time: from its read answered to select (ms, not after stop())",
 ] as const;
 
-function stepsOf(leader: Step[], successor: Step[], other: Step[], stopAt: number, deleteSeenAt: number): RunSteps {
+/** One graceful handover: the leaver's stop and the successor's select (monotonic ms), and what each process recorded. */
+interface Handover {
+  readonly stopAt: number;
+  readonly selectAt: number;
+  readonly leader: { readonly pid: number; readonly steps: Step[] };
+  readonly successor: { readonly pid: number; readonly steps: Step[] };
+  readonly other: Step[];
+}
+
+/** Runs one handover in election `name`; `beforeStop` runs once the others have queued, right before the leader leaves. */
+type OneRun = (name: string, beforeStop: () => Promise<void>) => Promise<Handover>;
+
+function stepsOf(h: Handover, deleteSeenAt: number): RunSteps {
   const after = (list: Step[], match: (what: string) => boolean): number => {
-    const hit = list.find(([t, what]) => t >= stopAt && match(what));
-    return hit ? hit[0] - stopAt : NaN;
+    const hit = list.find(([t, what]) => t >= h.stopAt && match(what));
+    return hit ? hit[0] - h.stopAt : NaN;
   };
   const leaves = (what: string): boolean => what === 'sent lease revoke' || what === 'sent resign';
   const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
-  const successorEvent = after(successor, (w) => w.startsWith('event') && w.includes('Delete'));
-  const successorSelect = after(successor, (w) => w === 'elected');
-  const readSent = after(successor, (w) => w === 'sent confirm first');
-  const readAnswered = after(successor, (w) => w === 'answered confirm first');
+  const successorEvent = after(h.successor.steps, (w) => w.startsWith('event') && w.includes('Delete'));
+  const successorSelect = h.selectAt - h.stopAt;
+  const readSent = after(h.successor.steps, (w) => w === 'sent confirm first');
+  const readAnswered = after(h.successor.steps, (w) => w === 'answered confirm first');
   return {
-    [STEPS[0]]: after(leader, (w) => w === 'sent read next candidate'),
-    [STEPS[1]]: after(leader, leaves),
-    [STEPS[2]]: after(leader, answered),
-    [STEPS[3]]: deleteSeenAt - stopAt,
+    [STEPS[0]]: after(h.leader.steps, (w) => w === 'sent read next candidate'),
+    [STEPS[1]]: after(h.leader.steps, leaves),
+    [STEPS[2]]: after(h.leader.steps, answered),
+    [STEPS[3]]: deleteSeenAt - h.stopAt,
     [STEPS[4]]: successorEvent,
     [STEPS[5]]: readSent,
     [STEPS[6]]: readAnswered,
-    [STEPS[7]]: after(successor, (w) => w === 'sent claim term'),
-    [STEPS[8]]: after(successor, (w) => w === 'answered claim term'),
+    [STEPS[7]]: after(h.successor.steps, (w) => w === 'sent claim term'),
+    [STEPS[8]]: after(h.successor.steps, (w) => w === 'answered claim term'),
     [STEPS[9]]: successorSelect,
-    [STEPS[10]]: after(other, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[10]]: after(h.other, (w) => w.startsWith('event') && w.includes('Delete')),
     [STEPS[11]]: successorSelect - successorEvent,
     [STEPS[12]]: readSent - successorEvent,
     [STEPS[13]]: successorSelect - readAnswered,
   };
 }
 
-async function main(): Promise<void> {
-  const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
+/** Three candidate processes of the benchmark's fleet, kept through every run; each run starts from an empty election. */
+async function fleetRuns(
+  fleet: Fleet,
+  impl: Exclude<Impl, 'etcdctl'>,
+  endpoints: string,
+  ttlSec: number,
+): Promise<OneRun> {
+  const pool = await fleet.spawn(impl, endpoints, 3);
+  const byWho = new Map(pool.map((c) => [c.who, c]));
+  const elected = (e: Entry): boolean => byWho.has(e.who) && e.report.ev === 'elected';
+  const stoppedOf = (who: number, from: number): Promise<Entry> =>
+    fleet.next(`${who} stopped`, (e) => e.who === who && e.report.ev === 'stopped', from, 10_000);
+  return async (name, beforeStop) => {
+    await fleet.join(pool, { name, ttlSec, value: impl });
+    const startMark = fleet.mark();
+    for (const c of pool) c.send({ op: 'start' });
+    const first = await fleet.next('a first leader', elected, startMark, 30_000);
+    // Every candidate queued and quiet: a renewal of the leader once the others have had time to queue.
+    await queuedAndRenewed(fleet, first, 7_000 + QUEUE_SETTLE_MS);
+    await beforeStop();
+    const stopMark = fleet.mark();
+    byWho.get(first.who)!.send({ op: 'stop' });
+    const next = await fleet.next('the next leader', (e) => elected(e) && e.who !== first.who, stopMark, 15_000);
+    const stopped = (await stoppedOf(first.who, stopMark)).report;
+    const stepsMark = fleet.mark();
+    for (const c of pool) c.send({ op: 'steps' });
+    const reports = await Promise.all(
+      pool.map((c) =>
+        fleet.next(`steps of ${c.who}`, (e) => e.who === c.who && e.report.ev === 'steps', stepsMark, 10_000),
+      ),
+    );
+    const stepsOfWho = (who: number): Step[] => {
+      const r = reports.find((e) => e.who === who)!.report;
+      return r.ev === 'steps' ? r.steps : [];
+    };
+    const other = pool.find((c) => c.who !== first.who && c.who !== next.who)!;
+    // The others leave, so the next run starts from an empty election.
+    const leaveMark = fleet.mark();
+    const staying = pool.filter((c) => c.who !== first.who);
+    for (const c of staying) c.send({ op: 'stop' });
+    await Promise.all(staying.map((c) => stoppedOf(c.who, leaveMark)));
+    for (const c of pool) c.send({ op: 'steps' }); // drop the leave's steps
+    return {
+      stopAt: stopped.ev === 'stopped' ? stopped.stopCalledAt : NaN,
+      selectAt: next.report.t,
+      leader: { pid: byWho.get(first.who)!.pid, steps: stepsOfWho(first.who) },
+      successor: { pid: byWho.get(next.who)!.pid, steps: stepsOfWho(next.who) },
+      other: stepsOfWho(other.who),
+    };
+  };
+}
+
+/** Three new `etcdctl elect` processes per run; the leader gets SIGINT; its successor's "elected" is its key read from its stdout. */
+function etcdctlRuns(fleet: Fleet, endpoints: string): OneRun {
+  return async (name, beforeStop) => {
+    const from = fleet.mark();
+    const candidates = [0, 1, 2].map((i) => new EtcdctlCandidate(fleet, endpoints, name, `v${i}`));
+    const mine = new Set(candidates.map((c) => c.who));
+    const elected = (e: Entry): boolean => mine.has(e.who) && e.report.ev === 'elected';
+    try {
+      const first = await fleet.next('a first etcdctl leader', elected, from, 15_000);
+      // Let the two others queue (their process start and campaign): a settle, not an ordering, as in `npm run bench`.
+      await pause(1000);
+      const leader = candidates.find((c) => c.who === first.who)!;
+      await beforeStop();
+      const stopMark = fleet.mark();
+      const stopAt = leader.signal('SIGINT');
+      const next = await fleet.next(
+        'the next etcdctl leader',
+        (e) => elected(e) && e.who !== leader.who,
+        stopMark,
+        15_000,
+      );
+      const successor = candidates.find((c) => c.who === next.who)!;
+      return {
+        stopAt,
+        selectAt: next.report.t,
+        leader: { pid: leader.pid, steps: [] },
+        successor: { pid: successor.pid, steps: [] },
+        other: [],
+      };
+    } finally {
+      await Promise.all(candidates.map((c) => c.end()));
+    }
+  };
+}
+
+function parseArgs(argv: string[]): { impl: Impl; runs: number; ttlSec: number; wire: boolean } {
+  const get = (name: string): string | undefined =>
+    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const impl = (get('impl') ?? 'locked') as Impl;
+  if (!IMPLS.includes(impl)) throw new RangeError(`--impl must be one of ${IMPLS.join(', ')}, got ${impl}`);
+  const runs = Number(get('runs') ?? 20);
   if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
-  const ttlSec = Number(process.argv.find((a) => a.startsWith('--ttl='))?.slice(6) ?? 5);
+  const ttlSec = Number(get('ttl') ?? 5);
   if (!(Number.isInteger(ttlSec) && ttlSec >= 1)) throw new RangeError(`--ttl must be a whole number of seconds ≥ 1`);
-  const wire = process.argv.includes('--wire');
-  process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
+  return { impl, runs, ttlSec, wire: argv.includes('--wire') };
+}
+
+async function main(): Promise<void> {
+  const { impl, runs, ttlSec, wire } = parseArgs(process.argv.slice(2));
+  if (impl === 'locked') process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
   const fleet = new Fleet();
@@ -110,69 +227,44 @@ async function main(): Promise<void> {
   let segments: Segment[] = [];
   try {
     if (wire) capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
-    const pool = await fleet.spawn('locked', cluster.endpoints, 3);
-    const byWho = new Map(pool.map((c) => [c.who, c]));
+    const oneRun =
+      impl === 'etcdctl'
+        ? etcdctlRuns(fleet, cluster.endpoints)
+        : await fleetRuns(fleet, impl, cluster.endpoints, ttlSec);
     for (let run = 0; run < runs; run++) {
-      await fleet.join(pool, { name: `/bench/steps/${process.pid}/${run}`, ttlSec, value: 'locked' });
-      const mine = (e: Entry): boolean => byWho.has(e.who);
-      const elected = (e: Entry): boolean => mine(e) && e.report.ev === 'elected';
-      const startMark = fleet.mark();
-      for (const c of pool) c.send({ op: 'start' });
-      const first = await fleet.next('a first leader', elected, startMark, 30_000);
-      const raftLeader = capture ? await cluster.leaderIndex() : -1;
-      // Every candidate queued and quiet: a renewal of the leader once the others have had time to queue.
-      await queuedAndRenewed(fleet, first, 7_000 + QUEUE_SETTLE_MS);
-      const watcher = await observer.watch().prefix(`/bench/steps/${process.pid}/${run}/`).create();
+      const name = `/bench/steps/${process.pid}/${run}`;
+      // npm etcd3's Election keeps its keys under `election/<name>/`; the others under `<name>/`.
+      const watcher = await observer
+        .watch()
+        .prefix(`${impl === 'etcd3' ? 'election/' : ''}${name}/`)
+        .create();
       let deleteSeenAt = NaN;
       watcher.on('delete', () => {
         if (Number.isNaN(deleteSeenAt)) deleteSeenAt = monoMs();
       });
-      const ownersBefore = capture ? portOwners() : new Map<number, number>();
-      const stopMark = fleet.mark();
-      byWho.get(first.who)!.send({ op: 'stop' });
-      const next = await fleet.next('the next leader', (e) => elected(e) && e.who !== first.who, stopMark, 15_000);
-      await fleet.next('the leader stopped', (e) => e.who === first.who && e.report.ev === 'stopped', stopMark, 10_000);
-      const stepsMark = fleet.mark();
-      for (const c of pool) c.send({ op: 'steps' });
-      const reports = await Promise.all(
-        pool.map((c) =>
-          fleet.next(`steps of ${c.who}`, (e) => e.who === c.who && e.report.ev === 'steps', stepsMark, 10_000),
-        ),
-      );
-      const stepsOfWho = (who: number): Step[] => {
-        const r = reports.find((e) => e.who === who)!.report;
-        return r.ev === 'steps' ? r.steps : [];
-      };
-      const stopped = fleet.reports('stopped', first.who, stopMark)[0]!.report;
-      const stopAt = stopped.ev === 'stopped' ? stopped.stopCalledAt : NaN;
-      const other = pool.find((c) => c.who !== first.who && c.who !== next.who)!;
+      let raftLeader = -1;
+      let ownersBefore = new Map<number, number>();
+      const h = await oneRun(name, async () => {
+        if (!capture) return;
+        raftLeader = await cluster.leaderIndex();
+        ownersBefore = portOwners();
+      });
       await watcher.cancel();
       if (capture) {
         const owners = new Map([...ownersBefore, ...portOwners()]);
         const portsOf = (pid: number): Set<number> =>
           new Set([...owners].filter(([, owner]) => owner === pid).map(([port]) => port));
         wireRuns.push({
-          stopWall: stopAt + wallOffset,
-          selectWall: next.report.t + wallOffset,
-          leaverPorts: portsOf(byWho.get(first.who)!.pid),
-          successorPorts: portsOf(byWho.get(next.who)!.pid),
+          stopWall: h.stopAt + wallOffset,
+          selectWall: h.selectAt + wallOffset,
+          leaverPorts: portsOf(h.leader.pid),
+          successorPorts: portsOf(h.successor.pid),
           members,
           raftLeader,
         });
       }
-      samples.push(stepsOf(stepsOfWho(first.who), stepsOfWho(next.who), stepsOfWho(other.who), stopAt, deleteSeenAt));
+      samples.push(stepsOf(h, deleteSeenAt));
       console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[9]]!)} ms after stop()`);
-      // The others leave, so the next run starts from an empty election.
-      const leaveMark = fleet.mark();
-      for (const c of pool) if (c.who !== first.who) c.send({ op: 'stop' });
-      await Promise.all(
-        pool
-          .filter((c) => c.who !== first.who)
-          .map((c) =>
-            fleet.next(`${c.who} stopped`, (e) => e.who === c.who && e.report.ev === 'stopped', leaveMark, 10_000),
-          ),
-      );
-      for (const c of pool) c.send({ op: 'steps' }); // drop the leave's steps
     }
   } finally {
     observer.close();
@@ -180,52 +272,81 @@ async function main(): Promise<void> {
     if (capture) segments = await capture.stop();
     await cluster.stop();
   }
-  const rows = STEPS.map((step) => [
-    step,
-    ...countMedianP90(samples.map((s) => s[step]!).filter((v) => Number.isFinite(v))),
-  ]);
+  const measured = (step: string): number[] => samples.map((s) => s[step]!).filter((v) => Number.isFinite(v));
+  // Only locked's processes record their steps: for the others, the rows this script measures itself.
+  const steps = impl === 'locked' ? STEPS : STEPS.filter((step) => measured(step).length > 0);
+  const file = impl === 'locked' ? 'graceful-steps.md' : `graceful-steps-${impl}.md`;
+  const args = [
+    ...(impl === 'locked' ? [] : [`--impl=${impl}`]),
+    `--runs=${runs}`,
+    ...(impl === 'etcdctl' ? [] : [`--ttl=${ttlSec}`]), // etcdctl's session is 60 s
+    ...(wire ? ['--wire'] : []),
+  ];
+  const command = `npm run bench:steps -- ${args.join(' ')}`;
   const md = [
-    '# Graceful handover, step by step, across processes',
+    impl === 'locked'
+      ? '# Graceful handover, step by step, across processes'
+      : `# ${label(impl)}: graceful handover across processes`,
     '',
-    `Three candidate processes of locked's seed facade on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`stop()\`; every process records when locked's requests leave and are answered and when watch events arrive (bench/candidates/steps.ts wraps the transport and watch hub prototypes; the library carries no tracing). Times are ms after the leader's \`stop()\` call, on the monotonic clock all processes share.`,
+    ABOUT[impl](runs),
     '',
-    table(['step', 'runs', 'median ms', 'p90 ms'], rows),
-    '',
-    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it reads no queue (a step that did not happen in a run is not counted in its row). Then one linearizable read-only txn confirms its key and reads the election's term record (docs/DESIGN.md, \"Taking over\"): the leaver's `resign` named it heir there, so it leads at once, with no write (a claim is made only when it was not named).",
-    '',
-    ...(capture ? wireSection(wireRuns.map((r) => handoverOnWire(segments, r))) : []),
-    machineMarkdown(
-      machine(),
-      load.stop(),
-      `npm run bench:steps -- --runs=${runs} --ttl=${ttlSec}${wire ? ' --wire' : ''}`,
+    table(
+      ['step', 'runs', 'median ms', 'p90 ms'],
+      steps.map((step) => [step, ...countMedianP90(measured(step))]),
     ),
     '',
+    NOTES[impl],
+    '',
+    ...(capture
+      ? wireSection(
+          impl,
+          wireRuns.map((r) => handoverOnWire(segments, r)),
+        )
+      : []),
+    machineMarkdown(machine(), load.stop(), command),
+    '',
   ].join('\n');
-  writeFileSync(join(RESULTS, 'graceful-steps.md'), md);
+  writeFileSync(join(RESULTS, file), md);
   console.log(`\n${md}`);
-  console.log('wrote bench/results/graceful-steps.md');
+  console.log(`wrote bench/results/${file}`);
 }
 
+const ABOUT: Record<Impl, (runs: number) => string> = {
+  locked: (runs) =>
+    `Three candidate processes of locked's seed facade on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`stop()\`; every process records when locked's requests leave and are answered and when watch events arrive (bench/candidates/steps.ts wraps the transport and watch hub prototypes; the library carries no tracing). Times are ms after the leader's \`stop()\` call, on the monotonic clock all processes share.`,
+  etcd3: (runs) =>
+    `Three candidate processes of npm etcd3's Election on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`campaign.resign()\`. Times are ms after that call, on the monotonic clock all processes share.`,
+  v3election: (runs) =>
+    `Three candidate processes calling etcd's v3election service on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`Resign\`. Times are ms after that call, on the monotonic clock all processes share.`,
+  etcdctl: (runs) =>
+    `Three \`etcdctl elect\` processes on one local 3-member etcd; ${runs} runs. In each, the leader gets SIGINT, on which it resigns (a delete of its key). The successor's "elected" is when this script reads the key it prints (the same measure as \`npm run bench\`, so it includes a pipe read). Times are ms after the SIGINT, on the monotonic clock all processes share. Compare with [graceful-steps.md](graceful-steps.md).`,
+};
+
+const SCRIPT_ONLY =
+  'Only locked\'s processes record their steps: for the others, this script times the leave, the delete at its own watcher and the successor\'s "you lead".';
+const NOTES: Record<Impl, string> = {
+  locked:
+    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it reads no queue (a step that did not happen in a run is not counted in its row). Then one linearizable read-only txn confirms its key and reads the election's term record (docs/DESIGN.md, \"Taking over\"): the leaver's `resign` named it heir there, so it leads at once, with no write (a claim is made only when it was not named).",
+  etcd3: SCRIPT_ONLY,
+  v3election: SCRIPT_ONLY,
+  etcdctl:
+    "Go's concurrency.Election (which etcdctl runs) re-checks after the delete event with a read of the election's keys (`waitDeletes`), and etcdctl then reads its own key to print it (etcdctl/ctlv3/command/elect_command.go): its successor makes its requests after the event, where locked's makes none.",
+};
+
 /** The wire table: each handover split into the leader's process, etcd, and the successor's process. */
-function wireSection(found: (HandoverOnWire | null)[]): string[] {
+function wireSection(impl: Impl, found: (HandoverOnWire | null)[]): string[] {
   const all = found.filter((w): w is HandoverOnWire => w !== null);
+  const start = impl === 'etcdctl' ? 'SIGINT' : 'stop()';
+  const words =
+    impl === 'locked'
+      ? { start, request: 'request', successorEnd: 'select', elected: 'select', successorRequest: 'confirming read' }
+      : impl === 'etcdctl'
+        ? { start, request: 'resign', successorEnd: 'its key read from its stdout', elected: 'elected' }
+        : { start, request: 'resign', successorEnd: 'elected', elected: 'elected' };
   return [
     `**On the wire** (\`--wire\`: tcpdump on the loopback; ${all.length} of ${found.length} runs found in the capture). A follower forwards a write to the Raft leader and delivers the event only after it applies the entry itself, so etcd's part is split by where the leader's request went.`,
     '',
-    table(
-      ['part', 'runs', 'median ms', 'p90 ms'],
-      wireRows(
-        all,
-        {
-          start: 'stop()',
-          request: 'request',
-          successorEnd: 'select',
-          elected: 'select',
-          successorRequest: 'confirming read',
-        },
-        true,
-      ),
-    ),
+    table(['part', 'runs', 'median ms', 'p90 ms'], wireRows(all, words, true)),
     '',
   ];
 }

@@ -8,7 +8,6 @@ import { barChart, type Bar } from '../lib/svg.js';
 import { etcdctlRun, etcdctlStartMs, type EtcdctlSample } from './etcdctl.js';
 import { failoverRun, fillPool, type FailoverSample } from './failover.js';
 import { crossProcessFloor, leaseExpiryFloor, writeWatchFloor } from './floor.js';
-import { breakdownRows, gracefulBreakdown, type Step } from './graceful-breakdown.js';
 
 /**
  * Scenarios 1–4: time to first leader, graceful handover, crash handover at
@@ -43,8 +42,6 @@ export interface HandoverData {
   readonly crossProcessMs: number[];
   readonly leaseExpiryExcessMs: number[];
   readonly leaseExpiryTtlSec: number;
-  /** Phases of locked's graceful handover (ms from stop()), when measured. */
-  readonly breakdown: Step[] | null;
 }
 
 export async function measureHandovers(o: HandoverOptions): Promise<HandoverData> {
@@ -139,7 +136,6 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
     `/bench/floor/lease-${process.pid}/`,
   );
   o.log(`  floor (lease expiry beyond TTL): median ${fmt(summarize(leaseExpiryExcessMs).median)} ms`);
-  const breakdown = o.kinds.includes('locked') ? await gracefulBreakdown(o.endpoints, o.runs) : null;
   return {
     kinds,
     etcdctl,
@@ -149,11 +145,9 @@ export async function measureHandovers(o: HandoverOptions): Promise<HandoverData
     crossProcessMs,
     leaseExpiryExcessMs,
     leaseExpiryTtlSec,
-    breakdown,
   };
 }
 
-const breakdownRuns = (steps: Step[]): number => Math.max(0, ...steps.map((x) => x.doneMs.length));
 const cells = (s: Summary): string[] => [String(s.n), fmt(s.median), fmt(s.p90), fmt(s.max)];
 const bar = (name: string, s: Summary, accent: boolean, note?: string): Bar => ({
   label: name,
@@ -310,19 +304,8 @@ export function handoverSections(d: HandoverData): Section[] {
       ),
       '',
       "The protocol (DESIGN.md §2, as Go's `waitDeletes`) has the successor re-check after the delete event, since the event alone does not show that no older key is left or that its own key still stands. A client that watches only its predecessor re-checks with a read, so its floor is the second row: locked's core API reads member-local at the delete's revision (no Raft round; the store at a revision is the same on every member), npm etcd3 first cancels its watch and waits for etcd to confirm the cancel, then makes a linearizable read, and etcd's v3election service runs the re-check inside etcd. locked's seed facade (measured here) keeps a view of the whole election in each process anyway, so that every node knows the leader: a linearizable read, then one prefix watch from its revision, which at each revision holds exactly the keys a read would return. Its successor re-checks on that view, without a read; since c62b1c5 it then makes one write before it leads, its claim of the election's term record (DESIGN.md, \"Taking over\"), which returns the resigned record of a graceful leaver, so its floor is the first row plus one write.",
-      d.breakdown
-        ? [
-            '',
-            `**Where locked's time goes**: ${breakdownRuns(d.breakdown)} more handovers, two lockers in the benchmark's process, each on its own connection; every request made after A's \`stop()\` until B's \`select\`, median ms from the \`stop()\` call:`,
-            '',
-            table(
-              ['step', 'runs', 'sent at ms', 'answered at ms'],
-              breakdownRows(d.breakdown).map((r) => [r.step, String(r.runs), fmt(r.start), fmt(r.done)]),
-            ),
-            '',
-            "B's join already read its place (its predecessor A, and that nothing older stood), and after A's delete (A's `resign` transaction, which also marks the term record resigned) its process's leader watch shows it first: B makes no read; its one request between A's `stop()` and its own `select` is its claim (`claim term`, one write), which finds A's resignation and lets it lead at once. A's `stop()` resolves after its lease revoke, which does not delay B.",
-          ].join('\n')
-        : '',
+      '',
+      "Where locked's time goes, step by step across processes: `npm run bench:steps` ([graceful-steps.md](graceful-steps.md)).",
       failNote,
     ].join('\n'),
     svg: barChart({
