@@ -12,7 +12,7 @@ import type { Transport } from '../transport/transport.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import { checkCampaign, onJoinedOf, type CampaignOptions, type Joined } from './campaign-options.js';
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
-import { guardedDelete } from './guarded-txn.js';
+import { deleteIf, guardedDelete, keyOnLease } from './guarded-txn.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
 import { takeTurn } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
@@ -212,15 +212,8 @@ export class Election {
 
   /** Deletes this election's key of `lease`, whatever its revision: a key of that name on our lease is ours. */
   async #leaveOwnLease(lease: Lease): Promise<void> {
-    const keyBuf = Buffer.from(candidateKey(this.name, lease.id));
-    await this.#deps.transport.txn(
-      {
-        compare: [{ key: keyBuf, target: 'Lease', result: 'Equal', lease: lease.id.toString() }],
-        success: [{ request_delete_range: { key: keyBuf } }],
-        failure: [],
-      },
-      'leave election',
-    );
+    const key = candidateKey(this.name, lease.id);
+    await deleteIf(this.#deps.transport, key, keyOnLease(key, lease.id), 'leave election');
   }
 
   /** The current leader from a fresh read, or null. */

@@ -12,13 +12,28 @@ export function keyStands(key: string, token: bigint): etcd.ICompare {
   return { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: token.toString() };
 }
 
-/** Deletes `key` only while it stands with create revision `token`. Resolves whether it deleted. */
-export async function guardedDelete(transport: Transport, key: string, token: bigint, what: string): Promise<boolean> {
+/** The compare that holds while `key` is attached to lease `leaseId` (whatever its create revision). */
+export function keyOnLease(key: string, leaseId: bigint): etcd.ICompare {
+  return { key: Buffer.from(key), target: 'Lease', result: 'Equal', lease: leaseId.toString() };
+}
+
+/** Deletes `key` only while `guard` holds. Resolves whether it deleted. */
+export async function deleteIf(
+  transport: Transport,
+  key: string,
+  guard: etcd.ICompare,
+  what: string,
+): Promise<boolean> {
   const res = await transport.txn(
-    { compare: [keyStands(key, token)], success: [{ request_delete_range: { key: Buffer.from(key) } }], failure: [] },
+    { compare: [guard], success: [{ request_delete_range: { key: Buffer.from(key) } }], failure: [] },
     what,
   );
   return res.succeeded;
+}
+
+/** Deletes `key` only while it stands with create revision `token`. Resolves whether it deleted. */
+export function guardedDelete(transport: Transport, key: string, token: bigint, what: string): Promise<boolean> {
+  return deleteIf(transport, key, keyStands(key, token), what);
 }
 
 /** The caller's own compares, and what to read when only they fail. */
