@@ -151,7 +151,7 @@ export class LockedClient {
    * nothing; `npm run bench` (scale) measures it.
    */
   readonly #admission = new Semaphore(64);
-  readonly #trackers = new TrackerRegistry();
+  readonly #trackers: TrackerRegistry;
   /** Each session's leading terms, confirmed after its renewals (one batch read per renewal). */
   readonly #confirmations = new WeakMap<Session, TermConfirmations>();
   /** One transport view per request timeout, shared by the sessions and elections that use it. */
@@ -167,7 +167,8 @@ export class LockedClient {
     this.clock = options.clock === undefined ? systemClock : checkClock(options.clock);
     const { client, owned } = connect(options.endpoints, options, this.timing.requestTimeoutMs);
     this.transport = new Transport(client, owned, { requestTimeoutMs: this.timing.requestTimeoutMs });
-    this.hub = new WatchHub(this.transport);
+    this.hub = new WatchHub(this.transport, this.clock);
+    this.#trackers = new TrackerRegistry(this.clock);
   }
 
   /** A new session (one lease) with this client's timing, or another TTL (same rules as `ttl`). */

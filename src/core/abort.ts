@@ -1,5 +1,5 @@
 import { LockedError } from '../errors.js';
-import { MAX_TIMER_MS } from './validate.js';
+import { systemClock, type Clock } from './clock.js';
 
 /** Rejects with the signal's reason (or an ABORTED LockedError) when `signal` aborts first. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -48,33 +48,23 @@ export function whenAborted(...signals: AbortSignal[]): Promise<void> {
 }
 
 /**
- * Waits `ms`, or less if `signal` aborts (then rejects with its reason). A wait
- * longer than a Node timer holds (MAX_TIMER_MS; a longer timer fires at once)
- * is made of several timers: a hold-off read from etcd's term record is not ours
- * to bound.
+ * Waits `ms` on `clock` (any length: a hold-off read from etcd's term record is
+ * not ours to bound), or less if `signal` aborts (then rejects with its reason).
  */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+export function delay(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal));
       return;
     }
-    let left = ms;
-    let handle: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => {
-      clearTimeout(handle);
+      cancel();
       reject(abortReason(signal as AbortSignal));
     };
-    const arm = (): void => {
-      const step = Math.min(left, MAX_TIMER_MS);
-      left -= step;
-      handle = setTimeout(() => {
-        if (left > 0) return arm();
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, step);
-    };
-    arm();
+    const cancel = clock.setTimer(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,6 +1,6 @@
 import { abortReason, delay, linkSignals } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
-import type { Clock } from '../core/clock.js';
+import { randomOf, type Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import { classify } from '../transport/classify.js';
 import { LockedError } from '../errors.js';
@@ -108,7 +108,7 @@ export class Election {
     tracker: LeaderTracker | undefined,
     onJoined: ((joined: Joined) => void) | undefined,
   ): Promise<Term> {
-    const backoff = new Backoff(100, 1000);
+    const backoff = new Backoff(100, 1000, randomOf(this.#deps.clock));
     for (let attempt = 1; ; attempt++) {
       // Admission first, while a waiting campaign holds little: its slot is given back after the join.
       const release = await this.#deps.admission.acquire(signal);
@@ -126,7 +126,7 @@ export class Election {
           throw error;
         }
         if (error.code === 'LEASE_LOST') lease?.end('etcd reports the lease not found');
-        else if (error.transient) await delay(backoff.next(), signal);
+        else if (error.transient) await delay(backoff.next(), signal, this.#deps.clock);
         else throw error;
       }
     }

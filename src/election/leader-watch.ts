@@ -1,4 +1,5 @@
 import { Backoff } from '../core/backoff.js';
+import { randomOf, type Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
@@ -28,11 +29,12 @@ export class LeaderWatch {
   readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
   readonly #onError: (err: LockedError) => void;
   readonly #candidates = new Map<string, Candidate>();
-  readonly #backoff = new Backoff(50, 2000);
+  readonly #clock: Clock;
+  readonly #backoff: Backoff;
   #leader: Candidate | null = null;
   #reported: Candidate | null | undefined = undefined;
   #watch: WatchHandle | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #cancelTimer: (() => void) | null = null;
   #closed = false;
 
   constructor(
@@ -40,7 +42,10 @@ export class LeaderWatch {
     hub: WatchHub,
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,
+    clock: Clock,
   ) {
+    this.#clock = clock;
+    this.#backoff = new Backoff(50, 2000, randomOf(clock));
     this.#reads = reads;
     this.#hub = hub;
     this.#onLeader = onLeader;
@@ -79,7 +84,7 @@ export class LeaderWatch {
   close(): void {
     this.#closed = true;
     this.#watch?.cancel();
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#cancelTimer?.();
   }
 
   #snapshot(): void {
@@ -155,8 +160,8 @@ export class LeaderWatch {
     }
     this.#onError(err);
     const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
+    this.#cancelTimer = this.#clock.setTimer(() => {
+      this.#cancelTimer = null;
       this.#snapshot();
     }, wait);
   }

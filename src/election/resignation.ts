@@ -1,6 +1,6 @@
 import type * as etcd from 'etcd3';
 import { Backoff } from '../core/backoff.js';
-import type { Clock } from '../core/clock.js';
+import { randomOf, type Clock } from '../core/clock.js';
 import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
@@ -74,7 +74,7 @@ export async function retryResignation(
   forMs: number,
 ): Promise<void> {
   const giveUpAt = clock.now() + forMs;
-  const backoff = new Backoff(100, 1000);
+  const backoff = new Backoff(100, 1000, randomOf(clock));
   let attempt = first;
   for (;;) {
     try {

@@ -1,6 +1,6 @@
 import { abortReason, delay } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
-import type { Clock } from '../core/clock.js';
+import { randomOf, type Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
@@ -116,7 +116,7 @@ async function turn(
   signal: AbortSignal,
   heirAt: (place: Position, proven: Deadline | null) => Heir | null,
 ): Promise<Turn> {
-  const backoff = new Backoff(50, 2000);
+  const backoff = new Backoff(50, 2000, randomOf(ctx.clock));
   const recordKey = termRecordKey(ctx.reads.name);
   const ttlMs = lease.ttlSec * 1000;
   let place: Position | null = joined.position;
@@ -195,7 +195,7 @@ async function turn(
       const error = classify(err, 'take turn');
       if (!error.transient || error.code === 'LEADERSHIP_LOST' || error.code === 'LEASE_LOST') throw error;
       place = null; // re-read our place: the failed step may have applied
-      await delay(backoff.next(), signal);
+      await delay(backoff.next(), signal, ctx.clock);
     }
   }
 }
@@ -229,7 +229,7 @@ async function holdOff(
   }
   // A timer may fire early by a fraction of a millisecond: wait on the clock until the span has passed.
   for (let left = holdMs; left > 0; left = seenAt + holdMs - ctx.clock.now()) {
-    await delay(left, signal);
+    await delay(left, signal, ctx.clock);
   }
   const until = lease.provenUntil();
   const { candidate, revision } = await ctx.reads.get(key);

@@ -1,5 +1,5 @@
 import { Backoff } from '../core/backoff.js';
-import type { Clock } from '../core/clock.js';
+import { randomOf, type Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
@@ -89,7 +89,7 @@ export class TermKeyWatch {
           (readErr: unknown) => this.#rewatch(classify(readErr, 're-read leader key')),
         );
       },
-      (this.#backoff ??= new Backoff(50, 2000)).next(),
+      (this.#backoff ??= new Backoff(50, 2000, randomOf(this.#clock))).next(),
     );
   }
 }

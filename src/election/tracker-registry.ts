@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
@@ -37,9 +38,14 @@ interface Entry {
  * microtask), then every change.
  */
 export class TrackerRegistry {
+  readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
   /** The election name of every open subscription this registry handed out. */
   readonly #names = new WeakMap<LeaderTracker, string>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   /** Whether `tracker` is an open subscription of this registry to election `name`. */
   follows(tracker: LeaderTracker, name: string): boolean {
@@ -64,6 +70,7 @@ export class TrackerRegistry {
           (err) => {
             for (const s of [...subscribers]) s.onError(err);
           },
+          this.#clock,
         ),
       };
       entry = created;

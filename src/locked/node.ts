@@ -1,3 +1,4 @@
+import { randomOf } from '../core/clock.js';
 import { EventEmitter } from 'node:events';
 import { delay, whenAborted } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
@@ -187,7 +188,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   async #campaignLoop(election: Election, tracker: LeaderTracker, stop: AbortSignal): Promise<void> {
     const { clock, ttlSec } = this.#config;
     const ttlMs = ttlSec * 1000;
-    const backoff = new Backoff(100, campaignBackoffCapMs(ttlSec));
+    const backoff = new Backoff(100, campaignBackoffCapMs(ttlSec), randomOf(clock));
     const options: InternalCampaignOptions = {
       signal: stop,
       tracker,
@@ -203,14 +204,14 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
         // back off before campaigning again.
         await term.resign().catch(() => undefined);
         if (clock.now() - wonAt >= ttlMs) backoff.reset();
-        else await delay(backoff.next(), stop).catch(() => undefined);
+        else await delay(backoff.next(), stop, clock).catch(() => undefined);
       } catch (err) {
         if (stop.aborted) return;
         const error = classify(err, 'campaign');
         // A lost lease or key is campaigned again at once, and not an error of the node's.
         if (!isLockedError(error, 'LEASE_LOST') && !isLockedError(error, 'LEADERSHIP_LOST')) this.#fail(error);
         if (this.#state.kind !== 'running') return; // a failure retrying cannot fix stopped the node
-        await delay(backoff.next(), stop).catch(() => undefined);
+        await delay(backoff.next(), stop, clock).catch(() => undefined);
       }
     }
   }

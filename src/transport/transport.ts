@@ -22,6 +22,11 @@ export interface Grant {
 export type KeepAliveStream = etcd.IDuplexStream<etcd.ILeaseKeepAliveRequest, etcd.ILeaseKeepAliveResponse>;
 export type WatchStream = etcd.IDuplexStream<etcd.IWatchRequest, etcd.IWatchResponse>;
 
+/** What a session needs of the transport (a fake stands in for it in unit tests). */
+export type LeaseCalls = Pick<Transport, 'grant' | 'revoke' | 'openKeepAlive'>;
+/** What the watch hub needs of the transport. */
+export type WatchCalls = Pick<Transport, 'openWatch' | 'requestTimeoutMs' | 'closed'>;
+
 export class Transport {
   readonly #client: etcd.Etcd3;
   readonly #owned: boolean;
@@ -38,6 +43,7 @@ export class Transport {
     return this.#client;
   }
 
+  /** gRPC takes a deadline as a wall-clock Date: real I/O's time, not the algorithm's (which is the injected Clock's). */
   #callOptions(): { deadline: Date } {
     return { deadline: new Date(Date.now() + this.#timeoutMs) };
   }

@@ -1,8 +1,9 @@
 import type * as etcd from 'etcd3';
+import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
-import type { Transport, WatchStream } from './transport.js';
+import type { WatchCalls, WatchStream } from './transport.js';
 
 /**
  * All watches of one client multiplexed on one gRPC watch stream, as etcd's Go
@@ -52,20 +53,25 @@ interface Sub {
 const IDLE_CLOSE_MS = 2_000;
 
 export class WatchHub {
-  readonly #transport: Transport;
+  readonly #transport: WatchCalls;
   #stream: WatchStream | null = null;
   #opening = false;
   #pending: Sub[] = [];
   readonly #active = new Map<string, Sub>();
   readonly #createTimeoutMs: number;
-  #createTimer: ReturnType<typeof setTimeout> | null = null;
-  #probeTimer: ReturnType<typeof setTimeout> | null = null;
-  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #clock: Clock;
+  /** Cancels the timer that fails every watch if etcd does not acknowledge a create in time. */
+  #createTimer: (() => void) | null = null;
+  /** Cancels the timer that fails every watch if a progress request goes unanswered. */
+  #probeTimer: (() => void) | null = null;
+  /** Cancels the timer that closes a stream with no watch left. */
+  #idleTimer: (() => void) | null = null;
   /** Watch responses delivered to subscribers; read by benchmarks and tests. */
   eventsDelivered = 0;
 
-  constructor(transport: Transport) {
+  constructor(transport: WatchCalls, clock: Clock) {
     this.#transport = transport;
+    this.#clock = clock;
     this.#createTimeoutMs = Math.min(transport.requestTimeoutMs, 2000);
   }
 
@@ -98,22 +104,25 @@ export class WatchHub {
     const stream = this.#stream;
     if (!stream || this.#probeTimer) return;
     stream.write({ progress_request: {} });
-    this.#probeTimer = setTimeout(() => {
-      this.#probeTimer = null;
-      if (stream === this.#stream) {
-        this.#failAll(
-          new LockedError(
-            'UNAVAILABLE',
-            `watch stream silent for ${this.#createTimeoutMs} ms after a progress request`,
-          ),
-        );
-      }
-    }, this.#createTimeoutMs);
-    this.#probeTimer.unref();
+    this.#probeTimer = this.#clock.setTimer(
+      () => {
+        this.#probeTimer = null;
+        if (stream === this.#stream) {
+          this.#failAll(
+            new LockedError(
+              'UNAVAILABLE',
+              `watch stream silent for ${this.#createTimeoutMs} ms after a progress request`,
+            ),
+          );
+        }
+      },
+      this.#createTimeoutMs,
+      { background: true },
+    );
   }
 
   #clearProbe(): void {
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer?.();
     this.#probeTimer = null;
   }
 
@@ -155,19 +164,22 @@ export class WatchHub {
    */
   #armCreateTimer(stream: WatchStream): void {
     if (this.#createTimer) return;
-    this.#createTimer = setTimeout(() => {
-      this.#createTimer = null;
-      if (stream === this.#stream && this.#pending.length > 0) {
-        this.#failAll(
-          new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
-        );
-      }
-    }, this.#createTimeoutMs);
-    this.#createTimer.unref();
+    this.#createTimer = this.#clock.setTimer(
+      () => {
+        this.#createTimer = null;
+        if (stream === this.#stream && this.#pending.length > 0) {
+          this.#failAll(
+            new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
+          );
+        }
+      },
+      this.#createTimeoutMs,
+      { background: true },
+    );
   }
 
   #clearCreateTimer(): void {
-    if (this.#createTimer) clearTimeout(this.#createTimer);
+    this.#createTimer?.();
     this.#createTimer = null;
   }
 
@@ -241,7 +253,7 @@ export class WatchHub {
     const id = sub.id;
     const stream = this.#stream;
     if (id !== null && this.#active.delete(id) && stream) {
-      setImmediate(() => {
+      this.#clock.afterPendingIo(() => {
         if (stream === this.#stream) stream.write({ cancel_request: { watch_id: id } });
       });
     }
@@ -281,17 +293,20 @@ export class WatchHub {
     if (this.#pending.length > 0) return; // wait for the outstanding `created` replies first
     if (!this.#stream || this.#idleTimer) return;
     const stream = this.#stream;
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = null;
-      if (stream !== this.#stream || this.size > 0) return;
-      this.#stream = null;
-      stream.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
-    }, IDLE_CLOSE_MS);
-    this.#idleTimer.unref();
+    this.#idleTimer = this.#clock.setTimer(
+      () => {
+        this.#idleTimer = null;
+        if (stream !== this.#stream || this.size > 0) return;
+        this.#stream = null;
+        stream.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
+      },
+      IDLE_CLOSE_MS,
+      { background: true },
+    );
   }
 
   #clearIdle(): void {
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer?.();
     this.#idleTimer = null;
   }
 }

@@ -32,7 +32,9 @@ it('an idle process sends one keepalive per renew interval for all its elections
   const trackers = Array.from({ length: 20 }, (_, i) => follower.election(`/idle/${i}`).track(() => undefined));
   await waitFor('all followers queued', async () => (await leader.election('/idle/19').candidates()).length === 2);
   const sessions = [leader.election('/idle/0').session, follower.election('/idle/0').session];
-  await waitFor('both keepalive streams running', () => sessions.every((s) => s.keepalivesSent >= 1));
+  const renewals = sessions.map(() => 0);
+  sessions.forEach((s, i) => s.renewed.add(() => renewals[i]!++));
+  await waitFor('both keepalive streams renewing', () => renewals.every((n) => n >= 1));
 
   const before = await requestCounts();
   const started = performance.now();

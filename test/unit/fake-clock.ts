@@ -6,6 +6,13 @@ export class FakeClock implements Clock {
   #timers: { at: number; fn: () => void; id: number }[] = [];
   #nextId = 0;
 
+  /** What every jitter draw returns (a fixed value makes retry pauses exact). */
+  randomValue = 0.5;
+
+  random(): number {
+    return this.randomValue;
+  }
+
   now(): number {
     return this.#now;
   }
@@ -43,7 +50,7 @@ export class FakeClock implements Clock {
       const next = this.#timers[0];
       if (!next || next.at > target) break;
       this.#timers.shift();
-      this.#now = next.at;
+      this.#now = Math.max(this.#now, next.at); // after a `jump`, overdue timers run late, as Node's do
       next.fn();
     }
     this.#now = target;
