@@ -5,6 +5,9 @@ import { classify } from '../transport/classify.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
 
+/** What a leader watch reads: the election's whole key range, and its bounds (CandidateReads). */
+export type ElectionSnapshot = Pick<CandidateReads, 'all' | 'prefix' | 'rangeEnd'>;
+
 /**
  * Follows who leads an election without campaigning: a snapshot of every
  * candidate, then one prefix watch from the snapshot's revision. The leader is
@@ -24,7 +27,7 @@ import { decodeCandidate, type Candidate, type CandidateReads } from './candidat
  * R, the candidate set is the store's at R, as a read at R would return it.
  */
 export class LeaderWatch {
-  readonly #reads: CandidateReads;
+  readonly #reads: ElectionSnapshot;
   readonly #hub: WatchHub;
   readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
   readonly #onError: (err: LockedError) => void;
@@ -38,7 +41,7 @@ export class LeaderWatch {
   #closed = false;
 
   constructor(
-    reads: CandidateReads,
+    reads: ElectionSnapshot,
     hub: WatchHub,
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,

@@ -4,87 +4,88 @@ import { LockedError } from '../errors.js';
 import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
 import type { WatchCalls, WatchStream } from './transport.js';
+import type { WatchHandle, WatchHandlers, WatchTarget } from './watch.js';
 
-/**
- * All watches of one client multiplexed on one gRPC watch stream, as etcd's Go
- * client does. etcd answers create requests on a stream in the order they were
- * sent, so a FIFO of pending creates pairs each `created` reply with its watch.
- *
- * Contract for a watch: `onEvents` gets the events in revision order; `onEnd`
- * is called at most once, when the watch can deliver no more (stream failure,
- * cancellation by etcd, compaction). After `onEnd` or `cancel()` nothing more is
- * delivered. A caller that needs certainty re-reads and watches again: a watch
- * is a hint to re-check, never proof by itself.
- */
-export interface WatchTarget {
-  readonly key: Buffer;
-  readonly rangeEnd?: Buffer;
-  /** First revision to deliver (header revision of the read it follows + 1). */
-  readonly startRevision: bigint;
-  /** Deliver only deletions. */
-  readonly deletesOnly?: boolean;
-}
-
-export interface WatchHandlers {
-  onEvents(events: etcd.IEvent[], headerRevision: bigint): void;
-  onEnd(err: LockedError): void;
-}
-
-export interface WatchHandle {
-  cancel(): void;
-}
+export type { WatchHandle, WatchHandlers, WatchTarget } from './watch.js';
 
 interface Sub {
   readonly target: WatchTarget;
   readonly handlers: WatchHandlers;
+  /** etcd's ID for it, once created. */
   id: string | null;
   done: boolean;
 }
 
 /**
- * How long a stream with no watch left stays open before it is closed. A
- * handover cancels one watch and creates the next within milliseconds (the
- * successor's predecessor watch, then its term's key watch; the leaver's key
- * watch, then nothing): closing and reopening the call in between put a gRPC
- * stream tear-down and set-up (about 1 ms of CPU each) on its critical path.
- * The open call keeps Node's event loop alive meanwhile: a program that ends
- * its last watch without closing the client exits up to this much later.
+ * The stream, as a state; each transition replaces it whole.
+ * - `none`: no stream and no watch; the next watch opens one.
+ * - `opening`: a stream is being opened; `pending` watches wait for it.
+ * - `open`: `pending` watches have been sent and await etcd's `created`, in
+ *   order; `active` ones deliver events, by watch ID. Its timers (each a cancel
+ *   function, or null when not running): `create` fails every watch when etcd
+ *   does not acknowledge a create in time; `probe` does the same when a
+ *   progress request goes unanswered; `idle` closes the stream once no watch
+ *   is left.
+ */
+type HubState =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'opening'; readonly pending: Sub[] }
+  | {
+      readonly kind: 'open';
+      readonly stream: WatchStream;
+      readonly pending: Sub[];
+      readonly active: Map<string, Sub>;
+      readonly timers: { create: Timer; probe: Timer; idle: Timer };
+    };
+type OpenHub = Extract<HubState, { kind: 'open' }>;
+type Timer = (() => void) | null;
+
+/**
+ * How long a stream with no watch left stays open before it is closed. A handover cancels one watch
+ * and creates the next within milliseconds (the successor's predecessor watch, then its term's key
+ * watch): closing and reopening the call in between put a gRPC stream tear-down and set-up (about
+ * 1 ms of CPU each) on its critical path. The open call keeps Node's event loop alive meanwhile: a
+ * program that ends its last watch without closing the client exits up to this much later.
  */
 const IDLE_CLOSE_MS = 2_000;
 
+/**
+ * All watches of one client multiplexed on one gRPC watch stream, as etcd's Go
+ * client does. etcd answers create requests on a stream in the order they were
+ * sent, so a FIFO of pending creates pairs each `created` reply with its watch.
+ * Each watch keeps the contract of watch.ts.
+ */
 export class WatchHub {
-  readonly #transport: WatchCalls;
-  #stream: WatchStream | null = null;
-  #opening = false;
-  #pending: Sub[] = [];
-  readonly #active = new Map<string, Sub>();
-  readonly #createTimeoutMs: number;
+  readonly #calls: WatchCalls;
   readonly #clock: Clock;
-  /** Cancels the timer that fails every watch if etcd does not acknowledge a create in time. */
-  #createTimer: (() => void) | null = null;
-  /** Cancels the timer that fails every watch if a progress request goes unanswered. */
-  #probeTimer: (() => void) | null = null;
-  /** Cancels the timer that closes a stream with no watch left. */
-  #idleTimer: (() => void) | null = null;
-  /** Watch responses delivered to subscribers; read by benchmarks and tests. */
-  eventsDelivered = 0;
+  readonly #createTimeoutMs: number;
+  #state: HubState = { kind: 'none' };
 
-  constructor(transport: WatchCalls, clock: Clock) {
-    this.#transport = transport;
+  constructor(calls: WatchCalls, clock: Clock) {
+    this.#calls = calls;
     this.#clock = clock;
-    this.#createTimeoutMs = Math.min(transport.requestTimeoutMs, 2000);
+    this.#createTimeoutMs = Math.min(calls.requestTimeoutMs, 2000);
   }
 
+  /** Watches not yet ended or cancelled, created or not. */
   get size(): number {
-    return this.#pending.length + this.#active.size;
+    const s = this.#state;
+    return s.kind === 'none' ? 0 : s.pending.length + (s.kind === 'open' ? s.active.size : 0);
   }
 
   watch(target: WatchTarget, handlers: WatchHandlers): WatchHandle {
-    this.#clearIdle();
     const sub: Sub = { target, handlers, id: null, done: false };
-    this.#pending.push(sub);
-    if (this.#stream) this.#sendCreate(this.#stream, sub);
-    else this.#open();
+    const s = this.#state;
+    if (s.kind === 'open') {
+      this.#stopTimer(s, 'idle');
+      s.pending.push(sub);
+      this.#sendCreate(s, sub);
+    } else if (s.kind === 'opening') {
+      s.pending.push(sub);
+    } else {
+      this.#state = { kind: 'opening', pending: [sub] };
+      this.#open();
+    }
     return { cancel: () => this.#cancel(sub) };
   }
 
@@ -101,29 +102,14 @@ export class WatchHub {
    * process does not poll.
    */
   probe(): void {
-    const stream = this.#stream;
-    if (!stream || this.#probeTimer) return;
-    stream.write({ progress_request: {} });
-    this.#probeTimer = this.#clock.setTimer(
-      () => {
-        this.#probeTimer = null;
-        if (stream === this.#stream) {
-          this.#failAll(
-            new LockedError(
-              'UNAVAILABLE',
-              `watch stream silent for ${this.#createTimeoutMs} ms after a progress request`,
-            ),
-          );
-        }
-      },
-      this.#createTimeoutMs,
-      { background: true },
+    const s = this.#state;
+    if (s.kind !== 'open' || s.timers.probe) return;
+    s.stream.write({ progress_request: {} });
+    this.#startTimer(s, 'probe', this.#createTimeoutMs, () =>
+      this.#failAll(
+        new LockedError('UNAVAILABLE', `watch stream silent for ${this.#createTimeoutMs} ms after a progress request`),
+      ),
     );
-  }
-
-  #clearProbe(): void {
-    this.#probeTimer?.();
-    this.#probeTimer = null;
   }
 
   /** Ends every watch with CLOSED and closes the stream. */
@@ -132,61 +118,45 @@ export class WatchHub {
   }
 
   #open(): void {
-    if (this.#opening) return;
-    this.#opening = true;
-    this.#transport.openWatch().then(
+    this.#calls.openWatch().then(
       (stream) => {
-        this.#opening = false;
-        if (this.size === 0 || this.#transport.closed) {
-          stream.cancel();
-          // The client was closed meanwhile (on a connection the caller owns, the stream still opens):
-          // the watches waiting for it end with CLOSED, as if the client had closed after it opened.
-          if (this.#transport.closed) this.#failAll(new LockedError('CLOSED', 'client closed'));
+        const s = this.#state;
+        if (s.kind !== 'opening') {
+          stream.cancel(); // every watch ended meanwhile
           return;
         }
-        this.#stream = stream;
+        const pending = s.pending.filter((sub) => !sub.done);
+        if (pending.length === 0 || this.#calls.closed) {
+          stream.cancel();
+          this.#state = { kind: 'none' };
+          // The client was closed meanwhile (on a connection the caller owns, the stream still opens):
+          // the watches waiting for it end with CLOSED, as if the client had closed after it opened.
+          if (this.#calls.closed) for (const sub of pending) this.#end(sub, new LockedError('CLOSED', 'client closed'));
+          return;
+        }
+        const open: OpenHub = {
+          kind: 'open',
+          stream,
+          pending,
+          active: new Map(),
+          timers: { create: null, probe: null, idle: null },
+        };
+        this.#state = open;
         stream.on('data', (res) => this.#onResponse(stream, res));
         stream.on('error', (err) => this.#onStreamEnd(stream, classify(err, 'watch stream')));
         stream.on('end', () => this.#onStreamEnd(stream, new LockedError('UNAVAILABLE', 'watch stream ended')));
-        for (const sub of this.#pending) this.#sendCreate(stream, sub);
+        for (const sub of pending) this.#sendCreate(open, sub);
       },
       (err: unknown) => {
-        this.#opening = false;
-        this.#failAll(classify(err, 'watch stream'));
+        if (this.#state.kind === 'opening') this.#failAll(classify(err, 'watch stream'));
       },
     );
   }
 
-  /**
-   * A create that etcd does not acknowledge in time means the stream sits on a
-   * hung member: fail every watch (callers re-read and watch again) and drop the
-   * stream, so the next one is opened to a member drawn anew.
-   */
-  #armCreateTimer(stream: WatchStream): void {
-    if (this.#createTimer) return;
-    this.#createTimer = this.#clock.setTimer(
-      () => {
-        this.#createTimer = null;
-        if (stream === this.#stream && this.#pending.length > 0) {
-          this.#failAll(
-            new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
-          );
-        }
-      },
-      this.#createTimeoutMs,
-      { background: true },
-    );
-  }
-
-  #clearCreateTimer(): void {
-    this.#createTimer?.();
-    this.#createTimer = null;
-  }
-
-  #sendCreate(stream: WatchStream, sub: Sub): void {
-    this.#armCreateTimer(stream);
+  #sendCreate(s: OpenHub, sub: Sub): void {
+    if (!s.timers.create) this.#armCreateTimer(s);
     const { key, rangeEnd, startRevision, deletesOnly } = sub.target;
-    stream.write({
+    s.stream.write({
       create_request: {
         key,
         ...(rangeEnd ? { range_end: rangeEnd } : {}),
@@ -196,29 +166,44 @@ export class WatchHub {
     });
   }
 
+  /**
+   * A create that etcd does not acknowledge in time means the stream sits on a hung member: fail every
+   * watch (callers re-read and watch again) and drop the stream, so the next one goes to a member drawn anew.
+   */
+  #armCreateTimer(s: OpenHub): void {
+    this.#startTimer(s, 'create', this.#createTimeoutMs, () => {
+      if (s.pending.length > 0) {
+        this.#failAll(
+          new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
+        );
+      }
+    });
+  }
+
   #onResponse(stream: WatchStream, res: etcd.IWatchResponse): void {
-    if (stream !== this.#stream) return;
-    this.#clearProbe(); // any response proves the stream alive
+    const s = this.#state;
+    if (s.kind !== 'open' || s.stream !== stream) return;
+    this.#stopTimer(s, 'probe'); // any response proves the stream alive
     let sub: Sub | undefined;
     if (res.created) {
-      sub = this.#pending.shift();
-      this.#clearCreateTimer();
-      if (this.#pending.length > 0) this.#armCreateTimer(stream);
+      sub = s.pending.shift();
+      this.#stopTimer(s, 'create');
+      if (s.pending.length > 0) this.#armCreateTimer(s);
       if (!sub) return;
       sub.id = res.watch_id;
       if (sub.done) {
         stream.write({ cancel_request: { watch_id: res.watch_id } });
-        this.#maybeIdle();
+        this.#maybeIdle(s);
         return;
       }
-      this.#active.set(res.watch_id, sub);
+      s.active.set(res.watch_id, sub);
     } else {
-      sub = this.#active.get(res.watch_id);
+      sub = s.active.get(res.watch_id);
       if (!sub) return;
     }
     const compactRevision = toBigInt(res.compact_revision);
     if (res.canceled || compactRevision > 0n) {
-      this.#active.delete(res.watch_id);
+      s.active.delete(res.watch_id);
       const err =
         compactRevision > 0n
           ? new LockedError(
@@ -232,32 +217,31 @@ export class WatchHub {
         return;
       }
       this.#end(sub, err);
-      this.#maybeIdle();
+      this.#maybeIdle(s);
       return;
     }
-    if (res.events.length > 0) {
-      this.eventsDelivered += res.events.length;
-      sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
-    }
+    if (res.events.length > 0) sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
   }
 
   /**
    * Nothing is delivered to a cancelled watch from now on; etcd is told on the
    * next turn of the event loop, so that a request made right after the cancel
    * (a resign after its term's watch ends, a read after the predecessor's
-   * delete) is not queued behind the cancel's encoding and write.
+   * delete) is not queued behind the cancel's encoding and write. A watch not
+   * yet created is cancelled when etcd's `created` names its ID.
    */
   #cancel(sub: Sub): void {
     if (sub.done) return;
     sub.done = true;
+    const s = this.#state;
+    if (s.kind !== 'open') return; // opening: the open drops it
     const id = sub.id;
-    const stream = this.#stream;
-    if (id !== null && this.#active.delete(id) && stream) {
+    if (id !== null && s.active.delete(id)) {
       this.#clock.afterPendingIo(() => {
-        if (stream === this.#stream) stream.write({ cancel_request: { watch_id: id } });
+        if (this.#state === s) s.stream.write({ cancel_request: { watch_id: id } });
       });
     }
-    this.#maybeIdle();
+    this.#maybeIdle(s);
   }
 
   #end(sub: Sub, err: LockedError): void {
@@ -267,46 +251,50 @@ export class WatchHub {
   }
 
   #onStreamEnd(stream: WatchStream, err: LockedError): void {
-    if (stream !== this.#stream) return;
-    this.#failAll(err);
+    const s = this.#state;
+    if (s.kind === 'open' && s.stream === stream) this.#failAll(err);
   }
 
   #failAll(err: LockedError): void {
-    this.#clearIdle();
-    this.#clearCreateTimer();
-    this.#clearProbe();
-    const stream = this.#stream;
-    this.#stream = null;
-    const subs = [...this.#pending, ...this.#active.values()];
-    this.#pending = [];
-    this.#active.clear();
-    stream?.cancel();
+    const s = this.#state;
+    this.#state = { kind: 'none' };
+    if (s.kind === 'none') return;
+    const subs = [...s.pending];
+    if (s.kind === 'open') {
+      for (const cancel of Object.values(s.timers)) cancel?.();
+      subs.push(...s.active.values());
+      s.stream.cancel();
+    }
     for (const sub of subs) this.#end(sub, err);
   }
 
   /**
    * With no watch left, the stream is closed after IDLE_CLOSE_MS, so an idle
-   * process holds no open call; a watch created meanwhile keeps it.
+   * process holds no open call; a watch created meanwhile keeps it. Waits for
+   * the outstanding `created` replies first (they pair by order).
    */
-  #maybeIdle(): void {
-    if (this.#active.size > 0 || this.#pending.some((s) => !s.done)) return;
-    if (this.#pending.length > 0) return; // wait for the outstanding `created` replies first
-    if (!this.#stream || this.#idleTimer) return;
-    const stream = this.#stream;
-    this.#idleTimer = this.#clock.setTimer(
+  #maybeIdle(s: OpenHub): void {
+    if (s.active.size > 0 || s.pending.length > 0 || s.timers.idle) return;
+    this.#startTimer(s, 'idle', IDLE_CLOSE_MS, () => {
+      this.#state = { kind: 'none' };
+      s.stream.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
+    });
+  }
+
+  /** Runs `fn` after `ms` while `s` is still the state (a background timer: it keeps no process alive). */
+  #startTimer(s: OpenHub, which: keyof OpenHub['timers'], ms: number, fn: () => void): void {
+    s.timers[which] = this.#clock.setTimer(
       () => {
-        this.#idleTimer = null;
-        if (stream !== this.#stream || this.size > 0) return;
-        this.#stream = null;
-        stream.cancel(); // etcd keeps a half-closed watch stream open; cancel ends the call on both sides
+        s.timers[which] = null;
+        if (this.#state === s) fn();
       },
-      IDLE_CLOSE_MS,
+      ms,
       { background: true },
     );
   }
 
-  #clearIdle(): void {
-    this.#idleTimer?.();
-    this.#idleTimer = null;
+  #stopTimer(s: OpenHub, which: keyof OpenHub['timers']): void {
+    s.timers[which]?.();
+    s.timers[which] = null;
   }
 }
