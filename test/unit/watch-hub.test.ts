@@ -166,7 +166,7 @@ describe('WatchHub', () => {
     hub.watch(target('/a', 2n), a.handlers);
     hub.watch(target('/b'), b.handlers);
     await drain();
-    calls.stream.reply({ ...created('1'), canceled: true, compact_revision: '4' } as never);
+    calls.stream.reply({ ...created('1'), canceled: true, compact_revision: '4' });
     calls.stream.reply(created('2'));
     expect(a.ends.map((e) => e.code)).toEqual(['COMPACTED']);
     expect(b.ends).toEqual([]);
