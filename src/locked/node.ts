@@ -14,14 +14,10 @@ import { ErrorReports } from './error-reports.js';
 import { campaignBackoffCapMs, type NodeBinding, type NodeConfig } from './node-config.js';
 import { KnownLeader, type LeaderView } from './known-leader.js';
 import { emitSafely, type LockedNodeEvents } from './node-events.js';
+import type { NodeState, Running } from './node-state.js';
 import { StartLatch } from './start-latch.js';
 
 export type { LockedNodeEvents } from './node-events.js';
-
-type NodeState =
-  | { readonly kind: 'idle' }
-  | { readonly kind: 'running'; readonly stop: AbortController; readonly binding: NodeBinding; term: Term | null }
-  | { readonly kind: 'stopped' };
 
 /**
  * The seed's node, on the election core. Events, with the seed's arguments:
@@ -37,11 +33,6 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   #value: string | number;
   #state: NodeState = { kind: 'idle' };
   readonly #leader = new KnownLeader();
-  #tracker: LeaderTracker | null = null;
-  #unsubscribe: (() => void)[] = [];
-  #started: StartLatch | null = null;
-  #stopping: Promise<void> | null = null;
-  #loop: Promise<void> = Promise.resolve();
   readonly #reports: ErrorReports;
 
   /** @internal Nodes come from a locker. */
@@ -108,30 +99,34 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       throw new TypeError(`start(done): done must be a function, got ${typeof done}`);
     }
     if (done) this.start().then(done, () => undefined);
-    if (this.#started) return this.#started.promise;
-    if (this.#state.kind === 'stopped')
-      return Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
+    const state = this.#state;
+    if (state.kind === 'running') return state.started.promise;
+    if (state.kind === 'stopped') {
+      return state.started?.promise ?? Promise.reject(new LockedError('CLOSED', 'node was stopped; create a new one'));
+    }
     const started = new StartLatch();
-    this.#started = started;
     let binding: NodeBinding;
     try {
       binding = this.#config.bind();
     } catch (err) {
       started.fail(err instanceof Error ? err : new Error(String(err)));
+      this.#state = { kind: 'stopped', started, done: Promise.resolve() };
       return started.promise;
     }
     const stop = new AbortController();
-    this.#state = { kind: 'running', stop, binding, term: null };
     const { election } = binding;
-    this.#tracker = election.track(
+    // Nothing below calls back into the node before the state is set: the tracker reports and the
+    // campaign joins asynchronously.
+    const tracker = election.track(
       (leader, revision) => this.#onLeader(leader, revision),
       (err) => this.#fail(err),
     );
-    this.#unsubscribe.push(
+    const unsubscribe = [
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
-    );
-    this.#loop = this.#campaignLoop(election, this.#tracker, stop.signal);
+    ];
+    const loop = this.#campaignLoop(election, tracker, stop.signal);
+    this.#state = { kind: 'running', started, stop, binding, tracker, unsubscribe, loop, term: null };
     return started.promise;
   }
 
@@ -142,14 +137,19 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
    * call returns the first call's promise.
    */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
+    const state = this.#state;
+    if (state.kind === 'stopped') return state.done;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    // Stopped first: what the steps below emit (`deselect`) sees a stopped node.
+    this.#state = { kind: 'stopped', started: state.kind === 'running' ? state.started : null, done };
+    if (state.kind === 'running') void this.#wind(state).then(finish);
+    else finish();
+    return done;
   }
 
-  async #stop(): Promise<void> {
-    const state = this.#state;
-    this.#state = { kind: 'stopped' };
-    if (state.kind !== 'running') return;
+  /** Winds a running node down (never rejects): step down and resign, stop following, end the campaign, give the lease back. */
+  async #wind(state: Running): Promise<void> {
     const term = state.term;
     state.term = null;
     // A leader steps down (its term ends, `deselect`), then resigns (one write that deletes its key and
@@ -161,13 +161,12 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       this.#emit('deselect');
       resigned = term.resign().catch(() => undefined);
     }
-    this.#started?.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
-    for (const off of this.#unsubscribe.splice(0)) off();
-    this.#tracker?.close();
-    this.#tracker = null;
+    state.started.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
+    for (const off of state.unsubscribe) off();
+    state.tracker.close();
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
     await resigned;
-    await this.#loop; // a campaign in flight removes its key before it returns
+    await state.loop.catch(() => undefined); // a campaign in flight removes its key before it returns
     await state.binding.release().catch(() => undefined);
   }
 
@@ -218,10 +217,11 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
 
   /** Where the node's campaign found the queue: the leader as of its join, unless a newer view is known. */
   #onJoined(joined: Joined, stop: AbortSignal): void {
-    if (stop.aborted || this.#state.kind !== 'running') return;
+    const state = this.#state;
+    if (stop.aborted || state.kind !== 'running') return;
     const { first } = joined;
     if (first && first.key !== joined.key) this.#changed(this.#leader.seeCandidate(first, joined.token));
-    this.#started?.joined(joined);
+    state.started.joined(joined);
   }
 
   /** Holds one term: `select` now, `deselect` once when it ends (unless `stop()` already emitted it). */
@@ -238,7 +238,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     state.term = term;
     this.#reports.recovered();
     this.#emit('select', value, this.#config.id);
-    this.#started?.led();
+    state.started.led();
     await whenAborted(term.signal, stop);
     if (state.term === term) {
       state.term = null;
@@ -257,7 +257,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       term.end('the election shows another leader'); // when in doubt, step down
     }
     this.#changed(this.#leader.seeCandidate(candidate, revision));
-    this.#started?.viewed(candidate, revision);
+    state.started.viewed(candidate, revision);
   }
 
   /** `change` when the leader (or its value) changed. */
@@ -284,8 +284,9 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   #fail(err: LockedError): void {
     if (this.#state.kind !== 'running') return;
     if (this.#reports.admit(err) && this.listenerCount('error') > 0) this.#emit('error', err);
-    if (this.#state.kind === 'running' && (!err.transient || this.#config.stopOnError)) {
-      this.#started?.fail(err);
+    const state = this.#state; // an `error` listener may have stopped the node
+    if (state.kind === 'running' && (!err.transient || this.#config.stopOnError)) {
+      state.started.fail(err);
       void this.stop();
     }
   }
