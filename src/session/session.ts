@@ -216,6 +216,7 @@ export class Session {
         this.#outstanding = [];
         stream.on('data', (res) => {
           if (this.#stream !== stream) return;
+          this.#transport.trace.received('keepalive', res);
           const sentAt = this.#outstanding.shift();
           if (sentAt === undefined) return;
           this.#clearWatchdog();

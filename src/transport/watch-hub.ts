@@ -225,6 +225,7 @@ export class WatchHub {
     }
     if (res.events.length > 0) {
       this.eventsDelivered += res.events.length;
+      this.#transport.trace.received('watch', res);
       sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
     }
   }
