@@ -49,8 +49,6 @@ export class Session {
   readonly errors = new Listeners<[LockedError]>();
   /** @internal Called once when `close()` has finished (the lease revoked or given up); then every listener is dropped. */
   readonly closed = new Listeners<[]>();
-  /** @internal Keepalive requests sent; read by benchmarks. */
-  keepalivesSent = 0;
   /** @internal Names of the elections this session campaigns in or leads (one candidate key per lease and election). */
   readonly elections = new Set<string>();
   /** Work that `close()` awaits before it revokes the lease (terms resigning gracefully). */
@@ -136,7 +134,6 @@ export class Session {
 
   #send(stream: KeepAliveStream, lease: Lease): void {
     this.#outstanding.push(instant(this.#options.clock));
-    this.keepalivesSent++;
     stream.write({ ID: lease.id.toString() });
     this.#armWatchdog(stream, lease);
   }

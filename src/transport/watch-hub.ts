@@ -61,8 +61,6 @@ export class WatchHub {
   #createTimer: ReturnType<typeof setTimeout> | null = null;
   #probeTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Watch responses delivered to subscribers; read by benchmarks and tests. */
-  eventsDelivered = 0;
 
   constructor(transport: Transport) {
     this.#transport = transport;
@@ -224,7 +222,6 @@ export class WatchHub {
       return;
     }
     if (res.events.length > 0) {
-      this.eventsDelivered += res.events.length;
       this.#transport.trace.received('watch', res);
       sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
     }
