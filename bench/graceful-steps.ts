@@ -313,7 +313,7 @@ async function main(): Promise<void> {
 
 const ABOUT: Record<Impl, (runs: number) => string> = {
   locked: (runs) =>
-    `Three candidate processes of locked's seed facade on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`stop()\`; every process records when locked's requests leave and are answered and when watch events arrive (bench/candidates/steps.ts wraps the transport and watch hub prototypes; the library carries no tracing). Times are ms after the leader's \`stop()\` call, on the monotonic clock all processes share.`,
+    `Three candidate processes of locked's seed facade on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`stop()\`; every process records when locked's requests leave and are answered and when watch events arrive (bench/candidates/steps.ts: a trace on each locked client's transport, which calls no hook when no trace is added). Times are ms after the leader's \`stop()\` call, on the monotonic clock all processes share.`,
   etcd3: (runs) =>
     `Three candidate processes of npm etcd3's Election on one local 3-member etcd; ${runs} runs. In each, the leader's process calls \`campaign.resign()\`. Times are ms after that call, on the monotonic clock all processes share.`,
   v3election: (runs) =>

@@ -1,3 +1,4 @@
+import type { TransportTrace } from '../../src/transport/trace.js';
 import type { JoinConfig } from './protocol.js';
 
 /** What a candidate implementation tells the child's reporter. */
@@ -25,4 +26,5 @@ export interface Adapter {
   close(): Promise<void>;
 }
 
-export type Connect = (endpoints: string) => Promise<Adapter>;
+/** Connects; locked's adapters add `trace` (bench:steps' recorder) to each client they create. */
+export type Connect = (endpoints: string, trace?: TransportTrace) => Promise<Adapter>;

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   if (!load) throw new Error(`unknown candidate kind ${String(kind)}`);
   const { connect } = await load();
   // Loaded only when asked for, so that no other run carries locked's modules into other kinds' processes.
-  if (recording) (await import('./steps.js')).recordSteps(steps);
+  const trace = recording ? (await import('./steps.js')).stepsTrace(steps) : undefined;
   let adapter: Adapter | null = null;
   let waiting: Contender[] = [];
   let running: Contender[] = [];
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const run = async (cmd: Command): Promise<void> => {
     switch (cmd.op) {
       case 'connect':
-        adapter = await connect(cmd.endpoints);
+        adapter = await connect(cmd.endpoints, trace);
         send({ ev: 'connected', t: monoMs() });
         return;
       case 'join': {

@@ -6,13 +6,14 @@ import type { Adapter, Connect } from './adapter.js';
  * on the client's shared session (one lease, one keepalive per renewal for all
  * elections), `campaign(value)` resolves with the term, `term.resign()`.
  */
-export const connect: Connect = async (endpoints) => {
+export const connect: Connect = async (endpoints, trace) => {
   let client: LockedClient | null = null;
   const clients = new Map<number, LockedClient>();
   const clientFor = (ttlSec: number): LockedClient => {
     let c = clients.get(ttlSec);
     if (!c) {
       c = new LockedClient({ endpoints, ttl: ttlSec });
+      if (trace) c.transport.trace.add(trace);
       clients.set(ttlSec, c);
     }
     return c;

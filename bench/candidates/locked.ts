@@ -2,8 +2,9 @@ import { locked } from '../../src/api.js';
 import type { Adapter, Connect } from './adapter.js';
 
 /** locked's seed facade: `locked(endpoints)({ path, value, ttl })`, one locker per process. */
-export const connect: Connect = async (endpoints) => {
+export const connect: Connect = async (endpoints, trace) => {
   const locker = locked(endpoints);
+  if (trace) locker.client.transport.trace.add(trace);
   await locker.client.transport.range({ key: Buffer.from('/bench/warmup') }); // connect before timing
   const adapter: Adapter = {
     join(config, hooks) {

@@ -62,6 +62,17 @@ async function keysUnder(endpoints: string, prefix: string): Promise<number> {
   }
 }
 
+/** Counts the watch events `client` delivers to its watches from now on (a trace on its transport). */
+function deliveredEvents(client: LockedClient): () => number {
+  let events = 0;
+  client.transport.trace.add({
+    received: (r) => {
+      if (r.kind === 'watch') events += r.message.events.length;
+    },
+  });
+  return () => events;
+}
+
 /** Campaigns the core API had to repeat after a rejection (reported with the results). */
 export const retries = { count: 0 };
 
@@ -106,7 +117,7 @@ function setupLockedCore(o: HerdOptions, name: string, n: number): Setup {
       await term!.resign();
       return won;
     },
-    hubEvents: () => waiters.hub.eventsDelivered,
+    hubEvents: deliveredEvents(waiters),
     async close() {
       stop.abort();
       await Promise.all(terms.map((t) => t.resign().catch(() => undefined)));
@@ -141,7 +152,7 @@ function setupLockedFacade(o: HerdOptions, name: string, n: number): Setup {
       await leader.stop();
       return won;
     },
-    hubEvents: () => locker.client.hub.eventsDelivered,
+    hubEvents: deliveredEvents(locker.client),
     async close() {
       await Promise.all(nodes.map((x) => x.stop()));
       await locker.close();

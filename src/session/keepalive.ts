@@ -1,3 +1,4 @@
+import type * as etcd from 'etcd3';
 import { instant, randomOf, type Clock, type Instant } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
@@ -105,7 +106,7 @@ export class KeepAlive {
         }
         const link: Link = { kind: 'open', stream, outstanding: [], cancelWatchdog: null };
         this.#link = link;
-        stream.on('data', (res) => this.#onReply(stream, Number(res.TTL)));
+        stream.on('data', (res) => this.#onReply(stream, res));
         const onFail = (err: unknown): void => {
           if (this.#isOpenOn(stream)) this.#recover(classify(err, 'lease keepalive'));
         };
@@ -123,9 +124,11 @@ export class KeepAlive {
     return this.#link.kind === 'open' && this.#link.stream === stream;
   }
 
-  #onReply(stream: KeepAliveStream, ttlSec: number): void {
+  #onReply(stream: KeepAliveStream, res: etcd.ILeaseKeepAliveResponse): void {
     const link = this.#link;
     if (link.kind !== 'open' || link.stream !== stream) return;
+    this.#calls.trace.received('keepalive', res);
+    const ttlSec = Number(res.TTL);
     const sentAt = link.outstanding.shift();
     if (sentAt === undefined) return;
     link.cancelWatchdog?.();

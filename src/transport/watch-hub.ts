@@ -95,11 +95,9 @@ export class WatchHub {
   }
 
   /**
-   * Proves the stream alive after a connection problem seen elsewhere (a
-   * keepalive failure): a progress request must be answered within the
-   * create timeout, or every watch is failed so that its owner re-reads and
-   * watches again on a new stream. Never sent while all is well, so an idle
-   * process does not poll.
+   * Proves the stream alive after a connection problem seen elsewhere (a keepalive failure): a progress
+   * request must be answered within the create timeout, or every watch is failed so that its owner
+   * re-reads and watches again on a new stream. Never sent while all is well: an idle process does not poll.
    */
   probe(): void {
     const s = this.#state;
@@ -220,7 +218,10 @@ export class WatchHub {
       this.#maybeIdle(s);
       return;
     }
-    if (res.events.length > 0) sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
+    if (res.events.length > 0) {
+      this.#calls.trace.received('watch', res);
+      sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
+    }
   }
 
   /**
@@ -269,9 +270,8 @@ export class WatchHub {
   }
 
   /**
-   * With no watch left, the stream is closed after IDLE_CLOSE_MS, so an idle
-   * process holds no open call; a watch created meanwhile keeps it. Waits for
-   * the outstanding `created` replies first (they pair by order).
+   * With no watch left, the stream is closed after IDLE_CLOSE_MS, so an idle process holds no open call;
+   * a watch created meanwhile keeps it. Waits for the outstanding `created` replies first (they pair by order).
    */
   #maybeIdle(s: OpenHub): void {
     if (s.active.size > 0 || s.pending.length > 0 || s.timers.idle) return;

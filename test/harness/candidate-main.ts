@@ -84,9 +84,15 @@ class Sampler {
 function diagnoseStaleness(
   view: () => string | null,
   freshLeader: () => Promise<string | null>,
-  hub: { readonly size: number; readonly eventsDelivered: number },
+  client: Lib.LockedClient,
 ): void {
   if (!cfg.diagnose) return;
+  let eventsDelivered = 0;
+  client.transport.trace.add({
+    received: (r) => {
+      if (r.kind === 'watch') eventsDelivered += r.message.events.length;
+    },
+  });
   let since: number | null = null;
   let eventsAtStart = 0;
   let reported = false;
@@ -101,13 +107,13 @@ function diagnoseStaleness(
         }
         if (since === null) {
           since = now();
-          eventsAtStart = hub.eventsDelivered;
+          eventsAtStart = eventsDelivered;
         }
         if (!reported && now() - since > 2000) {
           reported = true;
           reportError({
             code: 'STALE_VIEW',
-            message: `view ${seen} but a fresh read says ${leader} for ${Math.round(now() - since)} ms; hub: ${hub.size} watches, ${hub.eventsDelivered - eventsAtStart} events delivered meanwhile`,
+            message: `view ${seen} but a fresh read says ${leader} for ${Math.round(now() - since)} ms; hub: ${client.hub.size} watches, ${eventsDelivered - eventsAtStart} events delivered meanwhile`,
           });
         }
       },
@@ -304,7 +310,7 @@ function runNode(lib: LibModule): Running {
       const leader = await reads.leader();
       return leader ? lib.decodeData(leader.value, '').id : null;
     },
-    locker.client.hub,
+    locker.client,
   );
   return {
     sampler,
@@ -338,7 +344,7 @@ function runWithLeadership(lib: LibModule): Running {
   diagnoseStaleness(
     () => view,
     async () => (await election.leader())?.value ?? null,
-    client.hub,
+    client,
   );
   const fence = runFence(fenceTransport(client), () => {
     const term = active;

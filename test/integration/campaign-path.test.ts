@@ -3,8 +3,6 @@ import { getEventListeners } from 'node:events';
 import { Etcd3 } from 'etcd3';
 import { LockedClient, LockedError } from '../../src/api.js';
 import { CandidateReads } from '../../src/election/candidates.js';
-import { Transport } from '../../src/transport/transport.js';
-import type { KeepAliveStream } from '../../src/transport/transport.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { onStreams, spyTransport, type TransportSpy } from './transport-spy.js';
@@ -151,7 +149,7 @@ describe('the campaign path', () => {
     const leader = await client().election('/path/stream').campaign('first');
     const c = client();
     const streams: { cancelled: boolean }[] = [];
-    const restore = onStreams(c, 'openWatch', (stream) => {
+    const restore = onStreams(c, 'watch', (stream) => {
       const seen = { cancelled: false };
       streams.push(seen);
       const cancel = stream.cancel.bind(stream);
@@ -224,7 +222,7 @@ describe('the campaign path', () => {
   it('a cancelled watch gets nothing more, and etcd is told to drop it', async () => {
     const c = client();
     const cancelsWritten: string[] = [];
-    const restore = onStreams(c, 'openWatch', (stream) => {
+    const restore = onStreams(c, 'watch', (stream) => {
       const write = stream.write.bind(stream);
       stream.write = (req) => {
         const id = req.cancel_request?.watch_id;
@@ -317,14 +315,12 @@ describe('long-lived signals', () => {
 
 describe('the keepalive watchdog', () => {
   it('is not fooled by a blocked event loop: the reply waiting in the socket counts', async () => {
-    const proto = Transport.prototype as unknown as { openKeepAlive: () => Promise<KeepAliveStream> };
-    const original = proto.openKeepAlive;
+    const c = client(9);
     let blocks = 0;
     // Right after each keepalive is written, block the event loop for longer than the reply timeout
     // (half a renew interval: 1.5 s at TTL 9 s) but shorter than the renew interval, with room for a slow
     // reply on a loaded machine to arrive while the loop is blocked.
-    proto.openKeepAlive = async function (this: Transport) {
-      const stream = await original.call(this);
+    const restore = onStreams(c, 'keepalive', (stream) => {
       const write = stream.write.bind(stream) as (msg: unknown) => boolean;
       (stream as unknown as { write: (msg: unknown) => boolean }).write = (msg) => {
         const ok = write(msg);
@@ -337,10 +333,8 @@ describe('the keepalive watchdog', () => {
         }
         return ok;
       };
-      return stream;
-    };
+    });
     try {
-      const c = client(9);
       const session = c.session();
       const errors: string[] = [];
       session.errors.add((e) => errors.push(e.message));
@@ -352,7 +346,7 @@ describe('the keepalive watchdog', () => {
       expect(errors).toEqual([]);
       await session.close();
     } finally {
-      proto.openKeepAlive = original;
+      restore();
     }
   });
 });

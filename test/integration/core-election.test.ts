@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Candidate, isLockedError } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
+import { countReceived } from './transport-spy.js';
 
 // The promise / AbortSignal core under the facade, on a real etcd.
 const fx = useCoreFixture();
@@ -24,11 +25,12 @@ describe('campaign', () => {
     const waiters = Array.from({ length: 5 }, () => client());
     const pending = waiters.map((c, i) => c.election('/herd').campaign(`w${i}`));
     const queue = await queued(waiters[0]!, '/herd', 6);
-    const before = waiters.map((c) => c.hub.eventsDelivered);
+    const received = waiters.map((c) => countReceived(c));
     await leader.resign();
     const next = await Promise.race(pending);
     expect(next.key).toBe(queue[1]!.key); // the oldest waiter (the waiters joined concurrently: any order)
-    const woken = waiters.map((c, i) => c.hub.eventsDelivered - before[i]!);
+    const woken = received.map((r) => r.events.length);
+    for (const r of received) r.stop();
     // The heir alone: its predecessor's delete and the record naming it (one revision), at most.
     const wokenOnes = woken.filter((n) => n > 0);
     expect(wokenOnes).toHaveLength(1);

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { LockedClient, type Term } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { useEtcd } from './etcd-fixture.js';
+import { countReceived } from './transport-spy.js';
 
 // Cheap when idle: one process leading 20 elections and one following them
 // (next in line in each) send lease keepalives on one lease each and, after
@@ -26,15 +27,14 @@ it('an idle process sends one keepalive per renew interval for all its elections
   const leader = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: TTL_SEC });
   const follower = new LockedClient({ endpoints: etcd.cluster.endpoints, ttl: TTL_SEC });
   clients.push(leader, follower);
+  const received = [leader, follower].map((c) => countReceived(c));
   const terms: Term[] = [];
   for (let i = 0; i < 20; i++) terms.push(await leader.election(`/idle/${i}`).campaign('v'));
   const waiting = Array.from({ length: 20 }, (_, i) => follower.election(`/idle/${i}`).campaign('w'));
   const trackers = Array.from({ length: 20 }, (_, i) => follower.election(`/idle/${i}`).track(() => undefined));
   await waitFor('all followers queued', async () => (await leader.election('/idle/19').candidates()).length === 2);
-  const sessions = [leader.election('/idle/0').session, follower.election('/idle/0').session];
-  const renewals = sessions.map(() => 0);
-  sessions.forEach((s, i) => s.renewed.add(() => renewals[i]!++));
-  await waitFor('both keepalive streams renewing', () => renewals.every((n) => n >= 1));
+  await waitFor('both keepalive streams running', () => received.every((r) => r.keepaliveReplies >= 1));
+  for (const r of received) r.stop();
 
   const before = await requestCounts();
   const started = performance.now();

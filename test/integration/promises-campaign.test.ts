@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LockedError, isLockedError, type LockedClient } from '../../src/api.js';
-import { Transport } from '../../src/transport/transport.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
 import { spyTransport } from './transport-spy.js';
@@ -104,22 +103,22 @@ describe('campaign failure handling (README: "removes its key in every case")', 
  * deadline): the case where a retry cannot know whether the first attempt wrote.
  */
 function lostReplies(c: LockedClient, what: string): { readonly count: number; restore(): void } {
-  const proto = Transport.prototype as unknown as { txn: Transport['txn'] };
-  const original = proto.txn;
   let count = 0;
-  proto.txn = async function (this: Transport, req, label) {
-    const res = await original.call(this, req, label);
-    if (this.client !== c.transport.client || label !== what) return res;
-    count++;
-    throw new LockedError('UNAVAILABLE', `${what}: injected: deadline exceeded after etcd applied it`);
-  };
+  const restore = c.transport.trace.add({
+    // The request is sent here, on the raw etcd3 client; the library's call fails once etcd applied it.
+    request(call) {
+      if (call.method !== 'txn' || call.what !== what) return;
+      return c.transport.client.kv.txn(call.request).then(() => {
+        count++;
+        throw new LockedError('UNAVAILABLE', `${what}: injected: deadline exceeded after etcd applied it`);
+      });
+    },
+  });
   return {
     get count() {
       return count;
     },
-    restore: () => {
-      proto.txn = original;
-    },
+    restore,
   };
 }
 
@@ -267,18 +266,21 @@ describe('confirmation reads (README: "confirming all those keys at once (up to 
     );
     const session = c.election('/promise/many/0').session;
     expect(terms.every((t) => t.lease === terms[0]!.lease)).toBe(true);
-    const proto = Transport.prototype as unknown as { txn: Transport['txn'] };
-    const original = proto.txn;
     const batches: { ops: number; failed: boolean }[] = [];
-    proto.txn = async function (this: Transport, req, label) {
-      if (this.client !== c.transport.client || label !== 'confirm leader keys') return original.call(this, req, label);
-      const batch = { ops: req.success?.length ?? 0, failed: false };
-      batches.push(batch);
-      return original.call(this, req, label).catch((err: unknown) => {
-        batch.failed = true;
-        throw err;
-      });
-    };
+    const ofCall = new Map<object, { ops: number; failed: boolean }>();
+    const stopTrace = c.transport.trace.add({
+      request(call) {
+        if (call.method !== 'txn' || call.what !== 'confirm leader keys') return;
+        const batch = { ops: call.request.success?.length ?? 0, failed: false };
+        batches.push(batch);
+        ofCall.set(call, batch);
+      },
+      settled(call, error) {
+        const batch = ofCall.get(call);
+        ofCall.delete(call);
+        if (batch && error) batch.failed = true;
+      },
+    });
     let renewals = 0;
     const off = session.renewed.add(() => renewals++);
     try {
@@ -291,7 +293,7 @@ describe('confirmation reads (README: "confirming all those keys at once (up to 
       expect(terms.filter((t) => !t.isValid())).toEqual([]);
     } finally {
       off();
-      proto.txn = original;
+      stopTrace();
     }
     await Promise.all(terms.map((t) => t.resign()));
   });

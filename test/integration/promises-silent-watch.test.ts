@@ -41,7 +41,7 @@ describe('a watch stream that goes silent', () => {
     const watcher = client(proxy.endpoint); // every byte from etcd to it passes the proxy
     const direct = client(cluster.endpoints);
     let streams = 0;
-    const restore = onStreams(watcher, 'openWatch', () => streams++);
+    const restore = onStreams(watcher, 'watch', () => streams++);
     try {
       await watcher.session().lease(); // its keepalives are what notice the silence
       const first = await direct.election(name).campaign('first');

@@ -4,9 +4,7 @@ import { locked, type LockedNode, type Locker } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { EventLog } from './events.js';
 import { useSeedFixture } from './seed-fixture.js';
-import { onStreams, spyTransport } from './transport-spy.js';
-import { Transport } from '../../src/transport/transport.js';
-import { WatchHub } from '../../src/transport/watch-hub.js';
+import { countReceived, onStreams, spyTransport } from './transport-spy.js';
 
 // Every behaviour of the seed README against a real (1-member) etcd.
 const fx = useSeedFixture('seed-test');
@@ -198,20 +196,9 @@ describe('many nodes on one path in one locker', () => {
     // Counts the events the locker's watches receive with a revision after the failover began. (The
     // leader watch starts from its first snapshot; etcd may still be delivering the joins that came after
     // it, in one catch-up batch, when the failover starts: those are start-up, not failover, events.)
-    const hubProto = WatchHub.prototype as unknown as { watch: WatchHub['watch'] };
-    const original = hubProto.watch;
-    const revisions: bigint[] = [];
-    hubProto.watch = function (this: WatchHub, target, handlers) {
-      return original.call(this, target, {
-        ...handlers,
-        onEvents: (events, revision) => {
-          for (const e of events) revisions.push(BigInt(e.kv.mod_revision));
-          handlers.onEvents(events, revision);
-        },
-      });
-    };
+    const l = newLocker();
+    const received = countReceived(l.client);
     try {
-      const l = newLocker();
       const p = path();
       const group = Array.from({ length: 40 }, (_, i) => node(l, { path: p, value: `n${i}`, ttl: 5 }));
       await Promise.all(group.map((n) => n.start()));
@@ -240,7 +227,7 @@ describe('many nodes on one path in one locker', () => {
         const now = leaders(rest);
         return now.length === 1 && rest.every((n) => n.id() === now[0]!.localid());
       });
-      const fromFailover = revisions.filter((r) => r > startedAt);
+      const fromFailover = received.events.filter((r) => r > startedAt);
       spy.restore();
       // One revision, the resignation's: its delete on the leader watch, and the record naming the heir.
       expect(new Set(fromFailover).size).toBe(1);
@@ -250,7 +237,7 @@ describe('many nodes on one path in one locker', () => {
       const what = spy.calls.map((c) => c.what).filter((w) => w !== 'confirm leader keys');
       expect(what.filter((w) => w !== 'read next candidate' && w !== 'confirm first')).toEqual(['resign']);
     } finally {
-      hubProto.watch = original;
+      received.stop();
     }
   });
 });
@@ -289,30 +276,26 @@ describe('stop() of a leader', () => {
 
   it('as the last node on its lease, steps down, resigns (marked graceful), then revokes the lease, before its clean-up', async () => {
     const l = newLocker();
-    const mine = (t: Transport): boolean => t.client === l.client.transport.client;
     let leaderNode: LockedNode | null = null;
     let stopping = false; // record from the stop() call on (the watchdog may recycle a keepalive stream before)
     const order: string[] = [];
-    const proto = Transport.prototype as unknown as Pick<Transport, 'revoke' | 'txn' | 'range'>;
-    const { revoke, txn, range } = proto;
-    proto.revoke = async function (this: Transport, leaseId: bigint) {
-      if (stopping && mine(this)) order.push(`revoke sent (selected: ${String(leaderNode?.isSelected())})`);
-      await revoke.call(this, leaseId);
-      if (stopping && mine(this)) order.push('revoke answered');
+    // The leader's resign and lease revoke (sent, answered), and its member-local read of the heir (sent).
+    const named: Partial<Record<string, string>> = {
+      resign: 'resign',
+      'lease revoke': 'revoke',
+      'read next candidate': 'heir read',
     };
-    proto.txn = async function (this: Transport, req, what) {
-      const record = stopping && mine(this) && what === 'resign';
-      if (record) order.push(`resign sent (selected: ${String(leaderNode?.isSelected())})`);
-      const res = await txn.call(this, req, what);
-      if (record) order.push('resign answered');
-      return res;
-    };
-    proto.range = async function (this: Transport, req, what) {
-      const record = stopping && mine(this) && what === 'read next candidate';
-      if (record) order.push(`heir read sent (selected: ${String(leaderNode?.isSelected())})`);
-      return range.call(this, req, what);
-    };
-    const restoreStreams = onStreams(l.client, 'openKeepAlive', (stream) => {
+    const stopTrace = l.client.transport.trace.add({
+      request({ what }) {
+        const step = stopping ? named[what] : undefined;
+        if (step) order.push(`${step} sent (selected: ${String(leaderNode?.isSelected())})`);
+      },
+      settled({ what }, error) {
+        const step = stopping && !error ? named[what] : undefined;
+        if (step && step !== 'heir read') order.push(`${step} answered`);
+      },
+    });
+    const restoreStreams = onStreams(l.client, 'keepalive', (stream) => {
       const cancel = stream.cancel.bind(stream);
       stream.cancel = () => {
         if (stopping) order.push('keepalive stream cancelled');
@@ -346,7 +329,7 @@ describe('stop() of a leader', () => {
     } finally {
       spy.restore();
       restoreStreams();
-      Object.assign(proto, { revoke, txn, range });
+      stopTrace();
     }
   });
 

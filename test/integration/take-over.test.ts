@@ -1,7 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockedClient, type Term } from '../../src/api.js';
 import { systemClock } from '../../src/core/clock.js';
-import { CandidateReads } from '../../src/election/candidates.js';
 import { decodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { queued, useCoreFixture } from './core-fixture.js';
@@ -56,15 +55,18 @@ async function leaderAndSuccessor(n: string): Promise<{ leader: Term; pending: P
  */
 async function staleHint(n: string): Promise<{
   leader: Term;
+  leaderClient: LockedClient;
+  secondToken: bigint;
   thirdToken: bigint;
   pendingThird: Promise<{ term: Term; at: number }>;
 }> {
-  const leader = await fx.client(TTL_SEC).election(n).campaign('a');
+  const leaderClient = fx.client(TTL_SEC);
+  const leader = await leaderClient.election(n).campaign('a');
   const second = fx.client(TTL_SEC);
   const giveUp = new AbortController();
   const pendingSecond = second.election(n).campaign('b', { signal: giveUp.signal });
   pendingSecond.catch(() => undefined);
-  await queued(second, n, 2);
+  const [, secondCandidate] = await queued(second, n, 2);
   // Two confirmations of the leader's key after the second joined: the second is the leader's hint.
   await new Promise<void>((resolve) => {
     let seen = 0;
@@ -79,7 +81,7 @@ async function staleHint(n: string): Promise<{
   const third = fx.client(TTL_SEC);
   const pendingThird = timed(third.election(n).campaign('c'));
   const [, candidate] = await queued(third, n, 2);
-  return { leader, thirdToken: candidate!.token, pendingThird };
+  return { leader, leaderClient, secondToken: secondCandidate!.token, thirdToken: candidate!.token, pendingThird };
 }
 
 describe('taking over', () => {
@@ -118,16 +120,14 @@ describe('taking over', () => {
 
   it('a stale hint (the next candidate left since the last confirmation): the next one is read again and named', async () => {
     const n = name();
-    const { leader, thirdToken, pendingThird } = await staleHint(n);
-    const reads = vi.spyOn(CandidateReads.prototype, 'next');
-    let read: number;
+    const { leader, leaderClient, thirdToken, pendingThird } = await staleHint(n);
+    const spy = spyTransport(leaderClient);
     try {
       await leader.resign();
     } finally {
-      read = reads.mock.calls.length;
-      reads.mockRestore();
+      spy.restore();
     }
-    expect(read).toBe(1); // after the hint's compare failed
+    expect(spy.of('read next candidate')).toHaveLength(1); // after the hint's compare failed
     const { term } = await pendingThird;
     expect(term.token).toBe(thirdToken);
     expect(await record(n)).toEqual(resignedRecord(leader.token, thirdToken));
@@ -135,15 +135,23 @@ describe('taking over', () => {
 
   it('a stale hint and a stale read: the resignation goes through naming no heir, and the successor claims', async () => {
     const n = name();
-    const { leader, thirdToken, pendingThird } = await staleHint(n);
-    // A member's stale state shows a candidate since deleted (the read is serializable).
-    const gone = { key: `${n}/gone`, token: thirdToken - 1n, modRevision: 0n, leaseId: 0n, value: '' };
-    const reads = vi.spyOn(CandidateReads.prototype, 'next').mockResolvedValue(gone);
+    const { leader, leaderClient, secondToken, pendingThird } = await staleHint(n);
+    // A member's stale state shows a candidate since deleted (the read is serializable): the reads of
+    // the next candidate are made at the revision that created the second, which has left since.
+    let staleReads = 0;
+    const stopTrace = leaderClient.transport.trace.add({
+      request(call) {
+        if (call.method !== 'range' || call.what !== 'read next candidate') return;
+        call.request.revision = secondToken.toString();
+        staleReads++;
+      },
+    });
     try {
       await leader.resign();
     } finally {
-      reads.mockRestore();
+      stopTrace();
     }
+    expect(staleReads).toBe(1); // after the hint's compare failed
     expect(await fx.raw.get(leader.key).string()).toBeNull();
     const { term } = await pendingThird;
     expect(await record(n)).toMatchObject({ state: 'leading', token: term.token, holdMs: 0 });

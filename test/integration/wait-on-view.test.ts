@@ -128,7 +128,7 @@ describe('campaign with a tracker', () => {
     const leader = await client().election(n).campaign('a');
     const c = client();
     const streams: { cancel(): void }[] = [];
-    const restore = onStreams(c, 'openWatch', (stream) => streams.push(stream));
+    const restore = onStreams(c, 'watch', (stream) => streams.push(stream));
     const errors: string[] = [];
     const tracker = c.election(n).track(
       () => undefined,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as etcd from 'etcd3';
 import type { Grant, KeepAliveStream, WatchStream } from '../../src/transport/transport.js';
+import { Traces } from '../../src/transport/trace.js';
 
 /**
  * Stand-ins for the etcd calls of the session and the watch hub, driven by the
@@ -55,6 +56,7 @@ export function pending<T>(): Pending<T> {
 
 /** The lease calls a Session makes. */
 export class FakeLeaseCalls {
+  readonly trace = new Traces();
   /** Grant calls (TTL asked), answered by `answerGrant`, or at once with a new ID while `autoGrant`. */
   readonly grants: { ttlSec: number; call: Pending<Grant> }[] = [];
   readonly revokes: { leaseId: bigint; call: Pending<void> }[] = [];
@@ -100,6 +102,7 @@ export class FakeLeaseCalls {
 
 /** The watch calls a WatchHub makes. */
 export class FakeWatchCalls {
+  readonly trace = new Traces();
   readonly requestTimeoutMs: number;
   readonly opens: Pending<WatchStream>[] = [];
   readonly streams: FakeWatchStream[] = [];
