@@ -24,9 +24,9 @@ export interface Grant {
 export type KeepAliveStream = etcd.IDuplexStream<etcd.ILeaseKeepAliveRequest, etcd.ILeaseKeepAliveResponse>;
 export type WatchStream = etcd.IDuplexStream<etcd.IWatchRequest, etcd.IWatchResponse>;
 
-/** What a session needs of the transport (a fake stands in for it in unit tests). */
+/** @internal What a session needs of the transport (a fake stands in for it in unit tests). */
 export type LeaseCalls = Pick<Transport, 'grant' | 'revoke' | 'openKeepAlive' | 'trace'>;
-/** What the watch hub needs of the transport. */
+/** @internal What the watch hub needs of the transport. */
 export type WatchCalls = Pick<Transport, 'openWatch' | 'requestTimeoutMs' | 'closed' | 'trace'>;
 
 export class Transport {

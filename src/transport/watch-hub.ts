@@ -61,6 +61,7 @@ export class WatchHub {
   readonly #createTimeoutMs: number;
   #state: HubState = { kind: 'none' };
 
+  /** @internal */
   constructor(calls: WatchCalls, clock: Clock) {
     this.#calls = calls;
     this.#clock = clock;
@@ -87,11 +88,6 @@ export class WatchHub {
       this.#open();
     }
     return { cancel: () => this.#cancel(sub) };
-  }
-
-  /** Ends every watch with `reason` and drops the stream (used when the connection is suspect). */
-  reset(reason: LockedError): void {
-    this.#failAll(reason);
   }
 
   /**
