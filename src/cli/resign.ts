@@ -13,9 +13,9 @@ export const FLAGS: FlagSpec = {
 };
 
 /**
- * `locked resign`: an operator's forced step-down of the current leader. A
- * guarded delete — `CreateRevision(leaderKey) == token → delete` — so it never
- * removes a newer leader that took over after the read. The old leader learns
+ * `locked resign`: an operator's forced step-down of the current leader, by
+ * the library's guarded delete (Election.evict: `CreateRevision(leaderKey) ==
+ * token → delete`), so it never removes a newer leader that took over after the read. The old leader learns
  * of it through its watch on its key (or its next renewal's check) and steps
  * down; the delete is not marked as a resignation in the term record, so the
  * next locked candidate waits out the old leader's deadline before it leads.
@@ -48,16 +48,8 @@ export async function resignCommand(args: readonly string[]): Promise<number> {
       );
       return EXIT.NOT_FOUND;
     }
-    const key = Buffer.from(leader.key);
-    const res = await client.transport.txn(
-      {
-        compare: [{ key, target: 'Create', result: 'Equal', create_revision: leader.token.toString() }],
-        success: [{ request_delete_range: { key } }],
-        failure: [],
-      },
-      'forced resign',
-    );
-    if (!res.succeeded) {
+    const removed = await client.election(path).evict(leader);
+    if (!removed) {
       process.stderr.write(`${name}: the leader of ${path} changed before the delete; nothing done\n`);
       return EXIT.NOT_FOUND;
     }

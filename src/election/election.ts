@@ -14,6 +14,7 @@ import { checkCampaign, onJoinedOf, type CampaignOptions, type Joined } from './
 import { CandidateReads, type Candidate, type Position } from './candidates.js';
 import { deleteIf, guardedDelete, keyOnLease } from './guarded-txn.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
+import { observeLeader } from './observe.js';
 import { takeTurn } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { Term } from './term.js';
@@ -239,32 +240,19 @@ export class Election {
   }
 
   /** Async-iterator form of `track`: yields the leader (or null) on each change until `signal` aborts. */
-  async *observe(options: { signal?: AbortSignal } = {}): AsyncGenerator<Candidate | null, void, undefined> {
-    const { signal } = options;
-    const queue: (Candidate | null)[] = [];
-    let wake: (() => void) | null = null;
-    const notify = (): void => {
-      wake?.();
-      wake = null;
-    };
-    const tracker = this.track((leader) => {
-      queue.push(leader);
-      notify();
-    });
-    signal?.addEventListener('abort', notify, { once: true });
-    try {
-      while (!signal?.aborted) {
-        const next = queue.shift();
-        if (next !== undefined) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-    } finally {
-      signal?.removeEventListener('abort', notify);
-      tracker.close();
-    }
+  observe(options: { signal?: AbortSignal } = {}): AsyncGenerator<Candidate | null, void, undefined> {
+    return observeLeader((onLeader) => this.track(onLeader), options.signal);
+  }
+
+  /**
+   * Removes `candidate`'s key if it still stands with its create revision
+   * (a guarded delete: never a newer key of the same name), as an operator's
+   * forced step-down (`locked resign`). Resolves whether it did. The removal is
+   * not marked as a resignation in the term record: a locked candidate that
+   * takes over after it waits out the removed leader's deadline, as after a crash.
+   */
+  async evict(candidate: Pick<Candidate, 'key' | 'token'>): Promise<boolean> {
+    return guardedDelete(this.#deps.transport, candidate.key, candidate.token, 'evict candidate');
   }
 
   /**
@@ -280,7 +268,7 @@ export class Election {
   ): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError(`withLeadership: fn must be a function, got ${describe(fn)}`);
     const term = await this.campaign(value, options);
-    const onAbort = (): void => term.end('aborted by the caller');
+    const onAbort = (): void => void term.stepDown('aborted by the caller').catch(() => undefined);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await fn(term.signal, term);

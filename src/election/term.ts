@@ -93,12 +93,12 @@ export class Term {
     this.confirmedAt = proof.revision;
     this.#until = proof.until;
     this.#keyWatch = new TermKeyWatch(deps, key, token, {
-      ended: (reason) => this.end(reason),
+      ended: (reason) => this.#end(reason),
       value: (v) => (this.#value = v),
     });
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) {
-      this.end(lease.signal.reason);
+      this.#end(lease.signal.reason);
       return;
     }
     this.#stopConfirming = deps.confirmations.add({
@@ -108,9 +108,9 @@ export class Term {
       queue: deps.reads,
       confirmed: (until, next) => {
         this.#heirHint = next;
-        this.confirmed(until);
+        this.#confirmed(until);
       },
-      lost: (reason) => this.lost(reason),
+      lost: (reason) => this.#end(reason),
       resign: () => this.resign(),
     });
     this.#offBeforeRevoke = lease.onBeforeRevoke(() => this.#resignBeforeRevoke());
@@ -129,17 +129,12 @@ export class Term {
 
   readonly #renewed = new Listeners<[]>();
 
-  /** @internal A linearizable read sent after `until` was taken found our key (TermConfirmations). */
-  confirmed(until: Deadline): void {
+  /** A linearizable read sent after `until` was taken found our key (TermConfirmations). */
+  #confirmed(until: Deadline): void {
     if (this.#ended() || until.mono <= this.#until.mono) return;
     this.#until = until;
     this.#armDeadline();
     this.#renewed.emit();
-  }
-
-  /** @internal A linearizable read found our key gone or re-created (TermConfirmations). */
-  lost(reason: string): void {
-    this.end(reason);
   }
 
   #armDeadline(): void {
@@ -147,7 +142,7 @@ export class Term {
     this.#cancelDeadlineTimer = this.#clock.setTimer(() => this.#checkDeadline(), this.#until.mono - this.#clock.now());
   }
 
-  readonly #onLeaseEnd = (): void => this.end(this.lease.signal.reason);
+  readonly #onLeaseEnd = (): void => this.#end(this.lease.signal.reason);
 
   /** Aborts, with a LEADERSHIP_LOST reason, when the term ends; reading it checks the deadline first. */
   get signal(): AbortSignal {
@@ -185,9 +180,9 @@ export class Term {
   #checkDeadline(): void {
     if (this.#ended()) return;
     if (!this.lease.isLive()) {
-      this.end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
+      this.#end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
     } else if (this.#clock.now() >= this.#until.mono || this.#clock.wallNow() >= this.#until.wall) {
-      this.end(new LockedError('LEASE_LOST', `term ${this.token}: no confirmation of its key before its deadline`));
+      this.#end(new LockedError('LEASE_LOST', `term ${this.token}: no confirmation of its key before its deadline`));
     } else if (this.#clock.now() < this.#until.mono) {
       this.#armDeadline(); // a timer that fired early
     }
@@ -198,8 +193,11 @@ export class Term {
     return Math.min(this.lease.validUntil, this.#until.mono);
   }
 
-  /** @internal Ends the term locally (idempotent). Steps down first; etcd is told separately. */
-  end(reason: unknown): void {
+  /**
+   * Ends the term locally (idempotent): the signal aborts, with `reason`, before anything is sent. Private:
+   * a term ends from outside only by resigning (`resign`, `stepDown`) or with its session or lease.
+   */
+  #end(reason: unknown): void {
     if (this.#ended()) return;
     const error =
       reason instanceof LockedError
@@ -230,7 +228,7 @@ export class Term {
     this.#assertValid(what);
     const res = await fencedTxn(this.#transport, this.key, this.token, success, what, options);
     if (res) return res;
-    this.end(`${what}: the leader key ${this.key} no longer has create revision ${this.token}`);
+    this.#end(`${what}: the leader key ${this.key} no longer has create revision ${this.token}`);
     throw new LockedError('NOT_LEADER', `${what}: term ${this.token} no longer leads`);
   }
 
@@ -257,7 +255,18 @@ export class Term {
    * leaves the key to expire with the lease, and the successor waits.
    */
   resign(): Promise<void> {
-    this.#resigning ??= this.#resign();
+    return this.stepDown('resigned');
+  }
+
+  /**
+   * `resign()`, with the reason the signal aborts with when this call ends the
+   * term (the node's "the election shows another leader", `withLeadership`'s
+   * "aborted by the caller"). The term has ended when this returns.
+   * @internal
+   */
+  stepDown(reason: string): Promise<void> {
+    this.#end(reason);
+    this.#resigning ??= this.#sendResign();
     return this.#resigning;
   }
 
@@ -268,13 +277,8 @@ export class Term {
    * revokes the lease after this.
    */
   async #resignBeforeRevoke(): Promise<void> {
-    this.end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
+    this.#end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
     await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
-  }
-
-  async #resign(): Promise<void> {
-    this.end('resigned');
-    await this.#sendResign();
   }
 
   /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's (none: a read). */

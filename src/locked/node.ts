@@ -150,17 +150,10 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
 
   /** Winds a running node down (never rejects): step down and resign, stop following, end the campaign, give the lease back. */
   async #wind(state: Running): Promise<void> {
-    const term = state.term;
-    state.term = null;
-    // A leader steps down (its term ends, `deselect`), then resigns (one write that deletes its key and
-    // marks the resignation, so that the successor takes over at once), all before the node's clean-up,
-    // so that the successor's wait is not behind it. The lease is given back after that.
-    let resigned: Promise<void> | null = null;
-    if (term) {
-      term.end('resigned');
-      this.#emit('deselect');
-      resigned = term.resign().catch(() => undefined);
-    }
+    // A leader resigns: its term ends first (`deselect`, from the term's signal in #lead), then one write
+    // deletes its key and marks the resignation, so that the successor takes over at once; all before
+    // the node's clean-up, so that the successor's wait is not behind it. The lease is given back after that.
+    const resigned = state.term?.resign().catch(() => undefined);
     state.started.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of state.unsubscribe) off();
     state.tracker.close();
@@ -224,7 +217,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     state.started.joined(joined);
   }
 
-  /** Holds one term: `select` now, `deselect` once when it ends (unless `stop()` already emitted it). */
+  /** Holds one term: `select` now, `deselect` once, as it ends. */
   async #lead(term: Term, stop: AbortSignal): Promise<void> {
     const state = this.#state;
     const stillOurs = (): boolean => this.#state === state && !stop.aborted && term.isValid();
@@ -236,14 +229,20 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     this.#changed(this.#leader.see({ id: this.#config.id, value, token: term.token }, term.confirmedAt));
     if (!stillOurs()) return; // a `change` listener may have stopped the node
     state.term = term;
+    // `deselect` as the term ends, synchronously: a resignation ends the term before its write is sent,
+    // so `deselect` listeners run before a successor can be elected.
+    const ended = (): void => {
+      if (state.term !== term) return;
+      state.term = null;
+      this.#emit('deselect');
+    };
+    term.signal.addEventListener('abort', ended, { once: true });
     this.#reports.recovered();
     this.#emit('select', value, this.#config.id);
     state.started.led();
     await whenAborted(term.signal, stop);
-    if (state.term === term) {
-      state.term = null;
-      this.#emit('deselect');
-    }
+    term.signal.removeEventListener('abort', ended);
+    ended();
   }
 
   /** The shared view of the election reports its first candidate at `revision`. */
@@ -254,7 +253,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     if (this.#leader.isOlder(revision)) return;
     const term = state.term;
     if (term && (!candidate || candidate.key !== term.key)) {
-      term.end('the election shows another leader'); // when in doubt, step down
+      void term.stepDown('the election shows another leader').catch(() => undefined); // when in doubt, step down
     }
     this.#changed(this.#leader.seeCandidate(candidate, revision));
     state.started.viewed(candidate, revision);

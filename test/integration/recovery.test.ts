@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { LockedClient, isLockedError, locked } from '../../src/api.js';
+import { LockedClient, LockedError, isLockedError, locked } from '../../src/api.js';
 import { freePort } from '../../src/testing/free-port.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { ChildCandidate } from './processes.js';
-import { countReceived, onStreams } from './transport-spy.js';
+import { countReceived, onStreams, spyTransport } from './transport-spy.js';
 import { useEtcd } from './etcd-fixture.js';
 
 // Regressions found by review and the chaos suite: each test fails on the
@@ -138,7 +138,12 @@ describe('terms and tokens', () => {
     clients.push(c);
     const election = c.election('/strict');
     const first = await election.campaign('v');
-    first.end('ended locally, key and lease still there');
+    // Its resignation's write fails: the term ends locally; its key and lease stay.
+    const spy = spyTransport(c, (what) => (what === 'resign' ? new LockedError('UNAVAILABLE', 'injected') : null));
+    await expect(first.resign()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    spy.restore();
+    expect(first.isValid()).toBe(false);
+    expect((await election.candidates()).map((k) => k.token)).toEqual([first.token]);
     const second = await election.campaign('v');
     expect(second.lease.id).toBe(first.lease.id);
     expect(second.token).toBeGreaterThan(first.token);

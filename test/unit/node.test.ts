@@ -33,11 +33,11 @@ function fakeTerm(token: bigint, value: string, log: string[]): FakeTerm {
     isValid: () => !controller.signal.aborted,
     end: (reason: string) => controller.abort(new LockedError('LEADERSHIP_LOST', reason)),
     resign: () => {
-      // As Term.resign: once; later calls return the first one's promise.
+      // As Term.resign: the term ends first, then the write is sent; once (later calls share the first).
       if (resigned.length === 0) {
+        controller.abort(new LockedError('LEADERSHIP_LOST', 'resigned'));
         log.push('resign');
         resigned.push('resign');
-        controller.abort(new LockedError('LEADERSHIP_LOST', 'resigned'));
       }
       return Promise.resolve();
     },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Term } from '../../src/election/term.js';
 import { Lease } from '../../src/session/lease.js';
 import type { CandidateReads } from '../../src/election/candidates.js';
-import type { TermConfirmations } from '../../src/election/term-confirmations.js';
+import type { ConfirmedKey, TermConfirmations } from '../../src/election/term-confirmations.js';
 import type { Transport } from '../../src/transport/transport.js';
 import type { WatchHub } from '../../src/transport/watch-hub.js';
 import { isLockedError } from '../../src/errors.js';
@@ -13,12 +13,22 @@ import { instant } from '../../src/core/clock.js';
 // "still leading" after the deadline, even when user code runs before the
 // deadline timer (a resumed process runs due timers in order). Pure logic:
 // the etcd parts are inert stand-ins; nothing here talks to etcd.
-function term(clock: FakeClock): { term: Term; lease: Lease } {
+function term(clock: FakeClock): { term: Term; lease: Lease; confirmations: ConfirmedKey[] } {
   const lease = new Lease(0xabcn, 2, instant(clock), clock, 0.01, 50);
   const hub = { watch: () => ({ cancel: () => undefined }) } as unknown as WatchHub;
-  const confirmations = { add: () => () => undefined } as unknown as TermConfirmations;
-  const deps = { transport: {} as Transport, hub, reads: {} as CandidateReads, clock, confirmations };
-  return { term: new Term(deps, '/e/abc', 7n, 'v', lease, { revision: 7n, until: lease.provenUntil() }), lease };
+  const registered: ConfirmedKey[] = [];
+  const confirmations = {
+    add: (k: ConfirmedKey) => {
+      registered.push(k);
+      return () => undefined;
+    },
+  } as unknown as TermConfirmations;
+  // A resignation's write succeeds; nobody is next in line.
+  const transport = { txn: () => Promise.resolve({ succeeded: true, responses: [] }) } as unknown as Transport;
+  const reads = { name: '/e', next: () => Promise.resolve(null) } as unknown as CandidateReads;
+  const deps = { transport, hub, reads, clock, confirmations };
+  const t = new Term(deps, '/e/abc', 7n, 'v', lease, { revision: 7n, until: lease.provenUntil() });
+  return { term: t, lease, confirmations: registered };
 }
 
 describe('Term signal', () => {
@@ -73,17 +83,18 @@ describe('Term signal', () => {
     expect(t.isValid()).toBe(false);
     expect(renewals).toEqual([]);
 
-    const { term: confirmed, lease: lease2 } = term(clock);
+    const { term: confirmed, lease: lease2, confirmations } = term(clock);
+    const confirmedKey = confirmations[0]!; // what the session's confirmations see of the term
     const moved: number[] = [];
     confirmed.onRenewed(() => moved.push(clock.now()));
     clock.advance(1_000);
     lease2.renewed(instant(clock), 2);
-    confirmed.confirmed(lease2.provenUntil());
+    confirmedKey.confirmed(lease2.provenUntil(), null);
     expect(moved).toEqual([clock.now()]);
     expect(confirmed.validUntil).toBe(lease2.validUntil);
     clock.advance(1_500);
     expect(confirmed.isValid()).toBe(true);
-    confirmed.lost('leader key /e/abc is gone');
+    confirmedKey.lost('leader key /e/abc is gone');
     expect(confirmed.isValid()).toBe(false);
   });
 
@@ -92,13 +103,14 @@ describe('Term signal', () => {
     const { term: t } = term(clock);
     const ended: string[] = [];
     t.onEnd(() => ended.push('first'));
-    t.end('resigned');
+    const resigned = t.resign(); // ends the term before anything is sent
     expect(ended).toEqual(['first']);
     expect(t.signal.aborted).toBe(true);
     expect(String((t.signal.reason as Error).message)).toMatch(/term 7 ended: resigned/);
     t.onEnd(() => ended.push('late')); // registered after the end: still called, once
     await Promise.resolve();
     expect(ended).toEqual(['first', 'late']);
+    await resigned;
   });
 
   it('a signal created before a pause still checks the deadline, and is an AbortSignal to the platform', () => {
