@@ -18,10 +18,6 @@ export interface NodeConfig {
   readonly bind: () => NodeBinding;
 }
 
-/** The cap of a node's campaign backoff, and of the gap between its error reports. */
-export function campaignBackoffCapMs(ttlSec: number): number {
-  return Math.min(5000, ttlSec * 1000);
-}
 
 export function generateId(): string {
   return randomUUID();

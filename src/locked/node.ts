@@ -1,7 +1,6 @@
 import { randomOf } from '../core/clock.js';
 import { EventEmitter } from 'node:events';
 import { delay, whenAborted } from '../core/abort.js';
-import { Backoff } from '../core/backoff.js';
 import { LockedError, isLockedError } from '../errors.js';
 import { ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
 import type { Candidate } from '../election/candidates.js';
@@ -11,7 +10,8 @@ import type { Term } from '../election/term.js';
 import { classify } from '../transport/classify.js';
 import { checkDataSize, encodeData, valueToString } from './data.js';
 import { ErrorReports } from './error-reports.js';
-import { campaignBackoffCapMs, type NodeBinding, type NodeConfig } from './node-config.js';
+import { CampaignRetry, campaignBackoffCapMs, type Round } from '../core/campaign-retry.js';
+import type { NodeBinding, NodeConfig } from './node-config.js';
 import { KnownLeader, type LeaderView } from './known-leader.js';
 import { emitSafely, type LockedNodeEvents } from './node-events.js';
 import type { NodeState, Running } from './node-state.js';
@@ -179,32 +179,32 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   /** Campaigns until stopped, waiting on `tracker`'s view of the election (which the node keeps anyway). */
   async #campaignLoop(election: Election, tracker: LeaderTracker, stop: AbortSignal): Promise<void> {
     const { clock, ttlSec } = this.#config;
-    const ttlMs = ttlSec * 1000;
-    const backoff = new Backoff(100, campaignBackoffCapMs(ttlSec), randomOf(clock));
+    const retry = new CampaignRetry(ttlSec, randomOf(clock));
     const options: InternalCampaignOptions = {
       signal: stop,
       tracker,
       [ON_JOINED]: (joined: Joined) => this.#onJoined(joined, stop),
     };
     while (!stop.aborted) {
+      let round: Round;
       try {
         const term = await election.campaign(this.localdata(), options);
         const wonAt = clock.now();
         await this.#lead(term, stop);
         // Every term ends by leaving the queue (a key kept would give the next term the same token; a
-        // no-op if stop() already resigned), and a term that ended quickly is a fault repeating itself:
-        // back off before campaigning again.
+        // no-op if stop() already resigned).
         await term.resign().catch(() => undefined);
-        if (clock.now() - wonAt >= ttlMs) backoff.reset();
-        else await delay(backoff.next(), stop, clock).catch(() => undefined);
+        round = { kind: 'ended', heldMs: clock.now() - wonAt };
       } catch (err) {
         if (stop.aborted) return;
         const error = classify(err, 'campaign');
-        // A lost lease or key is campaigned again at once, and not an error of the node's.
+        // A lost lease or key is campaigned again, and is not an error of the node's.
         if (!isLockedError(error, 'LEASE_LOST') && !isLockedError(error, 'LEADERSHIP_LOST')) this.#fail(error);
-        if (this.#state.kind !== 'running') return; // a failure retrying cannot fix stopped the node
-        await delay(backoff.next(), stop, clock).catch(() => undefined);
+        if (this.#state.kind !== 'running') return; // stopped on it: retrying cannot fix it, or stopOnError
+        round = { kind: 'failed', error };
       }
+      const next = retry.next(round); // never `stop`: the node stopped on such an error above
+      if (next.kind === 'again' && next.afterMs > 0) await delay(next.afterMs, stop, clock).catch(() => undefined);
     }
   }
 

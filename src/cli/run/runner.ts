@@ -1,6 +1,9 @@
-import { encodeData, isLockedError, type LockedClient, type Term } from '../../api.js';
+import { encodeData, type LockedClient, type Term } from '../../api.js';
 import { delay, whenAborted } from '../../core/abort.js';
 import { Backoff } from '../../core/backoff.js';
+import { CampaignRetry } from '../../core/campaign-retry.js';
+import { randomOf } from '../../core/clock.js';
+import { classify } from '../../transport/classify.js';
 import { oneLine } from '../client.js';
 import { EXIT, signalExitCode } from '../exit-codes.js';
 import type { Log } from '../log.js';
@@ -76,10 +79,9 @@ export class Runner {
     const { path, id, value, restart } = this.#config;
     const election = this.#client.election(path);
     const data = encodeData(id, value);
-    const retry = new Backoff(200, Math.min(5000, election.session.ttlSec * 1000));
-    const renewMs = (election.session.ttlSec * 1000) / 3;
-    const restartBackoff = new Backoff(500, 10_000);
     const clock = this.#client.clock;
+    const retry = new CampaignRetry(election.session.ttlSec, randomOf(clock));
+    const restartBackoff = new Backoff(500, 10_000, randomOf(clock));
     const failures = new RetryLog(this.#log, 2_000, () => clock.now());
     for (;;) {
       if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
@@ -90,9 +92,10 @@ export class Runner {
         failures.recovered();
       } catch (err) {
         if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
-        if (isLockedError(err) && !err.transient) throw err; // exit 4 (PERMISSION) or 1, with the message
+        const next = retry.next({ kind: 'failed', error: classify(err, 'campaign') });
+        if (next.kind === 'stop') throw next.error; // exit 4 (PERMISSION) or 1, with the message
         failures.failed('campaign failed', err);
-        await delay(retry.next(), this.#stop.signal).catch(() => undefined);
+        await delay(next.afterMs, this.#stop.signal, clock).catch(() => undefined);
         continue;
       }
       const end = await this.#hold(term);
@@ -102,10 +105,10 @@ export class Runner {
       if (end.kind === 'stopped') return signalExitCode(this.#stopSignal);
       if (end.kind === 'lost') {
         // A term lost at once (renewals late, etcd flapping) must not turn into a tight campaign loop.
-        if (end.heldMs >= renewMs) retry.reset();
-        const wait = retry.next();
+        const next = retry.next({ kind: 'ended', heldMs: end.heldMs });
+        const wait = next.kind === 'again' ? next.afterMs : 0;
         this.#log.info(`leadership lost (${end.reason}); campaigning again in ${Math.round(wait)} ms`);
-        await delay(wait, this.#stop.signal).catch(() => undefined);
+        await delay(wait, this.#stop.signal, clock).catch(() => undefined);
         continue;
       }
       retry.reset();
@@ -121,7 +124,7 @@ export class Runner {
       if (end.ranMs >= STABLE_RUN_MS) restartBackoff.reset();
       const wait = restartBackoff.next();
       this.#log.info(`command exited with code ${code}; --restart: campaigning again in ${Math.round(wait)} ms`);
-      await delay(wait, this.#stop.signal).catch(() => undefined);
+      await delay(wait, this.#stop.signal, clock).catch(() => undefined);
     }
   }
 
