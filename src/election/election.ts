@@ -19,6 +19,22 @@ import { takeTurn } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { Term } from './term.js';
 
+/** One attempt of a campaign, on `lease`. */
+interface Attempt {
+  readonly lease: Lease;
+  readonly value: string;
+  readonly signal: AbortSignal | undefined;
+  /** Gives back the admission slot held for the join; called once joined (or failed to). */
+  readonly admitted: () => void;
+  /**
+   * The caller's tracker: wait on the election's shared leader watch rather than on the predecessor's
+   * key, and the term names its heir from that view when it resigns.
+   */
+  readonly tracker: LeaderTracker | undefined;
+  /** Hears where the join found the queue. */
+  readonly onJoined: ((joined: Joined) => void) | undefined;
+}
+
 /** Attempts of one `campaign` call before a lost lease or a transient failure is the caller's. */
 const CAMPAIGN_ATTEMPTS = 3;
 
@@ -116,7 +132,7 @@ export class Election {
       let lease: Lease | null = null;
       try {
         lease = await this.#session.lease(signal);
-        return await this.#campaignOn(lease, value, signal, release, tracker, onJoined);
+        return await this.#campaignOn({ lease, value, signal, admitted: release, tracker, onJoined });
       } catch (err) {
         release();
         if (signal?.aborted) throw err;
@@ -134,19 +150,11 @@ export class Election {
   }
 
   /**
-   * One campaign on `lease`; `admitted` (the admission slot held for the join) is released once joined.
-   * With the caller's `tracker`: wait on the election's shared leader watch rather than on the predecessor's
-   * key, and the term names its heir from that view when it resigns. `onJoined` hears where the join
-   * found the queue.
+   * One attempt, straight through: join (one txn that creates our key and reads our place), wait for
+   * our turn and take it (take-over.ts), then the term. Every failure is the caller's to retry, with
+   * our key removed first.
    */
-  async #campaignOn(
-    lease: Lease,
-    value: string,
-    signal: AbortSignal | undefined,
-    admitted: () => void,
-    tracker: LeaderTracker | undefined,
-    onJoined: ((joined: Joined) => void) | undefined,
-  ): Promise<Term> {
+  async #campaignOn({ lease, value, signal, admitted, tracker, onJoined }: Attempt): Promise<Term> {
     const key = candidateKey(this.name, lease.id);
     const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
     const { token, position } = await this.#join(key, value, lease.id).finally(admitted);

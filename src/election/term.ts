@@ -9,6 +9,7 @@ import type { Candidate, CandidateReads } from './candidates.js';
 import { checkBeforeRead } from './deadline-signal.js';
 import { fencedTxn, type FencedTxnOptions } from './guarded-txn.js';
 import { retryResignation, sendResignation } from './resignation.js';
+import type { TermState } from './term-state.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { TermKeyWatch } from './term-key-watch.js';
 import type { LeaderTracker } from './tracker-registry.js';
@@ -29,12 +30,10 @@ export interface TermDeps {
 }
 
 /**
- * One term of leadership. `signal` aborts, once, the moment leadership can no
- * longer be proven: at the term's validity deadline (a timer, whatever the
- * RPCs are doing), when etcd reports the lease gone, when the key is deleted or
- * re-created by anyone, on `resign()`. `isValid()` checks the deadline
- * synchronously, so a process resuming from a pause answers false before any
- * timer has run.
+ * One term of leadership (its states: term-state.ts). `signal` aborts, once, the moment leadership can no
+ * longer be proven: at the term's validity deadline (a timer, whatever the RPCs are doing), when etcd
+ * reports the lease gone, when the key is deleted or re-created by anyone, on `resign()`. `isValid()`
+ * checks the deadline synchronously, so a process resuming from a pause answers false before any timer has run.
  *
  * The term's deadline is the lease's, but only as far as a linearizable read
  * has since confirmed the key (term-confirmations.ts): it rests on a keepalive
@@ -51,21 +50,15 @@ export class Term {
   readonly #transport: Transport;
   readonly #reads: CandidateReads;
   readonly #clock: Clock;
-  /** Proven deadline of the term on both clocks; never later than the lease's. */
-  #until: Deadline;
+  #state: TermState;
   #cancelDeadlineTimer: () => void = () => undefined;
   #stopConfirming: () => void = () => undefined;
   #offBeforeRevoke: () => void = () => undefined;
   /** Created on first use of `signal`: a term nobody asks for a signal costs no EventTarget. */
   #controller: AbortController | null = null;
-  /** Set once, when the term ends. */
-  #endReason: LockedError | null = null;
   #endCallbacks: (() => void)[] = [];
   #value: string;
   readonly #keyWatch: TermKeyWatch;
-  #resigning: Promise<void> | null = null;
-  /** The candidate next in line at the last confirmation: whom a resignation names heir (a hint its txn checks). */
-  #heirHint: Candidate | null = null;
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
 
   /**
@@ -91,7 +84,7 @@ export class Term {
     this.#value = value;
     this.lease = lease;
     this.confirmedAt = proof.revision;
-    this.#until = proof.until;
+    this.#state = { kind: 'leading', until: proof.until, heir: null };
     this.#keyWatch = new TermKeyWatch(deps, key, token, {
       ended: (reason) => this.#end(reason),
       value: (v) => (this.#value = v),
@@ -106,10 +99,7 @@ export class Term {
       token,
       lease,
       queue: deps.reads,
-      confirmed: (until, next) => {
-        this.#heirHint = next;
-        this.#confirmed(until);
-      },
+      confirmed: (until, next) => this.#confirmed(until, next),
       lost: (reason) => this.#end(reason),
       resign: () => this.resign(),
     });
@@ -129,17 +119,23 @@ export class Term {
 
   readonly #renewed = new Listeners<[]>();
 
-  /** A linearizable read sent after `until` was taken found our key (TermConfirmations). */
-  #confirmed(until: Deadline): void {
-    if (this.#ended() || until.mono <= this.#until.mono) return;
-    this.#until = until;
+  /** A linearizable read sent after `until` was taken found our key, and `heir` next in line (TermConfirmations). */
+  #confirmed(until: Deadline, heir: Candidate | null): void {
+    const state = this.#state;
+    if (state.kind !== 'leading') return;
+    const later = until.mono > state.until.mono;
+    this.#state = { kind: 'leading', until: later ? until : state.until, heir };
+    if (!later) return;
     this.#armDeadline();
     this.#renewed.emit();
   }
 
   #armDeadline(): void {
     this.#cancelDeadlineTimer();
-    this.#cancelDeadlineTimer = this.#clock.setTimer(() => this.#checkDeadline(), this.#until.mono - this.#clock.now());
+    this.#cancelDeadlineTimer = this.#clock.setTimer(
+      () => this.#checkDeadline(),
+      this.#state.until.mono - this.#clock.now(),
+    );
   }
 
   readonly #onLeaseEnd = (): void => this.#end(this.lease.signal.reason);
@@ -149,7 +145,7 @@ export class Term {
     if (!this.#controller) {
       const controller = new AbortController();
       checkBeforeRead(controller, () => this.#checkDeadline()); // deadline-signal.ts: why
-      if (this.#endReason) controller.abort(this.#endReason);
+      if (this.#state.kind === 'ended') controller.abort(this.#state.reason);
       this.#controller = controller;
     }
     return this.#controller.signal;
@@ -157,7 +153,7 @@ export class Term {
 
   /** Calls `fn` once when the term ends (on the next microtask if it already has). */
   onEnd(fn: () => void): void {
-    if (this.#endReason) queueMicrotask(fn);
+    if (this.#state.kind === 'ended') queueMicrotask(fn);
     else this.#endCallbacks.push(fn);
   }
 
@@ -174,23 +170,23 @@ export class Term {
 
   /** Whether the term has ended, without the deadline check. */
   #ended(): boolean {
-    return this.#endReason !== null;
+    return this.#state.kind === 'ended';
   }
 
   #checkDeadline(): void {
     if (this.#ended()) return;
     if (!this.lease.isLive()) {
       this.#end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
-    } else if (this.#clock.now() >= this.#until.mono || this.#clock.wallNow() >= this.#until.wall) {
+    } else if (this.#clock.now() >= this.#state.until.mono || this.#clock.wallNow() >= this.#state.until.wall) {
       this.#end(new LockedError('LEASE_LOST', `term ${this.token}: no confirmation of its key before its deadline`));
-    } else if (this.#clock.now() < this.#until.mono) {
+    } else if (this.#clock.now() < this.#state.until.mono) {
       this.#armDeadline(); // a timer that fired early
     }
   }
 
   /** Monotonic-ms deadline of the term as currently proven. */
   get validUntil(): number {
-    return Math.min(this.lease.validUntil, this.#until.mono);
+    return Math.min(this.lease.validUntil, this.#state.until.mono);
   }
 
   /**
@@ -198,12 +194,13 @@ export class Term {
    * a term ends from outside only by resigning (`resign`, `stepDown`) or with its session or lease.
    */
   #end(reason: unknown): void {
-    if (this.#ended()) return;
+    const state = this.#state;
+    if (state.kind === 'ended') return;
     const error =
       reason instanceof LockedError
         ? new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${reason.message}`, { cause: reason })
         : new LockedError('LEADERSHIP_LOST', `term ${this.token} ended: ${String(reason)}`);
-    this.#endReason = error;
+    this.#state = { kind: 'ended', until: state.until, heir: state.heir, reason: error, resigning: null };
     this.lease.signal.removeEventListener('abort', this.#onLeaseEnd);
     this.#cancelDeadlineTimer();
     this.#stopConfirming();
@@ -266,8 +263,11 @@ export class Term {
    */
   stepDown(reason: string): Promise<void> {
     this.#end(reason);
-    this.#resigning ??= this.#sendResign();
-    return this.#resigning;
+    const ended = this.#state as Extract<TermState, { kind: 'ended' }>;
+    if (ended.resigning) return ended.resigning;
+    const resigning = this.#sendResign(ended.heir);
+    this.#state = { ...ended, resigning };
+    return resigning;
   }
 
   /**
@@ -278,14 +278,15 @@ export class Term {
    */
   async #resignBeforeRevoke(): Promise<void> {
     this.#end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
-    await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
+    const again = (): Promise<void> => this.#sendResign(this.#state.heir);
+    await retryResignation(this.resign(), again, this.#clock, this.lease.ttlSec * 1000);
   }
 
-  /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's (none: a read). */
-  async #sendResign(): Promise<void> {
+  /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's `heir` (none: a read). */
+  async #sendResign(heir: Candidate | null): Promise<void> {
     // A view or a confirmation that shows no one after us may lag a join by a watch delivery: a
     // serializable read then looks again, so that a candidate that just joined is named, not left to claim.
-    const known = this.#view?.after(this.token) ?? this.#heirHint ?? undefined;
+    const known = this.#view?.after(this.token) ?? heir ?? undefined;
     const ttlMs = this.lease.ttlSec * 1000;
     const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
     await sendResignation(resigner, known);

@@ -18,7 +18,6 @@ export interface NodeConfig {
   readonly bind: () => NodeBinding;
 }
 
-
 export function generateId(): string {
   return randomUUID();
 }
