@@ -48,11 +48,21 @@ export class CandidateReads {
     this.rangeEnd = prefixEnd(this.prefix);
   }
 
-  /** The leader: the key with the smallest create revision (or null). */
-  async first(): Promise<{ candidate: Candidate | null; revision: bigint }> {
+  /**
+   * The leader: the key with the smallest create revision (or null). Linearizable, or with
+   * `serializable` from the member's local state (a past state of the store, at the revision returned).
+   */
+  async first(options: { serializable?: boolean } = {}): Promise<{ candidate: Candidate | null; revision: bigint }> {
     const res = await this.#transport.range(
-      { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create', sort_order: 'Ascend', limit: 1 },
-      'read election leader',
+      {
+        key: this.prefix,
+        range_end: this.rangeEnd,
+        sort_target: 'Create',
+        sort_order: 'Ascend',
+        limit: 1,
+        ...(options.serializable ? { serializable: true } : {}),
+      },
+      options.serializable ? 'read election leader (member-local)' : 'read election leader',
     );
     const kv = res.kvs[0];
     return { candidate: kv ? decodeCandidate(kv) : null, revision: toBigInt(res.header.revision) };

@@ -247,6 +247,14 @@ export class Election {
     return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError);
   }
 
+  /** @internal The leader followed by a watch of its key alone, shared per client (the seed node's view). */
+  watchLeader(
+    onLeader: (leader: Candidate | null, revision: bigint) => void,
+    onError: (err: LockedError) => void,
+  ): LeaderTracker {
+    return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError, 'leader-key');
+  }
+
   /** Async-iterator form of `track`: yields the leader (or null) on each change until `signal` aborts. */
   observe(options: { signal?: AbortSignal } = {}): AsyncGenerator<Candidate | null, void, undefined> {
     return observeLeader((onLeader) => this.track(onLeader), options.signal);

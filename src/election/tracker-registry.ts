@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
+import { LeaderKeyWatch } from './leader-key-watch.js';
 import { LeaderWatch } from './leader-watch.js';
 
 /** A subscription to the leader of one election (see Election.track). */
@@ -24,18 +25,25 @@ interface Subscriber {
   readonly onError: OnError;
 }
 
+/**
+ * What a subscriber follows: `election`, the whole election (a snapshot and a prefix watch: LeaderWatch,
+ * for `Election.track` and the campaigns that wait on it); `leader-key`, the leader's key alone
+ * (LeaderKeyWatch, the seed node's view: nothing behind the leader wakes it).
+ */
+export type ViewKind = 'election' | 'leader-key';
+
 interface Entry {
-  readonly watch: LeaderWatch;
+  readonly watch: LeaderWatch | LeaderKeyWatch;
   readonly subscribers: Set<Subscriber>;
   last: { leader: Candidate | null; revision: bigint } | undefined;
 }
 
 /**
- * One LeaderWatch (a snapshot and one prefix watch) per election name and
- * client, shared by every subscriber in the process: a thousand seed nodes on
- * one path cost one watch, and a failover delivers one event to the process,
- * not one per node. A late subscriber gets the current view at once (on a
- * microtask), then every change.
+ * One view of each kind per election name and client, shared by every
+ * subscriber in the process: a thousand seed nodes on one path cost one watch
+ * of the leader's key, and a failover delivers one event (and one read) to the
+ * process, not one per node. A late subscriber gets the current view at once
+ * (on a microtask), then every change.
  */
 export class TrackerRegistry {
   readonly #clock: Clock;
@@ -52,29 +60,36 @@ export class TrackerRegistry {
     return this.#names.get(tracker) === name;
   }
 
-  track(name: string, reads: CandidateReads, hub: WatchHub, onLeader: OnLeader, onError: OnError): LeaderTracker {
-    let entry = this.#entries.get(name);
+  track(
+    name: string,
+    reads: CandidateReads,
+    hub: WatchHub,
+    onLeader: OnLeader,
+    onError: OnError,
+    kind: ViewKind = 'election',
+  ): LeaderTracker {
+    const id = `${kind}:${name}`;
+    let entry = this.#entries.get(id);
     // A watch that ended with its client (CLOSED) is not reused: a new one reports CLOSED to the new subscriber.
     if (!entry || entry.watch.closed) {
       const subscribers = new Set<Subscriber>();
+      const fanOut: OnLeader = (leader, revision) => {
+        created.last = { leader, revision };
+        for (const s of [...subscribers]) s.onLeader(leader, revision);
+      };
+      const fanErr: OnError = (err) => {
+        for (const s of [...subscribers]) s.onError(err);
+      };
       const created: Entry = {
         subscribers,
         last: undefined,
-        watch: new LeaderWatch(
-          reads,
-          hub,
-          (leader, revision) => {
-            created.last = { leader, revision };
-            for (const s of [...subscribers]) s.onLeader(leader, revision);
-          },
-          (err) => {
-            for (const s of [...subscribers]) s.onError(err);
-          },
-          this.#clock,
-        ),
+        watch:
+          kind === 'election'
+            ? new LeaderWatch(reads, hub, fanOut, fanErr, this.#clock)
+            : new LeaderKeyWatch(reads, hub, this.#clock, fanOut, fanErr),
       };
       entry = created;
-      this.#entries.set(name, entry);
+      this.#entries.set(id, entry);
     }
     const subscriber: Subscriber = { onLeader, onError };
     const shared = entry;
@@ -93,19 +108,21 @@ export class TrackerRegistry {
         return shared.subscribers.has(subscriber) ? shared.watch.leader : undefined;
       },
       candidate(key) {
-        return shared.subscribers.has(subscriber) ? shared.watch.candidate(key) : undefined;
+        const { watch } = shared;
+        return shared.subscribers.has(subscriber) && watch instanceof LeaderWatch ? watch.candidate(key) : undefined;
       },
       after(token) {
-        return shared.subscribers.has(subscriber) ? shared.watch.after(token) : undefined;
+        const { watch } = shared;
+        return shared.subscribers.has(subscriber) && watch instanceof LeaderWatch ? watch.after(token) : undefined;
       },
       close() {
         names.delete(tracker);
         if (!shared.subscribers.delete(subscriber) || shared.subscribers.size > 0) return;
         shared.watch.close();
-        if (registry.get(name) === shared) registry.delete(name);
+        if (registry.get(id) === shared) registry.delete(id);
       },
     };
-    names.set(tracker, name);
+    if (kind === 'election') names.set(tracker, name); // a campaign waits on a view of the whole election only
     return tracker;
   }
 }

@@ -7,7 +7,7 @@ import type { StartLatch } from './start-latch.js';
  * The node's life; a transition replaces the state whole.
  * - `idle`: made, not started.
  * - `running`: campaigning (`loop`) on `binding`'s election, following it
- *   through `tracker`, with `unsubscribe` undoing its session listeners;
+ *   through `leaderWatch` (its key alone), with `unsubscribe` undoing its session listeners;
  *   `started` is what `start()` returns; `stop` aborts the campaign. `term` is
  *   the term it leads while it leads (the one field that changes in place:
  *   `select` sets it, its end clears it).
@@ -21,7 +21,7 @@ export type NodeState =
       readonly started: StartLatch;
       readonly stop: AbortController;
       readonly binding: NodeBinding;
-      readonly tracker: LeaderTracker;
+      readonly leaderWatch: LeaderTracker;
       readonly unsubscribe: readonly (() => void)[];
       readonly loop: Promise<void>;
       term: Term | null;

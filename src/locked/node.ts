@@ -5,7 +5,6 @@ import { LockedError, isLockedError } from '../errors.js';
 import { ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
 import type { Candidate } from '../election/candidates.js';
 import type { Election } from '../election/election.js';
-import type { LeaderTracker } from '../election/tracker-registry.js';
 import type { Term } from '../election/term.js';
 import { classify } from '../transport/classify.js';
 import { checkDataSize, encodeData, valueToString } from './data.js';
@@ -115,9 +114,9 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     }
     const stop = new AbortController();
     const { election } = binding;
-    // Nothing below calls back into the node before the state is set: the tracker reports and the
+    // Nothing below calls back into the node before the state is set: the leader watch reports and the
     // campaign joins asynchronously.
-    const tracker = election.track(
+    const leaderWatch = election.watchLeader(
       (leader, revision) => this.#onLeader(leader, revision),
       (err) => this.#fail(err),
     );
@@ -125,8 +124,8 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
     ];
-    const loop = this.#campaignLoop(election, tracker, stop.signal);
-    this.#state = { kind: 'running', started, stop, binding, tracker, unsubscribe, loop, term: null };
+    const loop = this.#campaignLoop(election, stop.signal);
+    this.#state = { kind: 'running', started, stop, binding, leaderWatch, unsubscribe, loop, term: null };
     return started.promise;
   }
 
@@ -156,7 +155,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     const resigned = state.term?.resign().catch(() => undefined);
     state.started.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of state.unsubscribe) off();
-    state.tracker.close();
+    state.leaderWatch.close();
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
     await resigned;
     await state.loop.catch(() => undefined); // a campaign in flight removes its key before it returns
@@ -176,13 +175,12 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     if (term) await term.proclaim(this.localdata());
   }
 
-  /** Campaigns until stopped, waiting on `tracker`'s view of the election (which the node keeps anyway). */
-  async #campaignLoop(election: Election, tracker: LeaderTracker, stop: AbortSignal): Promise<void> {
+  /** Campaigns until stopped; a waiting node watches its predecessor's key alone (herd-free). */
+  async #campaignLoop(election: Election, stop: AbortSignal): Promise<void> {
     const { clock, ttlSec } = this.#config;
     const retry = new CampaignRetry(ttlSec, randomOf(clock));
     const options: InternalCampaignOptions = {
       signal: stop,
-      tracker,
       [ON_JOINED]: (joined: Joined) => this.#onJoined(joined, stop),
     };
     while (!stop.aborted) {

@@ -192,10 +192,8 @@ describe('unreachable etcd', () => {
 });
 
 describe('many nodes on one path in one locker', () => {
-  it('share one leader watch and wait on it: a failover delivers one revision to the process, and no read of the queue', async () => {
-    // Counts the events the locker's watches receive with a revision after the failover began. (The
-    // leader watch starts from its first snapshot; etcd may still be delivering the joins that came after
-    // it, in one catch-up batch, when the failover starts: those are start-up, not failover, events.)
+  it("share one watch of the leader's key and wait on their predecessors: a failover is one revision and one member-local read", async () => {
+    // Counts the events the locker's watches receive with a revision after the failover began.
     const l = newLocker();
     const received = countReceived(l.client);
     try {
@@ -207,18 +205,11 @@ describe('many nodes on one path in one locker', () => {
         () => leaders(group).length === 1 && group.every((n) => n.id() !== null),
       );
       const [leader] = leaders(group);
-      const queue = await waitFor('all queued', async () => {
-        const all = await l.client.election(p).candidates();
-        return all.length === group.length ? all : null;
-      });
-      // start() resolves on the join's own read, so the locker's shared view (from which the leader names
-      // its heir when it resigns) may still be catching up: wait until it holds the whole queue.
-      const view = l.client.election(p).track(() => undefined);
-      await waitFor('the shared view to hold the queue', () => queue.every((c) => view.candidate(c.key)));
-      view.close();
-      // The waiting nodes follow the leader watch's view: the process has that watch, the term's key watch,
-      // and the next node's watch of the term record (for the resignation that names it heir).
-      expect(l.client.hub.size).toBe(3);
+      await waitFor('all queued', async () => (await l.client.election(p).candidates()).length === group.length);
+      // One watch of the leader's key for the 40 nodes; each of the 39 waiting nodes watches its
+      // predecessor's key; the term watches its own key, and the next node the term record (for the
+      // resignation that names it heir).
+      await waitFor('the watches in place', () => l.client.hub.size === 1 + 39 + 1 + 1 || null);
       const startedAt = BigInt((await l.client.transport.range({ key: Buffer.from(p) })).header.revision);
       const spy = spyTransport(l.client);
       await leader!.stop();
@@ -229,13 +220,16 @@ describe('many nodes on one path in one locker', () => {
       });
       const fromFailover = received.events.filter((r) => r > startedAt);
       spy.restore();
-      // One revision, the resignation's: its delete on the leader watch, and the record naming the heir.
+      // One revision, the resignation's: its delete on the leader-key watch and on the successor's
+      // predecessor watch, and the record naming the heir.
       expect(new Set(fromFailover).size).toBe(1);
-      expect(fromFailover.length).toBeLessThanOrEqual(2);
+      expect(fromFailover.length).toBeLessThanOrEqual(3);
       // The leader resigns naming its heir (one txn; a member-local read of who is next if its last
-      // confirmation did not say); the heir leads on that record, or on one read if the delete came first.
+      // confirmation did not say); the heir leads on that record, or on one read if the delete came first;
+      // the leader-key view reads the new leader once, member-local.
       const what = spy.calls.map((c) => c.what).filter((w) => w !== 'confirm leader keys');
-      expect(what.filter((w) => w !== 'read next candidate' && w !== 'confirm first')).toEqual(['resign']);
+      const required = what.filter((w) => w !== 'read next candidate' && w !== 'confirm first');
+      expect(required).toEqual(['resign', 'read election leader (member-local)']);
     } finally {
       received.stop();
     }

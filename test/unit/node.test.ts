@@ -55,7 +55,7 @@ function setup(bindFails = false) {
   const session = { renewed: new Listeners<[{ id: bigint }]>(), errors: new Listeners<[LockedErrorType]>() };
   const election = {
     session,
-    track: (on: typeof onLeader) => {
+    watchLeader: (on: typeof onLeader) => {
       onLeader = on;
       return {
         leader: undefined,

@@ -1,0 +1,172 @@
+import { Backoff } from '../core/backoff.js';
+import { randomOf, type Clock } from '../core/clock.js';
+import type { LockedError } from '../errors.js';
+import { classify } from '../transport/classify.js';
+import { toBigInt } from '../transport/keys.js';
+import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
+
+/** What a leader-key watch reads: the first candidate (linearizable or member-local) and the election's range. */
+export type LeaderReads = Pick<CandidateReads, 'first' | 'prefix' | 'rangeEnd'>;
+
+/**
+ * What the watch is doing; each transition replaces it whole.
+ * - `reading`: reading the first candidate (after the start, a failure, or the leader's deletion);
+ * - `leader`: watching the leader's key alone;
+ * - `empty`: no candidate: watching the whole range until one appears;
+ * - `waiting`: a pause after a failure, then a linearizable read;
+ * - `closed`: for good.
+ */
+type State =
+  | { readonly kind: 'reading' }
+  | { readonly kind: 'leader'; readonly leader: Candidate; readonly watch: WatchHandle }
+  | { readonly kind: 'empty'; readonly watch: WatchHandle }
+  | { readonly kind: 'waiting'; readonly cancel: () => void }
+  | { readonly kind: 'closed' };
+
+/**
+ * Follows who leads an election by watching the leader's key alone (the seed
+ * node's view; herd-free across processes): a read of the first candidate,
+ * then a watch of that one key. The leader is the oldest key, and no key older
+ * can appear (create revisions only grow), so the leader changes only when its
+ * key is deleted. Joins and leaves behind the leader wake nobody here; a put on
+ * the key (a proclaim) reports the new value; its deletion costs one event and
+ * one member-local read of the new first candidate (a linearizable read when
+ * that member has not yet applied the deletion). An empty election is watched
+ * on its whole range until a candidate appears.
+ *
+ * `onLeader` is called on every change of (leader key, token, value), including
+ * to null, with a revision at which the store showed it first; `onError` on each
+ * watch or read failure, after which it reads and watches again by itself until
+ * `close()` — except `CLOSED` (the client is gone), reported once, after which
+ * nothing more follows.
+ */
+export class LeaderKeyWatch {
+  readonly #reads: LeaderReads;
+  readonly #hub: WatchHub;
+  readonly #clock: Clock;
+  readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
+  readonly #onError: (err: LockedError) => void;
+  readonly #backoff: Backoff;
+  #state: State = { kind: 'reading' };
+  #reported: Candidate | null | undefined = undefined;
+
+  constructor(
+    reads: LeaderReads,
+    hub: WatchHub,
+    clock: Clock,
+    onLeader: (leader: Candidate | null, revision: bigint) => void,
+    onError: (err: LockedError) => void,
+  ) {
+    this.#reads = reads;
+    this.#hub = hub;
+    this.#clock = clock;
+    this.#onLeader = onLeader;
+    this.#onError = onError;
+    this.#backoff = new Backoff(50, 2000, randomOf(clock));
+    this.#read(true, 0n);
+  }
+
+  /** The leader as last reported (undefined before the first read). */
+  get leader(): Candidate | null | undefined {
+    return this.#reported;
+  }
+
+  /** True after `close()`, or once the client was closed under it. */
+  get closed(): boolean {
+    return this.#state.kind === 'closed';
+  }
+
+  close(): void {
+    const state = this.#state;
+    this.#state = { kind: 'closed' };
+    if (state.kind === 'leader' || state.kind === 'empty') state.watch.cancel();
+    if (state.kind === 'waiting') state.cancel();
+  }
+
+  /**
+   * Reads the first candidate: linearizable at the start and after a failure; member-local after a
+   * deletion at `after`, unless that member has not applied it yet (then linearizable).
+   */
+  #read(linearizable: boolean, after: bigint): void {
+    this.#state = { kind: 'reading' };
+    this.#reads.first(linearizable ? undefined : { serializable: true }).then(
+      ({ candidate, revision }) => {
+        if (this.#state.kind !== 'reading') return; // closed meanwhile
+        if (revision < after) return this.#read(true, after); // a member behind the deletion we saw
+        this.#report(candidate, revision);
+        this.#watchFrom(candidate, revision + 1n);
+      },
+      (err: unknown) => this.#retry(classify(err, 'read election leader')),
+    );
+  }
+
+  #watchFrom(leader: Candidate | null, fromRevision: bigint): void {
+    const onEnd = (err: LockedError): void => this.#retry(err);
+    if (leader === null) {
+      const watch = this.#hub.watch(
+        { key: this.#reads.prefix, rangeEnd: this.#reads.rangeEnd, startRevision: fromRevision },
+        { onEvents: (events) => this.#reread(watch, maxRevision(events)), onEnd },
+      );
+      this.#state = { kind: 'empty', watch };
+      return;
+    }
+    const watch = this.#hub.watch(
+      { key: Buffer.from(leader.key), startRevision: fromRevision },
+      {
+        onEvents: (events) => {
+          this.#backoff.reset();
+          for (const event of events) {
+            if (event.type === 'Delete') return this.#reread(watch, toBigInt(event.kv.mod_revision));
+            const next = decodeCandidate(event.kv);
+            if (next.token !== leader.token) return this.#reread(watch, next.modRevision); // re-created: not our leader
+            this.#report(next, next.modRevision); // a proclaim
+          }
+        },
+        onEnd,
+      },
+    );
+    this.#state = { kind: 'leader', leader, watch };
+  }
+
+  /** The leader left (or the empty election got a candidate) at `revision`: read who is first now. */
+  #reread(watch: WatchHandle, revision: bigint): void {
+    const state = this.#state;
+    if ((state.kind !== 'leader' && state.kind !== 'empty') || state.watch !== watch) return;
+    watch.cancel();
+    this.#read(false, revision);
+  }
+
+  #report(leader: Candidate | null, revision: bigint): void {
+    const last = this.#reported;
+    const same =
+      last !== undefined &&
+      (leader === null
+        ? last === null
+        : last !== null && last.key === leader.key && last.token === leader.token && last.value === leader.value);
+    if (same) return;
+    this.#reported = leader;
+    this.#onLeader(leader, revision);
+  }
+
+  #retry(err: LockedError): void {
+    if (this.#state.kind === 'closed') return;
+    if (err.code === 'CLOSED') {
+      this.close(); // the client is gone: nothing to retry on
+      this.#onError(err);
+      return;
+    }
+    this.#onError(err);
+    const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
+    const cancel = this.#clock.setTimer(() => {
+      if (this.#state.kind === 'waiting') this.#read(true, 0n);
+    }, wait);
+    this.#state = { kind: 'waiting', cancel };
+  }
+}
+
+function maxRevision(events: { kv: { mod_revision: string | number } }[]): bigint {
+  let max = 0n;
+  for (const e of events) if (toBigInt(e.kv.mod_revision) > max) max = toBigInt(e.kv.mod_revision);
+  return max;
+}

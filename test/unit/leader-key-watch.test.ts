@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type * as etcd from 'etcd3';
+import { LeaderKeyWatch, type LeaderReads } from '../../src/election/leader-key-watch.js';
+import type { Candidate } from '../../src/election/candidates.js';
+import { WatchHub } from '../../src/transport/watch-hub.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeWatchCalls, drain, pending, type Pending } from './fake-transport.js';
+
+// The seed node's herd-free view on a fake clock: it watches the leader's key
+// alone, so joins and leaves behind the leader reach it not at all; the
+// leader's deletion costs one event and one member-local read.
+
+type First = { candidate: Candidate | null; revision: bigint };
+
+function candidate(n: number, value = `v${n}`, modRevision = BigInt(n)): Candidate {
+  return { key: `/e/${n.toString(16)}`, token: BigInt(n), modRevision, leaseId: 1n, value };
+}
+
+function kv(c: Candidate): etcd.IKeyValue {
+  const fields = { create_revision: String(c.token), mod_revision: String(c.modRevision), lease: '1' };
+  return { key: Buffer.from(c.key), value: Buffer.from(c.value), ...fields } as never;
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const calls = new FakeWatchCalls(1_000);
+  const reads: { serializable: boolean; call: Pending<First> }[] = [];
+  const leaderReads: LeaderReads = {
+    prefix: Buffer.from('/e/'),
+    rangeEnd: Buffer.from('/e0'),
+    first: (options) => {
+      const call = pending<First>();
+      reads.push({ serializable: options?.serializable === true, call });
+      return call.promise;
+    },
+  };
+  const reports: string[] = [];
+  const errors: string[] = [];
+  const watch = new LeaderKeyWatch(
+    leaderReads,
+    new WatchHub(calls, clock),
+    clock,
+    (leader, revision) => reports.push(`${leader ? `${leader.token}=${leader.value}` : 'none'}@${revision}`),
+    (err) => errors.push(err.code),
+  );
+  let nextId = 1;
+  /** Answers the latest read; etcd creates the watch that follows it. Returns the watch's ID. */
+  const answer = async (c: Candidate | null, revision: bigint): Promise<string> => {
+    reads.at(-1)!.call.resolve({ candidate: c, revision });
+    await drain();
+    const id = String(nextId++);
+    calls.stream.reply({ created: true, watch_id: id, events: [] } as never);
+    return id;
+  };
+  const send = (id: string, revision: number, ...evs: [type: 'Put' | 'Delete', c: Candidate][]): void =>
+    calls.stream.reply({
+      watch_id: id,
+      header: { revision: String(revision) },
+      compact_revision: '0',
+      events: evs.map(([type, c]) => ({ type, kv: kv(c) })),
+    } as never);
+  return { clock, calls, reads, reports, errors, watch, answer, send };
+}
+
+describe('LeaderKeyWatch', () => {
+  it("reads the leader, then watches that key alone from the read's next revision", async () => {
+    const s = setup();
+    expect(s.reads[0]!.serializable).toBe(false); // the first read is linearizable
+    await s.answer(candidate(3), 8n);
+    expect(s.reports).toEqual(['3=v3@8']);
+    const create = s.calls.stream.written[0]!.create_request!;
+    expect([String(create.key), create.range_end, create.start_revision]).toEqual(['/e/3', undefined, '9']);
+  });
+
+  it("a proclaim is one event; the leader's deletion is one event and one member-local read", async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.send(id, 9, ['Put', candidate(3, 'busy', 9n)]);
+    expect(s.reports).toEqual(['3=v3@8', '3=busy@9']);
+    s.send(id, 10, ['Delete', candidate(3, '', 10n)]);
+    await drain();
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
+    await s.answer(candidate(5), 10n);
+    expect(s.reports).toEqual(['3=v3@8', '3=busy@9', '5=v5@10']);
+    expect(s.calls.stream.written.at(-1)?.create_request?.key?.toString()).toBe('/e/5');
+  });
+
+  it('a member that has not applied the deletion yet is not believed: the read is made linearizable', async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.send(id, 12, ['Delete', candidate(3, '', 12n)]);
+    await drain();
+    s.reads.at(-1)!.call.resolve({ candidate: candidate(3), revision: 11n }); // stale: still shows the leader
+    await drain();
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, true, false]);
+    await s.answer(candidate(7), 12n);
+    expect(s.reports).toEqual(['3=v3@8', '7=v7@12']);
+  });
+
+  it('an empty election is watched on its whole range until a candidate appears', async () => {
+    const s = setup();
+    const id = await s.answer(null, 4n);
+    expect(s.reports).toEqual(['none@4']);
+    const create = s.calls.stream.written[0]!.create_request!;
+    expect([String(create.key), create.range_end?.toString()]).toEqual(['/e/', '/e0']);
+    s.send(id, 5, ['Put', candidate(5)]);
+    await drain();
+    await s.answer(candidate(5), 5n);
+    expect(s.reports).toEqual(['none@4', '5=v5@5']);
+  });
+
+  it('a failed watch is reported, and read again (linearizable) after a jittered backoff', async () => {
+    const s = setup();
+    s.clock.randomValue = 1; // first backoff: 50 ms
+    await s.answer(candidate(3), 8n);
+    s.calls.stream.fail(Object.assign(new Error('connection reset'), { code: 14 }));
+    expect(s.errors).toEqual(['UNAVAILABLE']);
+    s.clock.advance(49);
+    expect(s.reads).toHaveLength(1);
+    s.clock.advance(1);
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, false]);
+  });
+
+  it('after close() nothing is reported, no watch stays and no retry runs', async () => {
+    const s = setup();
+    await s.answer(candidate(3), 8n);
+    s.watch.close();
+    s.clock.advance(0);
+    expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: '1' } });
+    s.calls.stream.fail(new Error('reset'));
+    s.clock.advance(10_000);
+    expect(s.reads).toHaveLength(1);
+    expect(s.reports).toEqual(['3=v3@8']);
+  });
+});
