@@ -64,7 +64,7 @@ const STEPS = [
   'successor: a claim leaves (one write to the term record; only if not named heir)',
   'successor: that claim answered',
   'successor: select',
-  'other waiter: the delete event arrives (its leader watch)',
+  'other waiter: the delete event arrives (its watch of the leader key)',
   "successor's own time: from its delete event to select (ms, not after stop())",
   "successor's own time: from its delete event to its read leaving (ms, not after stop())",
   "successor's own time: from its read answered to select (ms, not after stop())",
@@ -326,7 +326,7 @@ const SCRIPT_ONLY =
   'Only locked\'s processes record their steps: for the others, this script times the leave, the delete at its own watcher and the successor\'s "you lead".';
 const NOTES: Record<Impl, string> = {
   locked:
-    "A seed node's campaign waits on the view its process's leader watch keeps of the whole election: the delete event shows it first there, so it reads no queue (a step that did not happen in a run is not counted in its row). Then one linearizable read-only txn confirms its key and reads the election's term record (docs/DESIGN.md, \"Taking over\"): the leaver's `resign` named it heir there, so it leads at once, with no write (a claim is made only when it was not named).",
+    "A seed node waits on its predecessor's key alone, and the one next in line also watches the election's term record: the leaver's `resign` names it heir there in the same transaction as the delete, so it leads on that record's event with no request (docs/DESIGN.md, \"Taking over\"); when the delete's event comes first, one linearizable read-only txn confirms its key and reads the record (a step that did not happen in a run is not counted in its row; a claim is made only when it was not named).",
   etcd3: SCRIPT_ONLY,
   v3election: SCRIPT_ONLY,
   etcdctl:

@@ -43,7 +43,7 @@ export const QUEUE_SETTLE_MS = 500;
 
 /**
  * Before a graceful handover: every candidate has had time to queue (its join, and for locked's seed
- * facade its process's leader watch), and the leader has just renewed, so that no keepalive is in
+ * facade its watches of its predecessor and of the leader's key), and the leader has just renewed, so that no keepalive is in
  * flight. Waits for a renewal of the leader at least QUEUE_SETTLE_MS after its election (≤ ttl/3
  * later): locked reports its first renewal with its election, while the others are still joining.
  */
