@@ -5,6 +5,7 @@ import { classify } from '../transport/classify.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { keyStands } from './guarded-txn.js';
+import type { TermConfirmations } from './term-confirmations.js';
 import { encodeTermRecord, termRecordKey } from './term-record.js';
 
 /** The term that resigns, as its resignation sees it. */
@@ -14,6 +15,26 @@ export interface Resigner {
   readonly key: string;
   readonly token: bigint;
   readonly ttlMs: number;
+}
+
+/**
+ * Whom a resignation names, as far as the term knows: the candidate after it in the caller's view
+ * (`inView`: undefined without one), else in its last confirmation (`lastConfirmed()`). When neither
+ * shows anyone and a confirmation (a renewal's) is on the wire, its answer says who is next sooner than
+ * a read of our own would, at no cost to etcd: it is awaited, then asked again. Undefined: still no
+ * one (a view or a confirmation may lag a join by a watch delivery, so `sendResignation` reads).
+ */
+export async function knownHeir(
+  inView: Candidate | null | undefined,
+  lastConfirmed: () => Candidate | null,
+  confirmations: Pick<TermConfirmations, 'inFlight'>,
+): Promise<Candidate | undefined> {
+  const known = inView ?? lastConfirmed();
+  if (known) return known;
+  const confirming = confirmations.inFlight();
+  if (!confirming) return undefined;
+  await confirming;
+  return lastConfirmed() ?? undefined;
 }
 
 /**

@@ -54,7 +54,8 @@ export class TermConfirmations {
   readonly #transport: Transport;
   readonly #terms = new Set<ConfirmedKey>();
   #unsubscribe: (() => void)[] = [];
-  #running = false;
+  /** The confirmation on the wire, if any. */
+  #inFlight: Promise<void> | null = null;
   #again = false;
 
   constructor(session: Session, transport: Transport) {
@@ -81,14 +82,21 @@ export class TermConfirmations {
     return this.#terms.size;
   }
 
+  /**
+   * The confirmation on the wire (settles when its answer has been applied; never rejects), or null:
+   * a term that resigns and knew no one after it waits for this rather than read who is next itself.
+   */
+  inFlight(): Promise<void> | null {
+    return this.#inFlight;
+  }
+
   #onRenewed(lease: Lease): void {
-    if (this.#running) {
+    if (this.#inFlight) {
       this.#again = true;
       return;
     }
-    this.#running = true;
-    void this.#confirm(lease).finally(() => {
-      this.#running = false;
+    this.#inFlight = this.#confirm(lease).finally(() => {
+      this.#inFlight = null;
       if (this.#again) {
         this.#again = false;
         this.#onRenewed(lease);

@@ -8,7 +8,7 @@ import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { checkBeforeRead } from './deadline-signal.js';
 import { fencedTxn, type FencedTxnOptions } from './guarded-txn.js';
-import { retryResignation, sendResignation } from './resignation.js';
+import { knownHeir, retryResignation, sendResignation } from './resignation.js';
 import type { TermState } from './term-state.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { TermKeyWatch } from './term-key-watch.js';
@@ -21,11 +21,7 @@ export interface TermDeps {
   readonly reads: CandidateReads;
   readonly clock: Clock;
   readonly confirmations: TermConfirmations;
-  /**
-   * A view of the election the caller keeps anyway (the seed facade's leader
-   * watch): at resignation, its candidate next in line is the heir hint, with
-   * no read and no wait for a renewal's confirmation.
-   */
+  /** The caller's view of the election (its campaign's tracker): at resignation, who is next, with no read. */
   readonly view?: Pick<LeaderTracker, 'after'>;
 }
 
@@ -60,6 +56,7 @@ export class Term {
   #value: string;
   readonly #keyWatch: TermKeyWatch;
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
+  readonly #confirmations: Pick<TermConfirmations, 'inFlight'>;
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or
@@ -79,6 +76,7 @@ export class Term {
     this.#reads = deps.reads;
     this.#clock = deps.clock;
     this.#view = deps.view;
+    this.#confirmations = deps.confirmations;
     this.key = key;
     this.token = token;
     this.#value = value;
@@ -122,7 +120,10 @@ export class Term {
   /** A linearizable read sent after `until` was taken found our key, and `heir` next in line (TermConfirmations). */
   #confirmed(until: Deadline, heir: Candidate | null): void {
     const state = this.#state;
-    if (state.kind !== 'leading') return;
+    if (state.kind === 'ended') {
+      this.#state = { ...state, heir }; // for a resignation that waits for this confirmation
+      return;
+    }
     const later = until.mono > state.until.mono;
     this.#state = { kind: 'leading', until: later ? until : state.until, heir };
     if (!later) return;
@@ -265,7 +266,7 @@ export class Term {
     this.#end(reason);
     const ended = this.#state as Extract<TermState, { kind: 'ended' }>;
     if (ended.resigning) return ended.resigning;
-    const resigning = this.#sendResign(ended.heir);
+    const resigning = this.#sendResign();
     this.#state = { ...ended, resigning };
     return resigning;
   }
@@ -278,15 +279,12 @@ export class Term {
    */
   async #resignBeforeRevoke(): Promise<void> {
     this.#end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
-    const again = (): Promise<void> => this.#sendResign(this.#state.heir);
-    await retryResignation(this.resign(), again, this.#clock, this.lease.ttlSec * 1000);
+    await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
   }
 
-  /** resignation.ts; the heir hint is the caller's view's, else the last confirmation's `heir` (none: a read). */
-  async #sendResign(heir: Candidate | null): Promise<void> {
-    // A view or a confirmation that shows no one after us may lag a join by a watch delivery: a
-    // serializable read then looks again, so that a candidate that just joined is named, not left to claim.
-    const known = this.#view?.after(this.token) ?? heir ?? undefined;
+  /** resignation.ts: names the heir `knownHeir` gives, or the one a read finds. */
+  async #sendResign(): Promise<void> {
+    const known = await knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
     const ttlMs = this.lease.ttlSec * 1000;
     const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
     await sendResignation(resigner, known);

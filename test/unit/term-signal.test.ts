@@ -22,6 +22,7 @@ function term(clock: FakeClock): { term: Term; lease: Lease; confirmations: Conf
       registered.push(k);
       return () => undefined;
     },
+    inFlight: () => null,
   } as unknown as TermConfirmations;
   // A resignation's write succeeds; nobody is next in line.
   const transport = { txn: () => Promise.resolve({ succeeded: true, responses: [] }) } as unknown as Transport;
