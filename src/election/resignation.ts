@@ -23,18 +23,17 @@ export interface Resigner {
  * shows anyone and a confirmation (a renewal's) is on the wire, its answer says who is next sooner than
  * a read of our own would, at no cost to etcd: it is awaited, then asked again. Undefined: still no
  * one (a view or a confirmation may lag a join by a watch delivery, so `sendResignation` reads).
+ * A promise only then: otherwise the resignation goes out in the same turn as the term's end.
  */
-export async function knownHeir(
+export function knownHeir(
   inView: Candidate | null | undefined,
   lastConfirmed: () => Candidate | null,
   confirmations: Pick<TermConfirmations, 'inFlight'>,
-): Promise<Candidate | undefined> {
+): Candidate | undefined | Promise<Candidate | undefined> {
   const known = inView ?? lastConfirmed();
   if (known) return known;
   const confirming = confirmations.inFlight();
-  if (!confirming) return undefined;
-  await confirming;
-  return lastConfirmed() ?? undefined;
+  return confirming ? confirming.then(() => lastConfirmed() ?? undefined) : undefined;
 }
 
 /**

@@ -284,7 +284,8 @@ export class Term {
 
   /** resignation.ts: names the heir `knownHeir` gives, or the one a read finds. */
   async #sendResign(): Promise<void> {
-    const known = await knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
+    const hint = knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
+    const known = hint instanceof Promise ? await hint : hint;
     const ttlMs = this.lease.ttlSec * 1000;
     const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
     await sendResignation(resigner, known);

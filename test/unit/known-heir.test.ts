@@ -10,7 +10,7 @@ const nothingInFlight = { inFlight: () => null };
 
 describe('knownHeir', () => {
   it("takes the view's candidate first, then the last confirmation's", async () => {
-    expect(await knownHeir(next, () => null, nothingInFlight)).toBe(next);
+    expect(knownHeir(next, () => null, nothingInFlight)).toBe(next); // at once: the resignation goes out now
     expect(await knownHeir(null, () => next, nothingInFlight)).toBe(next);
     expect(await knownHeir(undefined, () => next, nothingInFlight)).toBe(next);
   });
@@ -23,6 +23,7 @@ describe('knownHeir', () => {
     const confirmation = pending<void>();
     let confirmed: Candidate | null = null;
     const known = knownHeir(undefined, () => confirmed, { inFlight: () => confirmation.promise });
+    if (!(known instanceof Promise)) throw new Error('expected to wait for the confirmation');
     let settled = false;
     void known.then(() => (settled = true));
     await Promise.resolve();
