@@ -4,6 +4,7 @@ import type { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
 import { toBigInt } from '../transport/keys.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import { rereadAfterMs, sameLeader } from './leader-view.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
 
 /** What a leader-key watch reads: the first candidate (linearizable or member-local) and the election's range. */
@@ -138,13 +139,7 @@ export class LeaderKeyWatch {
   }
 
   #report(leader: Candidate | null, revision: bigint): void {
-    const last = this.#reported;
-    const same =
-      last !== undefined &&
-      (leader === null
-        ? last === null
-        : last !== null && last.key === leader.key && last.token === leader.token && last.value === leader.value);
-    if (same) return;
+    if (sameLeader(this.#reported, leader)) return;
     this.#reported = leader;
     this.#onLeader(leader, revision);
   }
@@ -157,10 +152,12 @@ export class LeaderKeyWatch {
       return;
     }
     this.#onError(err);
-    const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
-    const cancel = this.#clock.setTimer(() => {
-      if (this.#state.kind === 'waiting') this.#read(true, 0n);
-    }, wait);
+    const cancel = this.#clock.setTimer(
+      () => {
+        if (this.#state.kind === 'waiting') this.#read(true, 0n);
+      },
+      rereadAfterMs(err, this.#backoff),
+    );
     this.#state = { kind: 'waiting', cancel };
   }
 }

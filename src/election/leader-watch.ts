@@ -3,6 +3,7 @@ import { randomOf, type Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import { rereadAfterMs, sameLeader } from './leader-view.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
 
 /** What a leader watch reads: the election's whole key range, and its bounds (CandidateReads). */
@@ -142,13 +143,7 @@ export class LeaderWatch {
 
   #report(revision: bigint): void {
     const next = this.#leader;
-    const last = this.#reported;
-    const same =
-      last !== undefined &&
-      (next === null
-        ? last === null
-        : last !== null && last.key === next.key && last.token === next.token && last.value === next.value);
-    if (same) return;
+    if (sameLeader(this.#reported, next)) return;
     this.#reported = next;
     this.#onLeader(next, revision);
   }
@@ -162,10 +157,12 @@ export class LeaderWatch {
       return;
     }
     this.#onError(err);
-    const wait = err.code === 'COMPACTED' ? 0 : this.#backoff.next();
-    this.#cancelTimer = this.#clock.setTimer(() => {
-      this.#cancelTimer = null;
-      this.#snapshot();
-    }, wait);
+    this.#cancelTimer = this.#clock.setTimer(
+      () => {
+        this.#cancelTimer = null;
+        this.#snapshot();
+      },
+      rereadAfterMs(err, this.#backoff),
+    );
   }
 }

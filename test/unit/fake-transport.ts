@@ -85,18 +85,12 @@ export class FakeLeaseCalls {
   }
 
   openKeepAlive(): Promise<KeepAliveStream> {
-    const call = pending<KeepAliveStream>();
-    this.keepAliveOpens.push(call);
-    call.promise.then((s) => this.streams.push(s as unknown as FakeKeepAliveStream)).catch(() => undefined);
-    if (this.autoOpen) call.resolve(new FakeStream() as unknown as KeepAliveStream);
-    return call.promise;
+    return openFake(this.keepAliveOpens, this.streams, this.autoOpen);
   }
 
   /** The latest keepalive stream. */
   get stream(): FakeKeepAliveStream {
-    const s = this.streams.at(-1);
-    if (!s) throw new Error('no keepalive stream opened');
-    return s;
+    return latest(this.streams, 'keepalive');
   }
 }
 
@@ -114,18 +108,27 @@ export class FakeWatchCalls {
   }
 
   openWatch(): Promise<WatchStream> {
-    const call = pending<WatchStream>();
-    this.opens.push(call);
-    call.promise.then((s) => this.streams.push(s as unknown as FakeWatchStream)).catch(() => undefined);
-    if (this.autoOpen) call.resolve(new FakeStream() as unknown as WatchStream);
-    return call.promise;
+    return openFake(this.opens, this.streams, this.autoOpen);
   }
 
   get stream(): FakeWatchStream {
-    const s = this.streams.at(-1);
-    if (!s) throw new Error('no watch stream opened');
-    return s;
+    return latest(this.streams, 'watch');
   }
+}
+
+/** A stream open the test answers (or that opens at once with `auto`); the stream is recorded when it opens. */
+function openFake<S, F>(opens: Pending<S>[], streams: F[], auto: boolean): Promise<S> {
+  const call = pending<S>();
+  opens.push(call);
+  call.promise.then((s) => streams.push(s as unknown as F)).catch(() => undefined);
+  if (auto) call.resolve(new FakeStream() as unknown as S);
+  return call.promise;
+}
+
+function latest<F>(streams: F[], kind: string): F {
+  const s = streams.at(-1);
+  if (!s) throw new Error(`no ${kind} stream opened`);
+  return s;
 }
 
 /** Lets every settled promise's callbacks run (the fakes answer through promises). */
