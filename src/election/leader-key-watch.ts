@@ -135,7 +135,12 @@ export class LeaderKeyWatch {
     const state = this.#state;
     if ((state.kind !== 'leader' && state.kind !== 'empty') || state.watch !== watch) return;
     watch.cancel();
-    this.#read(false, revision);
+    this.#state = { kind: 'reading' };
+    // Not urgent: what else waits on this deletion in the process (a successor's own wait, the record that
+    // names it heir, usually in the same socket read) goes first, and the read after it.
+    this.#clock.afterPendingIo(() => {
+      if (this.#state.kind === 'reading') this.#read(false, revision);
+    });
   }
 
   #report(leader: Candidate | null, revision: bigint): void {

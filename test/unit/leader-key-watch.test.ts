@@ -78,6 +78,8 @@ describe('LeaderKeyWatch', () => {
     s.send(id, 9, ['Put', candidate(3, 'busy', 9n)]);
     expect(s.reports).toEqual(['3=v3@8', '3=busy@9']);
     s.send(id, 10, ['Delete', candidate(3, '', 10n)]);
+    expect(s.reads).toHaveLength(1); // the read waits for the I/O already there
+    s.clock.advance(0);
     await drain();
     expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
     await s.answer(candidate(5), 10n);
@@ -89,6 +91,7 @@ describe('LeaderKeyWatch', () => {
     const s = setup();
     const id = await s.answer(candidate(3), 8n);
     s.send(id, 12, ['Delete', candidate(3, '', 12n)]);
+    s.clock.advance(0);
     await drain();
     s.reads.at(-1)!.call.resolve({ candidate: candidate(3), revision: 11n }); // stale: still shows the leader
     await drain();
@@ -104,6 +107,7 @@ describe('LeaderKeyWatch', () => {
     const create = s.calls.stream.written[0]!.create_request!;
     expect([String(create.key), create.range_end?.toString()]).toEqual(['/e/', '/e0']);
     s.send(id, 5, ['Put', candidate(5)]);
+    s.clock.advance(0);
     await drain();
     await s.answer(candidate(5), 5n);
     expect(s.reports).toEqual(['none@4', '5=v5@5']);
