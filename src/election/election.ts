@@ -6,6 +6,7 @@ import { classify } from '../transport/classify.js';
 import { LockedError } from '../errors.js';
 import { describe } from '../core/validate.js';
 import type { Lease } from '../session/lease.js';
+import { renewIntervalMs } from '../session/deadline.js';
 import type { Session } from '../session/session.js';
 import { candidateKey } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
@@ -252,7 +253,9 @@ export class Election {
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,
   ): LeaderTracker {
-    return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError, 'leader-key');
+    const spreadMs = Math.min(1000, renewIntervalMs(this.#session.ttlSec) / 2);
+    const view = { kind: 'leader-key', spreadMs } as const;
+    return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError, view);
   }
 
   /** Async-iterator form of `track`: yields the leader (or null) on each change until `signal` aborts. */

@@ -15,6 +15,7 @@ export type LeaderReads = Pick<CandidateReads, 'first' | 'prefix' | 'rangeEnd'>;
  * - `reading`: reading the first candidate (after the start, a failure, or the leader's deletion);
  * - `leader`: watching the leader's key alone;
  * - `empty`: no candidate: watching the whole range until one appears;
+ * - `spreading`: the leader left; a jittered pause, then a member-local read;
  * - `waiting`: a pause after a failure, then a linearizable read;
  * - `closed`: for good.
  */
@@ -22,6 +23,7 @@ type State =
   | { readonly kind: 'reading' }
   | { readonly kind: 'leader'; readonly leader: Candidate; readonly watch: WatchHandle }
   | { readonly kind: 'empty'; readonly watch: WatchHandle }
+  | { readonly kind: 'spreading'; readonly cancel: () => void }
   | { readonly kind: 'waiting'; readonly cancel: () => void }
   | { readonly kind: 'closed' };
 
@@ -46,6 +48,7 @@ export class LeaderKeyWatch {
   readonly #reads: LeaderReads;
   readonly #hub: WatchHub;
   readonly #clock: Clock;
+  readonly #spreadMs: number;
   readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
   readonly #onError: (err: LockedError) => void;
   readonly #backoff: Backoff;
@@ -55,13 +58,14 @@ export class LeaderKeyWatch {
   constructor(
     reads: LeaderReads,
     hub: WatchHub,
-    clock: Clock,
+    { clock, spreadMs }: { readonly clock: Clock; readonly spreadMs: number },
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,
   ) {
     this.#reads = reads;
     this.#hub = hub;
     this.#clock = clock;
+    this.#spreadMs = spreadMs;
     this.#onLeader = onLeader;
     this.#onError = onError;
     this.#backoff = new Backoff(50, 2000, randomOf(clock));
@@ -82,7 +86,7 @@ export class LeaderKeyWatch {
     const state = this.#state;
     this.#state = { kind: 'closed' };
     if (state.kind === 'leader' || state.kind === 'empty') state.watch.cancel();
-    if (state.kind === 'waiting') state.cancel();
+    if (state.kind === 'waiting' || state.kind === 'spreading') state.cancel();
   }
 
   /**
@@ -135,12 +139,16 @@ export class LeaderKeyWatch {
     const state = this.#state;
     if ((state.kind !== 'leader' && state.kind !== 'empty') || state.watch !== watch) return;
     watch.cancel();
-    this.#state = { kind: 'reading' };
-    // Not urgent: what else waits on this deletion in the process (a successor's own wait, the record that
-    // names it heir, usually in the same socket read) goes first, and the read after it.
-    this.#clock.afterPendingIo(() => {
-      if (this.#state.kind === 'reading') this.#read(false, revision);
-    });
+    // Not urgent, and every follower of the fleet reads now: what else waits on this deletion in the
+    // process (a successor's own wait, the record that names it heir) goes first, and the reads of the
+    // fleet are spread over `spreadMs` (a jittered delay), so a thousand followers do not read at once.
+    const cancel = this.#clock.setTimer(
+      () => {
+        if (this.#state.kind === 'spreading') this.#read(false, revision);
+      },
+      randomOf(this.#clock)() * this.#spreadMs,
+    );
+    this.#state = { kind: 'spreading', cancel };
   }
 
   #report(leader: Candidate | null, revision: bigint): void {

@@ -28,9 +28,10 @@ interface Subscriber {
 /**
  * What a subscriber follows: `election`, the whole election (a snapshot and a prefix watch: LeaderWatch,
  * for `Election.track` and the campaigns that wait on it); `leader-key`, the leader's key alone
- * (LeaderKeyWatch, the seed node's view: nothing behind the leader wakes it).
+ * (LeaderKeyWatch, the seed node's view: nothing behind the leader wakes it), its reads after a
+ * failover spread over `spreadMs` (the first subscriber's).
  */
-export type ViewKind = 'election' | 'leader-key';
+export type ViewKind = { readonly kind: 'election' } | { readonly kind: 'leader-key'; readonly spreadMs: number };
 
 interface Entry {
   readonly watch: LeaderWatch | LeaderKeyWatch;
@@ -66,9 +67,9 @@ export class TrackerRegistry {
     hub: WatchHub,
     onLeader: OnLeader,
     onError: OnError,
-    kind: ViewKind = 'election',
+    view: ViewKind = { kind: 'election' },
   ): LeaderTracker {
-    const id = `${kind}:${name}`;
+    const id = `${view.kind}:${name}`;
     let entry = this.#entries.get(id);
     // A watch that ended with its client (CLOSED) is not reused: a new one reports CLOSED to the new subscriber.
     if (!entry || entry.watch.closed) {
@@ -84,9 +85,9 @@ export class TrackerRegistry {
         subscribers,
         last: undefined,
         watch:
-          kind === 'election'
+          view.kind === 'election'
             ? new LeaderWatch(reads, hub, fanOut, fanErr, this.#clock)
-            : new LeaderKeyWatch(reads, hub, this.#clock, fanOut, fanErr),
+            : new LeaderKeyWatch(reads, hub, { clock: this.#clock, spreadMs: view.spreadMs }, fanOut, fanErr),
       };
       entry = created;
       this.#entries.set(id, entry);
@@ -122,7 +123,7 @@ export class TrackerRegistry {
         if (registry.get(id) === shared) registry.delete(id);
       },
     };
-    if (kind === 'election') names.set(tracker, name); // a campaign waits on a view of the whole election only
+    if (view.kind === 'election') names.set(tracker, name); // a campaign waits on a view of the whole election only
     return tracker;
   }
 }

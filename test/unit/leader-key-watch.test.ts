@@ -39,7 +39,7 @@ function setup() {
   const watch = new LeaderKeyWatch(
     leaderReads,
     new WatchHub(calls, clock),
-    clock,
+    { clock, spreadMs: 100 },
     (leader, revision) => reports.push(`${leader ? `${leader.token}=${leader.value}` : 'none'}@${revision}`),
     (err) => errors.push(err.code),
   );
@@ -78,8 +78,10 @@ describe('LeaderKeyWatch', () => {
     s.send(id, 9, ['Put', candidate(3, 'busy', 9n)]);
     expect(s.reports).toEqual(['3=v3@8', '3=busy@9']);
     s.send(id, 10, ['Delete', candidate(3, '', 10n)]);
-    expect(s.reads).toHaveLength(1); // the read waits for the I/O already there
-    s.clock.advance(0);
+    // The fleet's reads are spread: this one waits a jittered 0.5 × 100 ms.
+    s.clock.advance(49);
+    expect(s.reads).toHaveLength(1);
+    s.clock.advance(1);
     await drain();
     expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
     await s.answer(candidate(5), 10n);
@@ -91,7 +93,7 @@ describe('LeaderKeyWatch', () => {
     const s = setup();
     const id = await s.answer(candidate(3), 8n);
     s.send(id, 12, ['Delete', candidate(3, '', 12n)]);
-    s.clock.advance(0);
+    s.clock.advance(100);
     await drain();
     s.reads.at(-1)!.call.resolve({ candidate: candidate(3), revision: 11n }); // stale: still shows the leader
     await drain();
@@ -107,7 +109,7 @@ describe('LeaderKeyWatch', () => {
     const create = s.calls.stream.written[0]!.create_request!;
     expect([String(create.key), create.range_end?.toString()]).toEqual(['/e/', '/e0']);
     s.send(id, 5, ['Put', candidate(5)]);
-    s.clock.advance(0);
+    s.clock.advance(100);
     await drain();
     await s.answer(candidate(5), 5n);
     expect(s.reports).toEqual(['none@4', '5=v5@5']);
@@ -123,6 +125,17 @@ describe('LeaderKeyWatch', () => {
     expect(s.reads).toHaveLength(1);
     s.clock.advance(1);
     expect(s.reads.map((r) => r.serializable)).toEqual([false, false]);
+  });
+
+  it('closed while it waits to read after a failover, it reads nothing and keeps no timer', async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.send(id, 9, ['Delete', candidate(3, '', 9n)]);
+    const timers = s.clock.pending; // the view's jittered read, and the hub's own
+    s.watch.close();
+    expect(s.clock.pending).toBe(timers - 1);
+    s.clock.advance(1_000);
+    expect(s.reads).toHaveLength(1);
   });
 
   it('after close() nothing is reported, no watch stays and no retry runs', async () => {
