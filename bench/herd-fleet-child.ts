@@ -32,13 +32,21 @@ const count = (counts: Record<string, number>, key: string): void => {
 
 function host(k: number): Hosted {
   const locker = locked(endpoints);
-  const counters: Hosted['counters'] = { events: 0, keepaliveReplies: 0, errors: {}, requests: {}, failed: {} };
+  const counters: Hosted['counters'] = {
+    events: 0,
+    keepaliveReplies: 0,
+    errors: {},
+    requests: {},
+    failed: {},
+    opened: {},
+  };
   locker.client.transport.trace.add({
     received(r) {
       if (r.kind === 'watch') counters.events += r.message.events.length;
       else counters.keepaliveReplies++;
     },
     request: (call) => count(counters.requests, call.what),
+    opened: (o) => count(counters.opened, o.kind),
     settled: (call, error) => error && count(counters.failed, `${call.what}: ${error.code}`),
   });
   const node = locker({ id: nodeId(k), path, value: `v${k}`, ttl: 5 });
@@ -75,6 +83,7 @@ async function run(cmd: Command): Promise<Results[Command['op']]> {
         errors: { ...c.errors },
         requests: { ...c.requests },
         failed: { ...c.failed },
+        opened: { ...c.opened },
       }));
     case 'views': {
       const views: Record<string, number> = {};

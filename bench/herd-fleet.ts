@@ -16,16 +16,14 @@ import { join } from 'node:path';
 import { ensureEtcd, etcdBuild } from '../src/testing/etcd-binary.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { waitFor } from '../src/testing/wait-for.js';
-import { diff, scrape, traffic, type Traffic } from './lib/etcd-metrics.js';
+import { diff, scrape, traffic } from './lib/etcd-metrics.js';
+import { activity, costs, PERIODIC, sizeMarkdown, type Measured, type StepRow } from './lib/herd-fleet-costs.js';
 import { fleetCounters, LockerProcess, type FleetCounters } from './lib/herd-fleet-procs.js';
 import { nodeId } from './lib/herd-fleet-protocol.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
-import { table } from './lib/markdown.js';
 import { RESULTS } from './lib/report.js';
 import { keysUnder } from './scenarios/herd.js';
 
-const PERIODIC = 'confirm leader keys';
-const MEMBER_LOCAL = 'read election leader (member-local)';
 const QUIET_MS = 1000;
 
 interface Args {
@@ -47,45 +45,12 @@ function parseArgs(argv: string[]): Args {
   return { sizes, processes };
 }
 
-/** One step's cost, summed over the fleet (and etcd's own count). */
-interface StepRow {
-  readonly step: string;
-  readonly settledMs: number;
-  readonly events: number;
-  readonly clientsWoken: number;
-  readonly processesWoken: number;
-  readonly maxPerClient: number;
-  readonly maxPerProcess: number;
-  readonly memberLocalReads: number;
-  /** Requests other than member-local reads and leader confirmations, by label. */
-  readonly other: Map<string, number>;
-  readonly periodic: number;
-  readonly keepaliveReplies: number;
-  /** The nodes' `error` events, by code and message. */
-  readonly errors: Map<string, number>;
-  /** Requests that failed, by label and code. */
-  readonly failed: Map<string, number>;
-  /** The node the step is about (the joiner, the leaver's successor, the leader, the heir) and its events. */
-  readonly subject: { readonly role: string; readonly k: number; readonly events: number };
-  readonly etcd: Traffic;
-}
-
 interface Step {
   readonly step: string;
   readonly subject: { readonly role: string; readonly k: number };
   act(): Promise<unknown>;
   /** The step's condition (bounded wait); `before` is the fleet's counters just before the step. */
   settled(before: FleetCounters): Promise<boolean>;
-}
-
-/** Watch events and requests, leader confirmations aside: what a quiet fleet does not add to. */
-function activity(c: FleetCounters): number {
-  let total = 0;
-  for (const l of c.values()) {
-    total += l.events;
-    for (const [what, count] of Object.entries(l.requests)) if (what !== PERIODIC) total += count;
-  }
-  return total;
 }
 
 async function quietSecond(procs: LockerProcess[]): Promise<void> {
@@ -105,86 +70,26 @@ async function quietSecond(procs: LockerProcess[]): Promise<void> {
   );
 }
 
-/** Adds how much each count grew from `before` to `after` into `into`. */
-function addGrowth(
-  into: Map<string, number>,
-  after: Record<string, number>,
-  before: Record<string, number> = {},
-): void {
-  for (const [key, count] of Object.entries(after)) {
-    const d = count - (before[key] ?? 0);
-    if (d !== 0) into.set(key, (into.get(key) ?? 0) + d);
-  }
-}
-
-const sumOf = (m: Map<unknown, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
-
-/** `label count, …` (most first), or 'none'. */
-const counted = (m: Map<string, number>): string =>
-  [...m]
-    .sort((x, y) => y[1] - x[1])
-    .map(([what, count]) => `${what} ${count}`)
-    .join(', ') || 'none';
-
-function costs(before: FleetCounters, after: FleetCounters): Omit<StepRow, 'step' | 'settledMs' | 'subject' | 'etcd'> {
-  const perProcess = new Map<number, number>();
-  const other = new Map<string, number>();
-  const errors = new Map<string, number>();
-  const failed = new Map<string, number>();
-  let events = 0;
-  let clientsWoken = 0;
-  let maxPerClient = 0;
-  let keepaliveReplies = 0;
-  for (const [k, a] of after) {
-    const b = before.get(k);
-    const e = a.events - (b?.events ?? 0);
-    events += e;
-    if (e > 0) clientsWoken++;
-    maxPerClient = Math.max(maxPerClient, e);
-    perProcess.set(a.proc, (perProcess.get(a.proc) ?? 0) + e);
-    keepaliveReplies += a.keepaliveReplies - (b?.keepaliveReplies ?? 0);
-    addGrowth(other, a.requests, b?.requests);
-    addGrowth(errors, a.errors, b?.errors);
-    addGrowth(failed, a.failed, b?.failed);
-  }
-  const memberLocalReads = other.get(MEMBER_LOCAL) ?? 0;
-  const periodic = other.get(PERIODIC) ?? 0;
-  other.delete(MEMBER_LOCAL);
-  other.delete(PERIODIC);
-  return {
-    events,
-    clientsWoken,
-    processesWoken: [...perProcess.values()].filter((e) => e > 0).length,
-    maxPerClient,
-    maxPerProcess: Math.max(0, ...perProcess.values()),
-    memberLocalReads,
-    other,
-    periodic,
-    keepaliveReplies,
-    errors,
-    failed,
-  };
-}
-
 async function measure(procs: LockerProcess[], metricsUrls: string[], s: Step): Promise<StepRow> {
   const before = await fleetCounters(procs);
   const etcdBefore = await scrape(metricsUrls);
   const started = performance.now();
   await s.act();
-  await waitFor(s.step, () => s.settled(before), { timeoutMs: 60_000, intervalMs: 50 }).catch(async (err: Error) => {
-    const seen = [...(await views(procs))].map(([key, count]) => `${key} × ${count}`).join(', ');
-    const errors = new Map<string, number>();
-    for (const c of (await fleetCounters(procs)).values()) addGrowth(errors, c.errors);
-    throw new Error(
-      `${err.message}; running nodes see [leader, value]: ${seen}; node errors so far: ${counted(errors)}`,
-    );
-  });
-  const settledMs = performance.now() - started;
-  await quietSecond(procs);
+  // A step that does not settle is still counted (until the timeout): its row says what the fleet did meanwhile.
+  const failure = await waitFor(s.step, () => s.settled(before), { timeoutMs: 60_000, intervalMs: 50 }).then(
+    () => undefined,
+    async (err: Error) => {
+      const seen = [...(await views(procs))].map(([key, count]) => `${key} × ${count}`).join(', ');
+      return `${err.message}; then the running nodes saw [leader, value]: ${seen}`;
+    },
+  );
+  const settledMs = failure === undefined ? performance.now() - started : NaN;
+  if (failure === undefined) await quietSecond(procs);
   const etcd = traffic(diff(etcdBefore, await scrape(metricsUrls)));
   const after = await fleetCounters(procs);
   const subjectEvents = (after.get(s.subject.k)?.events ?? 0) - (before.get(s.subject.k)?.events ?? 0);
-  return { step: s.step, settledMs, subject: { ...s.subject, events: subjectEvents }, etcd, ...costs(before, after) };
+  const row = { step: s.step, settledMs, subject: { ...s.subject, events: subjectEvents }, etcd };
+  return { ...row, ...costs(before, after), failure };
 }
 
 /** How many running nodes of the fleet see each leader and value (keys: `viewKey(id, value)`). */
@@ -202,12 +107,6 @@ async function allSee(procs: LockerProcess[], want: { id?: string; value?: strin
     if ((want.id !== undefined && id !== want.id) || (want.value !== undefined && value !== want.value)) return false;
   }
   return true;
-}
-
-interface Measured {
-  readonly rows: StepRow[];
-  /** The step that did not complete, and why. */
-  readonly failure?: string;
 }
 
 /** Starts N nodes in order over P processes, then measures the four steps. */
@@ -261,62 +160,18 @@ async function measureSize(cluster: EtcdCluster, n: number, p: number, log: (l: 
     ];
     const rows: StepRow[] = [];
     for (const s of steps) {
-      try {
-        rows.push(await measure(procs, metricsUrls, s));
-      } catch (err) {
-        const failure = `${s.step}: ${err instanceof Error ? err.message : String(err)}`;
-        log(`  N=${n}: FAILED ${failure}`);
-        return { rows, failure }; // the later steps build on this one
+      const row = await measure(procs, metricsUrls, s);
+      rows.push(row);
+      log(`  N=${n}: ${s.step}: ${row.events} events, ${row.clientsWoken} clients woken`);
+      if (row.failure !== undefined) {
+        log(`  N=${n}: FAILED ${row.failure}`);
+        return { rows, failure: `${s.step}: ${row.failure}` }; // the later steps build on this one
       }
-      log(`  N=${n}: ${s.step}: ${rows.at(-1)!.events} events, ${rows.at(-1)!.clientsWoken} clients woken`);
     }
     return { rows };
   } finally {
     await Promise.all(procs.map((proc) => proc.exit()));
   }
-}
-
-const int = (v: number): string => v.toLocaleString('en-US');
-
-function sizeMarkdown(n: number, p: number, { rows, failure }: Measured): string {
-  const header = [
-    'step',
-    'watch events delivered (fleet)',
-    'clients woken',
-    'processes woken',
-    'max events per client',
-    'max events per process',
-    'member-local reads (fleet)',
-    'other requests (fleet)',
-    'etcd watch events sent',
-    'etcd requests excl. keepalives',
-    `of which ${PERIODIC}`,
-    'settled ms',
-  ];
-  const body = rows.map((r) => [
-    r.step,
-    int(r.events),
-    int(r.clientsWoken),
-    int(r.processesWoken),
-    int(r.maxPerClient),
-    int(r.maxPerProcess),
-    int(r.memberLocalReads),
-    int(sumOf(r.other)),
-    int(r.etcd.watchEvents),
-    int(r.etcd.requests - r.etcd.keepalives),
-    int(r.periodic),
-    r.settledMs.toFixed(0),
-  ]);
-  const details = rows.map((r) => {
-    const e = r.etcd;
-    return (
-      `- ${r.step}: the ${r.subject.role} (n${r.subject.k}) took ${r.subject.events} event(s); other requests: ${counted(r.other)}; ` +
-      `etcd: ${int(e.ranges)} ranges, ${int(e.writes)} writes, ${int(e.watchRequests)} watch-stream messages, ` +
-      `${int(e.keepalives)} keepalives (${int(r.keepaliveReplies)} replies taken by the fleet); failed requests: ${counted(r.failed)}; node errors: ${counted(r.errors)}`
-    );
-  });
-  const failed = failure === undefined ? [] : ['', `**Did not complete** ${failure}`];
-  return [`## N = ${int(n)} lockers in ${p} processes`, '', table(header, body), '', ...details, ...failed].join('\n');
 }
 
 async function main(): Promise<void> {
