@@ -53,7 +53,8 @@ interface Setup {
 
 const gauge = async (urls: string[], name: string): Promise<number> => sum(await scrape(urls), name);
 
-async function keysUnder(endpoints: string, prefix: string): Promise<number> {
+/** How many keys etcd holds under `prefix` (a client of its own, closed after the read). */
+export async function keysUnder(endpoints: string, prefix: string): Promise<number> {
   const client = new Etcd3({ hosts: endpoints.split(',') });
   try {
     return await client.getAll().prefix(prefix).count();
