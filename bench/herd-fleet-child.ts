@@ -19,7 +19,7 @@ import {
 interface Hosted {
   readonly locker: Locker;
   readonly node: LockedNode;
-  readonly counters: Omit<LockerCounters, 'k'> & { events: number; keepaliveReplies: number };
+  readonly counters: Omit<LockerCounters, 'k'> & { events: number; keepaliveReplies: number; inFlight: number };
   stopped: boolean;
 }
 
@@ -38,6 +38,7 @@ function host(k: number): Hosted {
     errors: {},
     requests: {},
     failed: {},
+    inFlight: 0,
     opened: {},
   };
   locker.client.transport.trace.add({
@@ -45,9 +46,15 @@ function host(k: number): Hosted {
       if (r.kind === 'watch') counters.events += r.message.events.length;
       else counters.keepaliveReplies++;
     },
-    request: (call) => count(counters.requests, call.what),
+    request(call) {
+      count(counters.requests, call.what);
+      counters.inFlight++;
+    },
     opened: (o) => count(counters.opened, o.kind),
-    settled: (call, error) => error && count(counters.failed, `${call.what}: ${error.code}`),
+    settled(call, error) {
+      counters.inFlight--;
+      if (error) count(counters.failed, `${call.what}: ${error.code}`);
+    },
   });
   const node = locker({ id: nodeId(k), path, value: `v${k}`, ttl: 5 });
   node.on('error', (err) => count(counters.errors, `${err.code}: ${err.message.replace(/\d+/g, 'N')}`));

@@ -3,8 +3,9 @@
  * of its own (`locked(endpoints)`, its own client, as separate processes are), spread over P
  * processes (node k in process k mod P), queued one after another so that node k is k-th in line.
  * Four steps, each counted from just before it until its condition holds and a quiet second passed
- * (no watch event and no request but keepalives and the leader's periodic confirmations): a non-leader
- * joins at the end; a non-leader leaves from the middle; the leader proclaims; the leader stops.
+ * (no watch event, no request but keepalives and the leader's periodic confirmations, and none in
+ * flight): a non-leader joins at the end; a non-leader leaves from the middle; the leader proclaims;
+ * the leader stops.
  * Counted per client by its transport trace (watch events delivered, requests by label) and by etcd
  * (all members' /metrics). Writes bench/results/9-herd-fleet.md. Options:
  *   --sizes=100,1000   fleet sizes N (default both)
@@ -53,20 +54,21 @@ interface Step {
   settled(before: FleetCounters): Promise<boolean>;
 }
 
+/** Waits for a second with no watch event, no new request but keepalives and confirmations, and none in flight. */
 async function quietSecond(procs: LockerProcess[]): Promise<void> {
   let last = -1;
   let since = 0;
-  const what = `a quiet second (no watch event or request but keepalives and ${PERIODIC})`;
+  const what = `a quiet second (no watch event, no request but keepalives and ${PERIODIC}, none in flight)`;
   await waitFor(
     what,
     async () => {
       const now = activity(await fleetCounters(procs));
-      if (now === last) return performance.now() - since >= QUIET_MS;
-      last = now;
+      if (now.total === last && now.inFlight === 0) return performance.now() - since >= QUIET_MS;
+      last = now.total;
       since = performance.now();
       return false;
     },
-    { timeoutMs: 30_000, intervalMs: 100 },
+    { timeoutMs: 60_000, intervalMs: 100 },
   );
 }
 
@@ -84,12 +86,18 @@ async function measure(procs: LockerProcess[], metricsUrls: string[], s: Step): 
     },
   );
   const settledMs = failure === undefined ? performance.now() - started : NaN;
-  if (failure === undefined) await quietSecond(procs);
+  // Counted until the fleet is quiet; a fleet that does not get quiet fails the step too.
+  const unsettled =
+    failure ??
+    (await quietSecond(procs).then(
+      () => undefined,
+      (err: Error) => err.message,
+    ));
   const etcd = traffic(diff(etcdBefore, await scrape(metricsUrls)));
   const after = await fleetCounters(procs);
   const subjectEvents = (after.get(s.subject.k)?.events ?? 0) - (before.get(s.subject.k)?.events ?? 0);
   const row = { step: s.step, settledMs, subject: { ...s.subject, events: subjectEvents }, etcd };
-  return { ...row, ...costs(before, after), failure };
+  return { ...row, ...costs(before, after), failure: unsettled };
 }
 
 /** How many running nodes of the fleet see each leader and value (keys: `viewKey(id, value)`). */
@@ -198,18 +206,19 @@ async function main(): Promise<void> {
   const text = [
     '# 9. Herd across a fleet: a join, a leave, a proclaim and a failover with N lockers in P processes',
     '',
-    'N seed nodes on one election, each in a locker of its own (`locked(endpoints)`: its own client, as separate ' +
-      'processes are), TTL 5 s, spread over P processes (node k in process k mod P) and started one after another, so ' +
-      'that node k is k-th in line and n0 leads. Each step is counted from just before it until its condition holds ' +
-      'and then a second passes with no watch event and no request but keepalives and the leader’s periodic ' +
-      `\`${PERIODIC}\`: per client by its transport trace (watch events delivered to its watches, unary requests by ` +
-      'label), and by etcd (all three members’ /metrics: `etcd_debugging_mvcc_events_total`, gRPC messages received ' +
-      'other than `LeaseKeepAlive`; those include the periodic confirmations, counted apart in their column). A client ' +
-      'or process is woken when it took at least one watch event. Conditions: 1. the joiner’s `start()` resolved; ' +
-      '2. the leaver’s successor took an event; 3. every node’s `value()` is the new value; 4. every node’s `id()` ' +
-      'names n1. By design: 1. wakes no client; 2. wakes the successor’s client alone (one event); 3. one event per ' +
-      'following client; 4. one event and one member-local read per following client, plus in the heir’s client ' +
-      'its own wait’s delete and the term record’s event.',
+    'N seed nodes on one election, each in a locker of its own (`locked(endpoints)`: its own client, as ' +
+      'separate processes are), TTL 5 s, spread over P processes (node k in process k mod P) and started one ' +
+      'after another, so that node k is k-th in line and n0 leads. Each step is counted from just before it ' +
+      'until its condition holds and then a second passes with no watch event, no request in flight and none ' +
+      `sent but keepalives and the leader’s periodic \`${PERIODIC}\`: per client by its transport trace (watch ` +
+      'events delivered to its watches, unary requests by label), and by etcd (all three members’ /metrics: ' +
+      '`etcd_debugging_mvcc_events_total`, gRPC messages received other than `LeaseKeepAlive`; those include ' +
+      'the periodic confirmations, counted apart in their column). A client or process is woken when it took at ' +
+      'least one watch event. Conditions: 1. the joiner’s `start()` resolved; 2. the leaver’s successor took an ' +
+      'event; 3. every node’s `value()` is the new value; 4. every node’s `id()` names n1. By design: 1. wakes ' +
+      'no client; 2. wakes the successor’s client alone (one event); 3. one event per following client; 4. one ' +
+      'event and one member-local read per following client, plus in the heir’s client its own wait’s delete ' +
+      'and the term record’s event.',
     '',
     ...sections.flatMap((s) => [s, '']),
     machineMarkdown(machine(), load.stop(), command),

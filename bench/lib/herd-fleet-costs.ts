@@ -38,13 +38,15 @@ export interface StepRow {
 }
 
 /** Watch events and requests, leader confirmations aside: what a quiet fleet does not add to. */
-export function activity(c: FleetCounters): number {
+export function activity(c: FleetCounters): { readonly total: number; readonly inFlight: number } {
   let total = 0;
+  let inFlight = 0;
   for (const l of c.values()) {
     total += l.events;
+    inFlight += l.inFlight;
     for (const [what, count] of Object.entries(l.requests)) if (what !== PERIODIC) total += count;
   }
-  return total;
+  return { total, inFlight };
 }
 
 /** Adds how much each count grew from `before` to `after` into `into`. */

@@ -18,6 +18,8 @@ export interface LockerCounters {
   readonly requests: Record<string, number>;
   /** Those that failed, by label and error code. */
   readonly failed: Record<string, number>;
+  /** Unary requests sent and not yet answered (or failed). */
+  readonly inFlight: number;
   /** Streams the client opened, by kind (watch, keepalive). */
   readonly opened: Record<string, number>;
 }
