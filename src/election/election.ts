@@ -253,7 +253,7 @@ export class Election {
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,
   ): LeaderTracker {
-    const spreadMs = Math.min(1000, renewIntervalMs(this.#session.ttlSec) / 2);
+    const spreadMs = Math.min(5000, renewIntervalMs(this.#session.ttlSec));
     const view = { kind: 'leader-key', spreadMs } as const;
     return this.#deps.trackers.track(this.name, this.#reads, this.#deps.hub, onLeader, onError, view);
   }
