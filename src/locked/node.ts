@@ -1,6 +1,7 @@
-import { randomOf } from '../core/clock.js';
 import { EventEmitter } from 'node:events';
 import { delay, whenAborted } from '../core/abort.js';
+import { CampaignRetry, campaignBackoffCapMs, type Round } from '../core/campaign-retry.js';
+import { randomOf } from '../core/clock.js';
 import { LockedError, isLockedError } from '../errors.js';
 import { ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
 import type { Candidate } from '../election/candidates.js';
@@ -9,7 +10,6 @@ import type { Term } from '../election/term.js';
 import { classify } from '../transport/classify.js';
 import { checkDataSize, encodeData, valueToString } from './data.js';
 import { ErrorReports } from './error-reports.js';
-import { CampaignRetry, campaignBackoffCapMs, type Round } from '../core/campaign-retry.js';
 import type { NodeBinding, NodeConfig } from './node-config.js';
 import { KnownLeader, type LeaderView } from './known-leader.js';
 import { emitSafely, type LockedNodeEvents } from './node-events.js';
