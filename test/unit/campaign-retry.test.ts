@@ -30,12 +30,12 @@ describe('CampaignRetry', () => {
     });
   });
 
-  it('a term that ended within a TTL backs off; one that lasted a TTL starts over at once', () => {
+  it('a term that ended within a TTL backs off; one that lasted a TTL starts the backoff over', () => {
     const retry = new CampaignRetry(2, () => 1);
     expect(retry.next({ kind: 'ended', heldMs: 500 })).toEqual({ kind: 'again', afterMs: 100 });
     expect(retry.next({ kind: 'ended', heldMs: 1_999 })).toEqual({ kind: 'again', afterMs: 200 });
-    expect(retry.next({ kind: 'ended', heldMs: 2_000 })).toEqual({ kind: 'again', afterMs: 0 });
-    expect(retry.next({ kind: 'failed', error: unavailable })).toEqual({ kind: 'again', afterMs: 100 });
+    expect(retry.next({ kind: 'ended', heldMs: 2_000 })).toEqual({ kind: 'again', afterMs: 100 });
+    expect(retry.next({ kind: 'failed', error: unavailable })).toEqual({ kind: 'again', afterMs: 200 });
     retry.reset();
     expect(retry.next({ kind: 'failed', error: unavailable })).toEqual({ kind: 'again', afterMs: 100 });
   });
