@@ -149,10 +149,12 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
 
   /** Winds a running node down (never rejects): step down and resign, stop following, end the campaign, give the lease back. */
   async #wind(state: Running): Promise<void> {
-    // A leader resigns: its term ends first (`deselect`, from the term's signal in #lead), then one write
-    // deletes its key and marks the resignation, so that the successor takes over at once; all before
+    // A leader steps down (`deselect`; the node is stopped already), then resigns: its term ends, and one
+    // write deletes its key and marks the resignation, so that the successor takes over at once; all before
     // the node's clean-up, so that the successor's wait is not behind it. The lease is given back after that.
-    const resigned = state.term?.resign().catch(() => undefined);
+    const term = state.term;
+    if (term) this.#deselect(state, term);
+    const resigned = term?.resign().catch(() => undefined);
     state.started.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of state.unsubscribe) off();
     state.leaderWatch.close();
@@ -215,7 +217,7 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     state.started.joined(joined);
   }
 
-  /** Holds one term: `select` now, `deselect` once, as it ends. */
+  /** Holds one term: `select` now, `deselect` once when it ends. */
   async #lead(term: Term, stop: AbortSignal): Promise<void> {
     const state = this.#state;
     const stillOurs = (): boolean => this.#state === state && !stop.aborted && term.isValid();
@@ -227,20 +229,23 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     this.#changed(this.#leader.see({ id: this.#config.id, value, token: term.token }, term.confirmedAt));
     if (!stillOurs()) return; // a `change` listener may have stopped the node
     state.term = term;
-    // `deselect` as the term ends, synchronously: a resignation ends the term before its write is sent,
-    // so `deselect` listeners run before a successor can be elected.
-    const ended = (): void => {
-      if (state.term !== term) return;
-      state.term = null;
-      this.#emit('deselect');
-    };
+    // `deselect` on the microtask after the term ends, never from inside the call that ended it (an
+    // isSelected() that found the deadline passed); stop() emits it itself, before it resigns.
+    const ended = (): void => queueMicrotask(() => this.#deselect(state, term));
     term.signal.addEventListener('abort', ended, { once: true });
     this.#reports.recovered();
     this.#emit('select', value, this.#config.id);
     state.started.led();
     await whenAborted(term.signal, stop);
     term.signal.removeEventListener('abort', ended);
-    ended();
+    this.#deselect(state, term);
+  }
+
+  /** `deselect`, once per term. */
+  #deselect(state: Running, term: Term): void {
+    if (state.term !== term) return;
+    state.term = null;
+    this.#emit('deselect');
   }
 
   /** The shared view of the election reports its first candidate at `revision`. */
