@@ -1,4 +1,5 @@
 import type * as etcd from 'etcd3';
+import { delay } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
 import { randomOf, type Clock } from '../core/clock.js';
 import { classify } from '../transport/classify.js';
@@ -103,7 +104,7 @@ export async function retryResignation(
     } catch (err) {
       if (!classify(err, 'resign').transient || clock.now() >= giveUpAt) throw err;
     }
-    await new Promise<void>((resolve) => clock.setTimer(resolve, backoff.next()));
+    await delay(backoff.next(), undefined, clock);
     attempt = again();
   }
 }
