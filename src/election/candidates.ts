@@ -2,37 +2,21 @@ import type * as etcd from 'etcd3';
 import { LockedError } from '../errors.js';
 import { prefixEnd, toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
+import {
+  decodeCandidate,
+  decodePlace,
+  decodeStanding,
+  firstCompares,
+  placeOps,
+  queueRange,
+  ranksOf,
+  standingOps,
+  type Candidate,
+  type Position,
+} from './candidate-ops.js';
+import { rankReadOp, type RankSnapshot, type RankWrite } from './rank.js';
 
-/**
- * A candidate's key in an election, decoded. In concurrency.Election's layout
- * the leader is the candidate with the smallest create revision, and that
- * revision is the term's fencing token.
- */
-export interface Candidate {
-  readonly key: string;
-  /** Create revision of the key: the fencing token when this candidate leads. */
-  readonly token: bigint;
-  readonly modRevision: bigint;
-  readonly leaseId: bigint;
-  readonly value: string;
-}
-
-export function decodeCandidate(kv: etcd.IKeyValue): Candidate {
-  return {
-    key: kv.key.toString(),
-    token: toBigInt(kv.create_revision),
-    modRevision: toBigInt(kv.mod_revision),
-    leaseId: toBigInt(kv.lease),
-    value: kv.value.toString(),
-  };
-}
-
-/** A candidate's place in the queue at `revision`: its nearest older candidate and the first one. */
-export interface Position {
-  readonly older: Candidate | null;
-  readonly first: Candidate | null;
-  readonly revision: bigint;
-}
+export { decodeCandidate, type Candidate, type Position };
 
 /** The key range `<name>/` of an election: its reads, and the join. Every read returns the revision it holds at. */
 export class CandidateReads {
@@ -75,13 +59,26 @@ export class CandidateReads {
    * (port of waitDeletes' read) — and the first candidate, which is the caller
    * itself when nothing is older.
    */
-  async position(token: bigint): Promise<Position> {
+  async position(token: bigint): Promise<Position & { ranks: RankSnapshot }> {
     const res = await this.#transport.txn(
-      { compare: [], success: this.#placeOps(1, token - 1n), failure: [] },
+      { compare: [], success: [...placeOps(this, 1, token - 1n), rankReadOp(this.name)], failure: [] },
       'read predecessor',
     );
     const older = res.responses[0]?.response_range.kvs[0];
-    return this.#decodePlace(older, res.responses[1], toBigInt(res.header.revision));
+    const revision = toBigInt(res.header.revision);
+    return { ...decodePlace(older, res.responses[1], revision), ranks: ranksOf(this.name, res) };
+  }
+
+  /** Every candidate, oldest first, and every rank key, at one revision (a decision that priorities take). */
+  async ranked(): Promise<{ candidates: Candidate[]; ranks: RankSnapshot }> {
+    const res = await this.#transport.txn(
+      { compare: [], success: [{ request_range: queueRange(this) }, rankReadOp(this.name)], failure: [] },
+      'read candidates and ranks',
+    );
+    return {
+      candidates: (res.responses[0]?.response_range.kvs ?? []).map(decodeCandidate),
+      ranks: ranksOf(this.name, res),
+    };
   }
 
   /**
@@ -96,14 +93,21 @@ export class CandidateReads {
     key: string,
     value: string,
     leaseId: bigint,
-  ): Promise<{ token: bigint; position: Position } | { token: null; existing: Candidate | null }> {
+    rank: RankWrite | null = null,
+  ): Promise<{ token: bigint; position: Position; ranks: RankSnapshot } | { token: null; existing: Candidate | null }> {
     const keyBuf = Buffer.from(key);
+    const lease = leaseId.toString();
+    const rankPut = rank
+      ? [{ request_put: { key: Buffer.from(rank.key), value: Buffer.from(rank.value), lease } }]
+      : [];
     const res = await this.#transport.txn(
       {
         compare: [{ key: keyBuf, target: 'Create', result: 'Equal', create_revision: '0' }],
         success: [
-          { request_put: { key: keyBuf, value: Buffer.from(value), lease: leaseId.toString() } },
-          ...this.#placeOps(2),
+          { request_put: { key: keyBuf, value: Buffer.from(value), lease } },
+          ...rankPut,
+          ...placeOps(this, 2),
+          rankReadOp(this.name),
         ],
         failure: [{ request_range: { key: keyBuf } }],
       },
@@ -114,11 +118,12 @@ export class CandidateReads {
       return { token: null, existing: kv ? decodeCandidate(kv) : null };
     }
     const token = toBigInt(res.header.revision);
-    const [own, older] = res.responses[1]?.response_range.kvs ?? [];
+    const at = 1 + rankPut.length;
+    const [own, older] = res.responses[at]?.response_range.kvs ?? [];
     if (!own || own.key.toString() !== key || toBigInt(own.create_revision) !== token) {
       throw new LockedError('ETCD', `candidate key ${key} was not the newest key of its election after its creation`);
     }
-    return { token, position: this.#decodePlace(older, res.responses[2], token) };
+    return { token, position: decodePlace(older, res.responses[at + 1], token), ranks: ranksOf(this.name, res) };
   }
 
   /**
@@ -134,50 +139,27 @@ export class CandidateReads {
     recordKey: string,
     record: string,
   ): Promise<
-    | { claimed: true; previous: string | null; revision: bigint }
-    | { claimed: false; own: Candidate | null; position: Position }
+    | { claimed: true; previous: string | null; revision: bigint; ranks: RankSnapshot }
+    | { claimed: false; own: Candidate | null; position: Position; ranks: RankSnapshot }
   > {
     const res = await this.#transport.txn(
       {
-        compare: this.#firstCompares(key, token),
-        success: [{ request_put: { key: Buffer.from(recordKey), value: Buffer.from(record), prev_kv: true } }],
-        failure: [{ request_range: { key: Buffer.from(key) } }, ...this.#placeOps(1, token - 1n)],
+        compare: firstCompares(this, key, token),
+        success: [
+          { request_put: { key: Buffer.from(recordKey), value: Buffer.from(record), prev_kv: true } },
+          rankReadOp(this.name),
+        ],
+        failure: standingOps(this, key, token),
       },
       'claim term',
     );
+    const ranks = ranksOf(this.name, res);
     if (res.succeeded) {
       const prev = res.responses[0]?.response_put.prev_kv;
-      return { claimed: true, previous: prev ? prev.value.toString() : null, revision: toBigInt(res.header.revision) };
+      const revision = toBigInt(res.header.revision);
+      return { claimed: true, previous: prev ? prev.value.toString() : null, revision, ranks };
     }
-    return { claimed: false, ...this.#decodeStanding(res) };
-  }
-
-  /**
-   * The compares of a candidate that is first: its key stands with `token`,
-   * and nothing is older — a compare over the whole prefix, every key's create
-   * revision ≥ `token` (etcd checks each key of a range compare).
-   */
-  #firstCompares(key: string, token: bigint): etcd.ICompare[] {
-    return [
-      { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: token.toString() },
-      {
-        key: this.prefix,
-        range_end: this.rangeEnd,
-        target: 'Create',
-        result: 'Greater',
-        create_revision: (token - 1n).toString(),
-      },
-    ];
-  }
-
-  /** A failed claim's or confirmation's answer: our own key (or null), and our place. */
-  #decodeStanding(res: etcd.ITxnResponse): { own: Candidate | null; position: Position } {
-    const own = res.responses[0]?.response_range.kvs[0];
-    const older = res.responses[1]?.response_range.kvs[0];
-    return {
-      own: own ? decodeCandidate(own) : null,
-      position: this.#decodePlace(older, res.responses[2], toBigInt(res.header.revision)),
-    };
+    return { claimed: false, ...decodeStanding(res), ranks };
   }
 
   /**
@@ -191,22 +173,28 @@ export class CandidateReads {
     token: bigint,
     recordKey: string,
   ): Promise<
-    | { standing: true; record: string | null; revision: bigint }
-    | { standing: false; own: Candidate | null; position: Position }
+    | { standing: true; record: string | null; revision: bigint; ranks: RankSnapshot }
+    | { standing: false; own: Candidate | null; position: Position; ranks: RankSnapshot }
   > {
     const res = await this.#transport.txn(
       {
-        compare: this.#firstCompares(key, token),
-        success: [{ request_range: { key: Buffer.from(recordKey) } }],
-        failure: [{ request_range: { key: Buffer.from(key) } }, ...this.#placeOps(1, token - 1n)],
+        compare: firstCompares(this, key, token),
+        success: [{ request_range: { key: Buffer.from(recordKey) } }, rankReadOp(this.name)],
+        failure: standingOps(this, key, token),
       },
       'confirm first',
     );
+    const ranks = ranksOf(this.name, res);
     if (res.succeeded) {
       const kv = res.responses[0]?.response_range.kvs[0];
-      return { standing: true, record: kv ? kv.value.toString() : null, revision: toBigInt(res.header.revision) };
+      return {
+        standing: true,
+        record: kv ? kv.value.toString() : null,
+        revision: toBigInt(res.header.revision),
+        ranks,
+      };
     }
-    return { standing: false, ...this.#decodeStanding(res) };
+    return { standing: false, ...decodeStanding(res), ranks };
   }
 
   /**
@@ -235,34 +223,9 @@ export class CandidateReads {
     };
   }
 
-  /**
-   * The two ranges that place a candidate: the newest `newest` keys created
-   * at or before `maxCreateRevision` (any, if omitted), and the first key.
-   */
-  #placeOps(newest: number, maxCreateRevision?: bigint): etcd.IRequestOp[] {
-    const upTo = maxCreateRevision === undefined ? {} : { max_create_revision: maxCreateRevision.toString() };
-    const range = { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create' as const };
-    return [
-      { request_range: { ...range, sort_order: 'Descend', limit: newest, ...upTo } },
-      { request_range: { ...range, sort_order: 'Ascend', limit: 1 } },
-    ];
-  }
-
-  #decodePlace(older: etcd.IKeyValue | undefined, firstOp: etcd.IResponseOp | undefined, revision: bigint): Position {
-    const first = firstOp?.response_range.kvs[0];
-    return {
-      older: older ? decodeCandidate(older) : null,
-      first: first ? decodeCandidate(first) : null,
-      revision,
-    };
-  }
-
   /** Every candidate, oldest first (the queue). */
   async all(): Promise<{ candidates: Candidate[]; revision: bigint }> {
-    const res = await this.#transport.range(
-      { key: this.prefix, range_end: this.rangeEnd, sort_target: 'Create', sort_order: 'Ascend' },
-      'read election candidates',
-    );
+    const res = await this.#transport.range(queueRange(this), 'read election candidates');
     return { candidates: res.kvs.map(decodeCandidate), revision: toBigInt(res.header.revision) };
   }
 

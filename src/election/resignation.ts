@@ -16,6 +16,10 @@ export interface Resigner {
   readonly key: string;
   readonly token: bigint;
   readonly ttlMs: number;
+  /** The term's rank key (rank.ts), deleted in the same transaction; null if it wrote none. */
+  readonly rankKey?: string | null;
+  /** When the named heir's compare fails, read the next candidate and try once more (false: name none). */
+  readonly rereadHeir?: boolean;
 }
 
 /**
@@ -38,6 +42,32 @@ export function knownHeir(
 }
 
 /**
+ * Whom a resignation names: `given` (a preemption's choice) if set; else, when priorities are in use
+ * (preemption.ts), the heir a read of the queue and its ranks finds — none if that read fails, so that
+ * the candidate next in line confirms and steps aside if it must (take-over.ts); else whom `known`
+ * gives (knownHeir), as without priorities. `ranked`: the heir came from ranks (not to be re-read).
+ */
+export function heirToName(
+  given: Candidate | null | undefined,
+  ranks: { readonly inUse: boolean; heir(): Promise<Candidate | null> },
+  known: () => Candidate | undefined | Promise<Candidate | undefined>,
+): NamedHeir | Promise<NamedHeir> {
+  if (given !== undefined) return { heir: given, ranked: true };
+  if (ranks.inUse)
+    return ranks.heir().then(
+      (heir) => ({ heir, ranked: true }),
+      () => ({ heir: null, ranked: true }),
+    );
+  const hint = known(); // synchronous when known: the resignation then goes out in the turn the term ended
+  return hint instanceof Promise ? hint.then((heir) => ({ heir, ranked: false })) : { heir: hint, ranked: false };
+}
+
+export interface NamedHeir {
+  readonly heir: Candidate | null | undefined;
+  readonly ranked: boolean;
+}
+
+/**
  * The guarded delete that also marks the term record `resigned` (sent only
  * once the term has ended locally), naming the candidate next in line as
  * heir when one is known: that candidate may then lead at once, without a
@@ -57,7 +87,7 @@ export async function sendResignation(term: Resigner, known: Candidate | null | 
     // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
     const own = res.responses[0]?.response_range?.kvs[0];
     if (heir === null || own?.create_revision !== term.token.toString()) return;
-    heir = attempt === 1 ? await readNext() : null;
+    heir = attempt === 1 && term.rereadHeir !== false ? await readNext() : null;
   }
 }
 
@@ -76,6 +106,7 @@ function resignRequest(term: Resigner, heir: Candidate | null): etcd.ITxnRequest
     success: [
       { request_delete_range: { key: Buffer.from(term.key) } },
       { request_put: { key: Buffer.from(termRecordKey(term.reads.name)), value: Buffer.from(record) } },
+      ...(term.rankKey ? [{ request_delete_range: { key: Buffer.from(term.rankKey) } }] : []),
     ],
     failure: [{ request_range: { key: Buffer.from(term.key) } }],
   };

@@ -2,12 +2,15 @@ import { abortReason, delay } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
 import { randomOf, type Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
+import type { Transport } from '../transport/transport.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import { classify } from '../transport/classify.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
 import { Heir } from './heir-proof.js';
+import { PreemptRequest } from './preempt-request.js';
+import { best, outranks, rankQueue, type Rank, type RankSnapshot } from './rank.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import {
   encodeTermRecord,
@@ -22,6 +25,7 @@ import { waitOnView, type Follow } from './wait-on-view.js';
 import { waitForDelete } from './wait-predecessors.js';
 
 export interface TurnContext {
+  readonly transport: Transport;
   readonly reads: CandidateReads;
   readonly hub: WatchHub;
   readonly clock: Clock;
@@ -34,6 +38,16 @@ export interface TurnContext {
   readonly confirmations: TermConfirmations;
 }
 
+/** The candidate whose turn it is: its key, create revision and lease, and its rank (rank.ts). */
+export interface TurnCandidate {
+  readonly lease: Lease;
+  readonly key: string;
+  readonly token: bigint;
+  readonly rank: Rank;
+  /** How long it waits behind a leader of lower priority before asking it to hand over (preempt-request.ts). */
+  readonly preemptAfterMs: number;
+}
+
 /** What a won turn hands to its term. */
 export interface Turn {
   /** The term's first deadline: from keepalives sent before the confirmation that made it leader. */
@@ -43,7 +57,12 @@ export interface Turn {
   /** How the previous holder ended, and what this turn waited for it (ms). */
   readonly previous: PreviousHolder;
   readonly heldMs: number;
+  /** The rank keys as the turn's last read of the queue saw them (the term's preemption watch starts there). */
+  readonly ranks: RankSnapshot;
 }
+
+/** How a turn ends without an error: leading, or stepping aside for a better-ranked candidate (rank.ts). */
+export type TurnOutcome = { readonly kind: 'lead'; readonly turn: Turn } | { readonly kind: 'step-aside' };
 
 /**
  * One candidate's way from its place in the queue to leading (the campaign's
@@ -72,20 +91,24 @@ export interface Turn {
  */
 export async function takeTurn(
   ctx: TurnContext,
-  lease: Lease,
-  key: string,
-  token: bigint,
-  joined: { readonly position: Position; readonly provenUntil: Deadline },
+  candidate: TurnCandidate,
+  joined: { readonly position: Position; readonly ranks: RankSnapshot; readonly provenUntil: Deadline },
   signal: AbortSignal,
-): Promise<Turn> {
+): Promise<TurnOutcome> {
+  const { lease, key, token } = candidate;
   // Ends what this turn started and did not finish (a wait that lost a race, the heir's watch).
   const scope = new AbortController();
   const onAbort = (): void => scope.abort(abortReason(signal));
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   const made: { heir: Heir | null } = { heir: null }; // at most one per turn, made when first next in line
+  const asker = new PreemptRequest(ctx, {
+    token,
+    priority: candidate.rank.priority,
+    preemptAfterMs: candidate.preemptAfterMs,
+  });
   try {
-    return await turn(ctx, { lease, key, token }, joined, scope.signal, (place, proven) => {
+    return await turn(ctx, candidate, joined, scope.signal, asker, (place, proven) => {
       if (!made.heir && nextInLine(place)) {
         made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, place.revision + 1n);
       }
@@ -95,12 +118,26 @@ export async function takeTurn(
     signal.removeEventListener('abort', onAbort);
     scope.abort(new LockedError('CLOSED', 'turn over'));
     made.heir?.stop();
+    asker.stop();
   }
 }
 
 /** The turn of a named heir: no wait, the resigner had ended. */
-function heirTurn(until: Deadline, revision: bigint): Turn {
-  return { until, revision, previous: { kind: 'resigned' }, heldMs: 0 };
+function heirTurn(until: Deadline, revision: bigint, ranks: RankSnapshot): TurnOutcome {
+  return { kind: 'lead', turn: { until, revision, previous: { kind: 'resigned' }, heldMs: 0, ranks } };
+}
+
+/**
+ * Whether a live candidate outranks ours (rank.ts): only when the ranks `seen` show one, a read of the
+ * queue says whether its candidate key still stands (a rank key may outlive it briefly). With no rank
+ * keys in the election, as when no one sets a priority, this costs nothing.
+ */
+async function outranked(ctx: TurnContext, self: TurnCandidate, seen: RankSnapshot): Promise<boolean> {
+  const mine = self.rank;
+  if (!seen.entries.some((r) => r.leaseId !== self.lease.id && outranks(r, mine))) return false;
+  const { candidates, ranks } = await ctx.reads.ranked();
+  const top = best(rankQueue(candidates, ranks.entries), self.token);
+  return top !== null && outranks(top, mine);
 }
 
 /** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
@@ -111,31 +148,37 @@ function nextInLine(place: Position): boolean {
 /** The turn's steps (takeTurn's contract), with `heirAt` making the next-in-line candidate's Heir once. */
 async function turn(
   ctx: TurnContext,
-  { lease, key, token }: { readonly lease: Lease; readonly key: string; readonly token: bigint },
-  joined: { readonly position: Position; readonly provenUntil: Deadline },
+  self: TurnCandidate,
+  joined: { readonly position: Position; readonly ranks: RankSnapshot; readonly provenUntil: Deadline },
   signal: AbortSignal,
+  asker: PreemptRequest,
   heirAt: (place: Position, proven: Deadline | null) => Heir | null,
-): Promise<Turn> {
+): Promise<TurnOutcome> {
+  const { lease, key, token } = self;
   const backoff = new Backoff(50, 2000, randomOf(ctx.clock));
   const recordKey = termRecordKey(ctx.reads.name);
   const ttlMs = lease.ttlSec * 1000;
   let place: Position | null = joined.position;
   let proven: Deadline | null = joined.provenUntil; // before the read that gave `place`
+  let ranks = joined.ranks; // the latest read's
   let waited = false; // for a predecessor: a resignation may have named us its heir
   /** The turn of the heir a resignation named at `revision`, on its proven deadline (null if that ran out). */
-  const named = (heir: Heir | null, revision: bigint): Turn | null => {
+  const named = (heir: Heir | null, revision: bigint): TurnOutcome | null => {
     const until = heir?.provenUntil(ctx.clock);
-    return until ? heirTurn(until, revision) : null;
+    return until ? heirTurn(until, revision, ranks) : null;
   };
   for (;;) {
     if (signal.aborted) throw abortReason(signal);
     try {
       if (place === null) {
         proven = lease.provenUntil();
-        place = await ctx.reads.position(token);
+        const read = await ctx.reads.position(token);
+        place = read;
+        ranks = read.ranks;
       }
       if (place.older) {
         waited = true;
+        asker.consider(place.first, ranks);
         const heir = heirAt(place, proven);
         const wait = ctx.follow
           ? waitOnView(ctx.follow, key, token, signal).then(() => null)
@@ -164,13 +207,16 @@ async function turn(
           continue; // the proof ran out: read again
         }
         const seen = result.done;
+        ranks = seen.ranks;
         if (!seen.standing) {
           if (!isOurs(seen.own, key, token)) throw lostKey(key);
           place = seen.position;
           proven = untilRead;
           continue;
         }
-        if (isHeir(seen.record, token, ttlMs)) return heirTurn(untilRead, seen.revision);
+        if (isHeir(seen.record, token, ttlMs)) return heirTurn(untilRead, seen.revision, ranks);
+        // First, and not named: a better-ranked candidate waiting goes before us (priority, rank.ts).
+        if (await outranked(ctx, self, ranks)) return { kind: 'step-aside' };
       }
       const until = lease.provenUntil(); // before the claim: keepalives sent before it
       const release = await ctx.admission.acquire(signal);
@@ -178,6 +224,7 @@ async function turn(
         .claim(key, token, recordKey, encodeTermRecord({ state: 'leading', token, ttlMs, holdMs: 0 }))
         .finally(release);
       const seenAt = ctx.clock.now();
+      ranks = claim.ranks;
       if (!claim.claimed) {
         if (!isOurs(claim.own, key, token)) throw lostKey(key);
         place = claim.position;
@@ -187,9 +234,10 @@ async function turn(
       const previous = previousHolder(claim.previous, token);
       const holdMs = holdOffMs(previous, ttlMs, ctx.driftRate);
       if (holdMs === 0) {
-        return { until, revision: claim.revision, previous, heldMs: 0 };
+        return { kind: 'lead', turn: { until, revision: claim.revision, previous, heldMs: 0, ranks } };
       }
-      return await holdOff(ctx, lease, key, token, recordKey, previous, seenAt, holdMs, signal);
+      const held = await holdOff(ctx, lease, key, token, recordKey, previous, seenAt, holdMs, signal);
+      return { kind: 'lead', turn: { ...held, ranks } };
     } catch (err) {
       if (signal.aborted) throw abortReason(signal);
       const error = classify(err, 'take turn');
@@ -215,7 +263,7 @@ async function holdOff(
   seenAt: number,
   holdMs: number,
   signal: AbortSignal,
-): Promise<Turn> {
+): Promise<Omit<Turn, 'ranks'>> {
   const ttlMs = lease.ttlSec * 1000;
   const inherited = inheritedMs(previous, ttlMs);
   if (inherited > ttlMs) {

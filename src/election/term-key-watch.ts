@@ -9,8 +9,8 @@ import type { CandidateReads } from './candidates.js';
 export interface KeyWatchEvents {
   /** The key was deleted or re-created by anyone, or the watch failed for good: the term is over. */
   readonly ended: (reason: unknown) => void;
-  /** The key was written again with the term's token (a proclaim): the leader's value. */
-  readonly value: (value: string) => void;
+  /** The key was written again with the term's token (a proclaim, or a preemption's touch), at `modRevision`. */
+  readonly value: (value: string, modRevision: bigint) => void;
 }
 
 /**
@@ -56,7 +56,7 @@ export class TermKeyWatch {
             if (event.type === 'Delete') this.#events.ended(`leader key ${this.#key} was deleted`);
             else if (event.kv.create_revision !== this.#token.toString())
               this.#events.ended(`leader key ${this.#key} was re-created`);
-            else this.#events.value(event.kv.value.toString());
+            else this.#events.value(event.kv.value.toString(), BigInt(event.kv.mod_revision));
           }
           this.#backoff?.reset();
         },
@@ -84,7 +84,10 @@ export class TermKeyWatch {
         this.#reads.get(this.#key).then(
           ({ candidate, revision }) => {
             if (!candidate || candidate.token !== this.#token) this.#events.ended(`leader key ${this.#key} is gone`);
-            else this.start(revision + 1n);
+            else {
+              this.#events.value(candidate.value, candidate.modRevision); // a write the failed watch may have missed
+              this.start(revision + 1n);
+            }
           },
           (readErr: unknown) => this.#rewatch(classify(readErr, 're-read leader key')),
         );

@@ -4,26 +4,16 @@ import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import { Listeners } from '../core/listeners.js';
 import type { Transport } from '../transport/transport.js';
-import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
+import { Preemption } from './preemption.js';
+import type { RankSnapshot } from './rank.js';
 import { checkBeforeRead } from './deadline-signal.js';
 import { fencedTxn, type FencedTxnOptions } from './guarded-txn.js';
-import { knownHeir, retryResignation, sendResignation } from './resignation.js';
-import type { TermState } from './term-state.js';
-import type { TermConfirmations } from './term-confirmations.js';
+import { heirToName, knownHeir, retryResignation, sendResignation } from './resignation.js';
+import type { TermCandidate, TermDeps, TermState } from './term-state.js';
 import { TermKeyWatch } from './term-key-watch.js';
 import type { LeaderTracker } from './tracker-registry.js';
-
-/** What a term needs from its election. */
-export interface TermDeps {
-  readonly transport: Transport;
-  readonly hub: WatchHub;
-  readonly reads: CandidateReads;
-  readonly clock: Clock;
-  readonly confirmations: TermConfirmations;
-  /** The caller's view of the election (its campaign's tracker): at resignation, who is next, with no read. */
-  readonly view?: Pick<LeaderTracker, 'after'>;
-}
+import type { TermConfirmations } from './term-confirmations.js';
 
 /**
  * One term of leadership (its states: term-state.ts). `signal` aborts, once, the moment leadership can no
@@ -57,20 +47,19 @@ export class Term {
   readonly #keyWatch: TermKeyWatch;
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
   readonly #confirmations: Pick<TermConfirmations, 'inFlight'>;
+  readonly #preemption: Preemption;
+  readonly #rankKey: string | null;
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or
    * the read after a hold-off) and the lease's deadline as taken before that
-   * confirmation was sent.
+   * confirmation was sent; the rank keys as the turn last read them.
    * @internal
    */
   constructor(
     deps: TermDeps,
-    key: string,
-    token: bigint,
-    value: string,
-    lease: Lease,
-    proof: { readonly revision: bigint; readonly until: Deadline },
+    { key, token, value, lease, rank }: TermCandidate,
+    proof: { readonly revision: bigint; readonly until: Deadline; readonly ranks: RankSnapshot },
   ) {
     this.#transport = deps.transport;
     this.#reads = deps.reads;
@@ -85,7 +74,14 @@ export class Term {
     this.#state = { kind: 'leading', until: proof.until, heir: null };
     this.#keyWatch = new TermKeyWatch(deps, key, token, {
       ended: (reason) => this.#end(reason),
-      value: (v) => (this.#value = v),
+      value: (v, modRevision) => {
+        this.#value = v;
+        this.#preemption.written(modRevision);
+      },
+    });
+    this.#rankKey = rank.key;
+    this.#preemption = new Preemption(deps.reads, { token, priority: rank.priority }, proof.ranks, (reason, heir) => {
+      void this.#stepDownTo(reason, heir).catch(() => undefined);
     });
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) {
@@ -206,6 +202,7 @@ export class Term {
     this.#cancelDeadlineTimer();
     this.#stopConfirming();
     this.#keyWatch.stop();
+    this.#preemption.stop();
     this.#controller?.abort(error);
     for (const fn of this.#endCallbacks.splice(0)) fn();
   }
@@ -237,10 +234,8 @@ export class Term {
 
   /** Changes the leader's value while leading (port of Election.Proclaim). */
   async proclaim(value: string): Promise<void> {
-    await this.txn(
-      [{ request_put: { key: Buffer.from(this.key), value: Buffer.from(value), lease: this.lease.id.toString() } }],
-      'proclaim',
-    );
+    const put = { key: Buffer.from(this.key), value: Buffer.from(value), lease: this.lease.id.toString() };
+    await this.#preemption.ownWrite(this.txn([{ request_put: put }], 'proclaim')); // not a request to hand over
     this.#value = value;
   }
 
@@ -263,10 +258,15 @@ export class Term {
    * @internal
    */
   stepDown(reason: string): Promise<void> {
+    return this.#stepDownTo(reason, undefined);
+  }
+
+  /** `stepDown`, naming `heir` (undefined: whom `#sendResign` finds). */
+  #stepDownTo(reason: string, heir: Candidate | null | undefined): Promise<void> {
     this.#end(reason);
     const ended = this.#state as Extract<TermState, { kind: 'ended' }>;
     if (ended.resigning) return ended.resigning;
-    const resigning = this.#sendResign();
+    const resigning = this.#sendResign(heir);
     this.#state = { ...ended, resigning };
     return resigning;
   }
@@ -282,13 +282,14 @@ export class Term {
     await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
   }
 
-  /** resignation.ts: names the heir `knownHeir` gives, or the one a read finds. */
-  async #sendResign(): Promise<void> {
-    const hint = knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
-    const known = hint instanceof Promise ? await hint : hint;
-    const ttlMs = this.lease.ttlSec * 1000;
-    const resigner = { transport: this.#transport, reads: this.#reads, key: this.key, token: this.token, ttlMs };
-    await sendResignation(resigner, known);
+  /** resignation.ts: the resignation `heirToName` says whom to name in (`heir`: the preemption's choice). */
+  async #sendResign(heir?: Candidate | null): Promise<void> {
+    const known = () => knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
+    const naming = heirToName(heir, this.#preemption, known);
+    const named = naming instanceof Promise ? await naming : naming;
+    const { key, token } = this;
+    const resigner = { transport: this.#transport, reads: this.#reads, key, token, ttlMs: this.lease.ttlSec * 1000 };
+    await sendResignation({ ...resigner, rankKey: this.#rankKey, rereadHeir: !named.ranked }, named.heir);
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 

@@ -1,0 +1,118 @@
+import type { Candidate, CandidateReads } from './candidates.js';
+import { best, rankQueue, type RankedCandidate, type RankSnapshot } from './rank.js';
+
+/** The leading term, as its preemption sees it. */
+export interface PreemptedTerm {
+  readonly token: bigint;
+  readonly priority: number;
+}
+
+/** A higher-priority candidate asked and still stands: hand over to `heir` (null: name none), saying why. */
+export type OnPreempt = (reason: string, heir: Candidate | null) => void;
+
+/**
+ * A leader's side of priorities (docs/DESIGN.md, "Priority"). A waiting
+ * candidate of higher priority that has waited its `preemptAfterMs` asks the
+ * leader to hand over by touching the leader's key — a put that keeps its
+ * value and lease (preempt-request.ts) — which the term's key watch already
+ * follows: so a leader costs nothing more, no watch and no read, while no one
+ * asks. When asked (`asked`), one read of the queue and the ranks decides: if
+ * a candidate of strictly higher priority stands, `onPreempt` is called, once,
+ * with the heir to name (that candidate when it is next in line).
+ *
+ * It only ever makes the leader resign: priority never makes anyone lead
+ * (whoever leads next does so by take-over.ts's rules), so none of this is on
+ * the safety path.
+ */
+export class Preemption {
+  readonly #reads: CandidateReads;
+  readonly #term: PreemptedTerm;
+  readonly #snapshot: RankSnapshot;
+  readonly #onPreempt: OnPreempt;
+  #asked = false;
+  #deciding: Promise<void> | null = null;
+  #stopped = false;
+  /** Our own writes to our key: in flight, and the revisions of those that applied (the last few). */
+  #ownInFlight = 0;
+  readonly #ownRevisions: bigint[] = [];
+  /** Writes seen while one of ours was in flight: whose they were is known once it settles. */
+  #unattributed: bigint[] = [];
+
+  constructor(reads: CandidateReads, term: PreemptedTerm, snapshot: RankSnapshot, onPreempt: OnPreempt) {
+    this.#reads = reads;
+    this.#term = term;
+    this.#snapshot = snapshot;
+    this.#onPreempt = onPreempt;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * Whether priorities are in use as far as this term knows: its own is not 0, its turn's last read
+   * saw a rank key, or someone asked it to hand over. Only then does a resignation read the queue to
+   * name its heir (`heir`); otherwise it names the candidate next in line, as without priorities.
+   */
+  get inUse(): boolean {
+    return this.#term.priority !== 0 || this.#snapshot.entries.length > 0 || this.#asked;
+  }
+
+  /** Runs `write`, a write of our own to our key (a proclaim): its watch event is not a request to hand over. */
+  async ownWrite<T extends { readonly header: { readonly revision: string } }>(write: Promise<T>): Promise<T> {
+    this.#ownInFlight++;
+    try {
+      const res = await write;
+      this.#ownRevisions.push(BigInt(res.header.revision));
+      if (this.#ownRevisions.length > 8) this.#ownRevisions.shift();
+      return res;
+    } finally {
+      this.#ownInFlight--;
+      if (this.#ownInFlight === 0) for (const rev of this.#unattributed.splice(0)) this.written(rev);
+    }
+  }
+
+  /**
+   * The term's key watch saw our key written at `modRevision` with our token. Not by us (no proclaim
+   * of ours applied there): someone asks us to hand over. An event that arrives while a proclaim of
+   * ours is in flight is judged once that proclaim's reply tells its revision.
+   */
+  written(modRevision: bigint): void {
+    if (modRevision <= this.#term.token || this.#ownRevisions.includes(modRevision)) return; // the join's, or ours
+    if (this.#ownInFlight > 0) {
+      this.#unattributed.push(modRevision);
+      return;
+    }
+    this.#asked = true;
+    if (this.#stopped || this.#deciding) return;
+    this.#deciding = this.#decide().finally(() => (this.#deciding = null));
+  }
+
+  /** The heir a resignation names when priorities are in use: the next in line if it is the best-ranked, else none. */
+  async heir(): Promise<Candidate | null> {
+    const { candidates, ranks } = await this.#reads.ranked();
+    return heirOf(rankQueue(candidates, ranks.entries), this.#term.token);
+  }
+
+  async #decide(): Promise<void> {
+    let ranked: RankedCandidate[];
+    try {
+      const { candidates, ranks } = await this.#reads.ranked();
+      ranked = rankQueue(candidates, ranks.entries);
+    } catch {
+      return; // the asker asks again if it still waits (preempt-request.ts)
+    }
+    const top = best(ranked, this.#term.token);
+    if (this.#stopped || !top || top.priority <= this.#term.priority) return;
+    this.#stopped = true;
+    const reason = `preempted by ${top.candidate.key} (priority ${top.priority} > ${this.#term.priority})`;
+    this.#onPreempt(reason, heirOf(ranked, this.#term.token));
+  }
+}
+
+/** The heir to name when priorities are in use: the candidate next in line after `token`, if it is the best-ranked. */
+export function heirOf(ranked: readonly RankedCandidate[], token: bigint): Candidate | null {
+  const next = ranked.find((r) => r.candidate.token > token) ?? null;
+  const top = best(ranked, token);
+  return next && top && next.candidate.token === top.candidate.token ? next.candidate : null;
+}
