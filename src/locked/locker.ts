@@ -3,6 +3,8 @@ import { LockedClient, isEtcd3Client, type ConnectionOptions } from '../client.j
 import { parseEndpoints } from '../core/endpoints.js';
 import type { TimingOptions } from '../core/options.js';
 import { describe, electionName, knownKeys, optionalBoolean, ttlSeconds } from '../core/validate.js';
+import { checkPreemptAfter, checkPriority } from '../election/campaign-options.js';
+import { DEFAULT_PREEMPT_AFTER_MS } from '../election/rank.js';
 import { DEFAULT_TTL_SEC, resolveTiming } from '../core/options.js';
 import type { Session } from '../session/session.js';
 import { checkDataSize, checkId, encodeData, valueToString } from './data.js';
@@ -24,6 +26,13 @@ export interface NodeOptions {
   ttl?: number;
   /** The seed stopped for good on the first error; true restores that. Default false: keep trying. */
   stopOnError?: boolean;
+  /**
+   * A finite number, default 0: waiting nodes are elected highest first (equal ones in join order), and a
+   * node of strictly higher priority than the leader preempts it after `preemptAfterMs` (docs/DESIGN.md, "Priority").
+   */
+  priority?: number;
+  /** How long this node waits behind a lower-priority leader before that leader hands over, in ms. Default 1000. */
+  preemptAfterMs?: number;
 }
 
 export type Locker = {
@@ -35,7 +44,7 @@ export type Locker = {
   close(): Promise<void>;
 };
 
-const NODE_KEYS = ['id', 'path', 'value', 'ttl', 'stopOnError'];
+const NODE_KEYS = ['id', 'path', 'value', 'ttl', 'stopOnError', 'priority', 'preemptAfterMs'];
 const LOCKER_KEYS = ['tls', 'auth', 'driftRate', 'marginMs', 'requestTimeoutMs'];
 
 interface PooledSession {
@@ -114,6 +123,11 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
     const ttlSec = opts.ttl === undefined ? DEFAULT_TTL_SEC : ttlSeconds('ttl', opts.ttl);
     resolveTiming({ ...client.timing, ttl: ttlSec }, 'node options'); // the ttl must leave room for the margin
     const stopOnError = optionalBoolean('stopOnError', opts.stopOnError, false);
+    const priority = opts.priority === undefined ? 0 : checkPriority('priority', opts.priority);
+    const preemptAfterMs =
+      opts.preemptAfterMs === undefined
+        ? DEFAULT_PREEMPT_AFTER_MS
+        : checkPreemptAfter('preemptAfterMs', opts.preemptAfterMs);
     const bindSession = bind(name, ttlSec);
     const node: LockedNode = new LockedNode({
       id,
@@ -121,6 +135,8 @@ export function locked(hosts: string | string[] | etcd.Etcd3, options: LockerOpt
       value,
       ttlSec,
       stopOnError,
+      priority,
+      preemptAfterMs,
       clock: client.clock,
       bind: () => {
         const binding = bindSession();

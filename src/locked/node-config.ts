@@ -14,6 +14,8 @@ export interface NodeConfig {
   readonly value: string | number;
   readonly ttlSec: number;
   readonly stopOnError: boolean;
+  readonly priority: number;
+  readonly preemptAfterMs: number;
   readonly clock: Clock;
   readonly bind: () => NodeBinding;
 }

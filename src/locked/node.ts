@@ -1,13 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { delay, whenAborted } from '../core/abort.js';
-import { CampaignRetry, campaignBackoffCapMs, type Round } from '../core/campaign-retry.js';
-import { randomOf } from '../core/clock.js';
-import { LockedError, isLockedError } from '../errors.js';
-import { ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
+import { whenAborted } from '../core/abort.js';
+import { campaignBackoffCapMs } from '../core/campaign-retry.js';
+import { LockedError } from '../errors.js';
+import { checkPriority, ON_JOINED, type InternalCampaignOptions, type Joined } from '../election/campaign-options.js';
 import type { Candidate } from '../election/candidates.js';
-import type { Election } from '../election/election.js';
 import type { Term } from '../election/term.js';
-import { classify } from '../transport/classify.js';
+import { campaignLoop } from './campaign-loop.js';
 import { checkDataSize, encodeData, valueToString } from './data.js';
 import { ErrorReports } from './error-reports.js';
 import type { NodeBinding, NodeConfig } from './node-config.js';
@@ -33,12 +31,16 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   #state: NodeState = { kind: 'idle' };
   readonly #leader = new KnownLeader();
   readonly #reports: ErrorReports;
+  #priority: number;
+  /** Makes the campaign in flight join again at once, if one is (a new priority while waiting). */
+  #requeue: (() => void) | null = null;
 
   /** @internal Nodes come from a locker. */
   constructor(config: NodeConfig) {
     super();
     this.#config = config;
     this.#value = config.value;
+    this.#priority = config.priority;
     this.#reports = new ErrorReports(config.clock, campaignBackoffCapMs(config.ttlSec));
   }
 
@@ -124,7 +126,15 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
       election.session.renewed.add((lease) => this.#onRenewed(lease)),
       election.session.errors.add((err) => this.#fail(err)),
     ];
-    const loop = this.#campaignLoop(election, stop.signal);
+    const loop = campaignLoop(election, stop.signal, this.#config, {
+      next: () => ({ value: this.localdata(), options: this.#campaignOptions(stop.signal) }),
+      lead: (term) => this.#lead(term, stop.signal),
+      failed: (error, report) => {
+        if (report) this.#fail(error);
+        return this.#state.kind === 'running';
+      },
+      inFlight: (requeue) => (this.#requeue = requeue),
+    });
     this.#state = { kind: 'running', started, stop, binding, leaderWatch, unsubscribe, loop, term: null };
     return started.promise;
   }
@@ -177,35 +187,24 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
     if (term) await term.proclaim(this.localdata());
   }
 
-  /** Campaigns until stopped; a waiting node watches its predecessor's key alone (herd-free). */
-  async #campaignLoop(election: Election, stop: AbortSignal): Promise<void> {
-    const { clock, ttlSec } = this.#config;
-    const retry = new CampaignRetry(ttlSec, randomOf(clock));
-    const options: InternalCampaignOptions = {
-      signal: stop,
+  /**
+   * This node's priority (a finite number, default 0; higher is served first: docs/DESIGN.md,
+   * "Priority"). Given one, sets it: a waiting node joins the queue again at once with it (at the
+   * back among its equals); a leading node keeps its term, and campaigns with it after.
+   */
+  priority(priority?: number): number {
+    if (priority === undefined) return this.#priority;
+    this.#priority = checkPriority('priority', priority);
+    this.#requeue?.();
+    return this.#priority;
+  }
+
+  #campaignOptions(stop: AbortSignal): Omit<InternalCampaignOptions, 'signal'> {
+    return {
+      priority: this.#priority,
+      preemptAfterMs: this.#config.preemptAfterMs,
       [ON_JOINED]: (joined: Joined) => this.#onJoined(joined, stop),
     };
-    while (!stop.aborted) {
-      let round: Round;
-      try {
-        const term = await election.campaign(this.localdata(), options);
-        const wonAt = clock.now();
-        await this.#lead(term, stop);
-        // Every term ends by leaving the queue (a key kept would give the next term the same token; a
-        // no-op if stop() already resigned).
-        await term.resign().catch(() => undefined);
-        round = { kind: 'ended', heldMs: clock.now() - wonAt };
-      } catch (err) {
-        if (stop.aborted) return;
-        const error = classify(err, 'campaign');
-        // A lost lease or key is campaigned again, and is not an error of the node's.
-        if (!isLockedError(error, 'LEASE_LOST') && !isLockedError(error, 'LEADERSHIP_LOST')) this.#fail(error);
-        if (this.#state.kind !== 'running') return; // stopped on it: retrying cannot fix it, or stopOnError
-        round = { kind: 'failed', error };
-      }
-      const next = retry.next(round); // never `stop`: the node stopped on such an error above
-      if (next.kind === 'again' && next.afterMs > 0) await delay(next.afterMs, stop, clock).catch(() => undefined);
-    }
   }
 
   /** Where the node's campaign found the queue: the leader as of its join, unless a newer view is known. */

@@ -78,6 +78,8 @@ function setup(bindFails = false) {
     value: 'v1',
     ttlSec: 2,
     stopOnError: false,
+    priority: 0,
+    preemptAfterMs: 1000,
     clock,
     bind: (): NodeBinding => {
       if (bindFails) throw new TypeError('bad binding');
@@ -107,6 +109,33 @@ function setup(bindFails = false) {
 const other: Candidate = { key: '/e/3', token: 3n, modRevision: 3n, leaseId: 2n, value: 'them:::x' };
 
 describe('LockedNode', () => {
+  it('priority(n) while waiting gives up the campaign in flight and joins again at once with the new priority', async () => {
+    const s = setup();
+    void s.node.start();
+    expect(s.campaigns.map((c) => c.options.priority)).toEqual([0]);
+    expect(s.node.priority()).toBe(0);
+    expect(s.node.priority(7)).toBe(7);
+    await drain();
+    expect(s.campaigns[0]!.options.signal?.aborted).toBe(true);
+    expect(s.campaigns.map((c) => c.options.priority)).toEqual([0, 7]); // no backoff: not a failure
+    expect(() => s.node.priority(Number.NaN)).toThrow(/priority must be a finite number/);
+    expect(s.node.priority()).toBe(7);
+  });
+
+  it('priority(n) while leading keeps the term; the next campaign uses it', async () => {
+    const s = setup();
+    const started = s.node.start();
+    const t = fakeTerm(5n, 'me:::v1', s.log);
+    s.campaigns[0]!.call.resolve(t.term);
+    await started;
+    s.node.priority(-2);
+    await drain();
+    expect(s.node.isSelected()).toBe(true);
+    expect(t.resigned).toEqual([]);
+    expect(s.campaigns).toHaveLength(1);
+    void s.node.stop();
+  });
+
   it('start() campaigns with its data and resolves once a view at or after its join names the leader', async () => {
     const s = setup();
     let resolved = false;
