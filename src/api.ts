@@ -7,7 +7,7 @@ export { encodeData, decodeData, SEPARATOR } from './locked/data.js';
 export { LockedClient } from './client.js';
 export type { ClientOptions, ConnectionOptions } from './client.js';
 export type { Election } from './election/election.js';
-export type { CampaignOptions } from './election/election.js';
+export type { CampaignOptions, QueuedCandidate } from './election/election.js';
 export type { Candidate } from './election/candidates.js';
 export type { LeaderTracker } from './election/tracker-registry.js';
 // Objects the API hands out, not made by users: their types only (their constructors take internals).

@@ -36,6 +36,7 @@ namespace locked {
   export type ConnectionOptions = api.ConnectionOptions;
   export type CampaignOptions = api.CampaignOptions;
   export type Candidate = api.Candidate;
+  export type QueuedCandidate = api.QueuedCandidate;
   export type LeaderTracker = api.LeaderTracker;
   export type LockedErrorCode = api.LockedErrorCode;
   export type TimingOptions = api.TimingOptions;

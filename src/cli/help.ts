@@ -62,6 +62,11 @@ Flags:
                        < ttl×(1−drift) − margin − ttl/3, with drift 1 % and margin 50 ms
                        (default: half of that, at most 5000)
   --restart            when CMD exits, campaign again instead of exiting
+  --priority N         a finite number (LOCKED_PRIORITY; default 0): waiting candidates are
+                       elected highest first, equal ones in join order; a candidate of higher
+                       priority than the leader makes it hand over after --preempt-after
+  --preempt-after D    how long this candidate waits behind a lower-priority leader before
+                       it hands over, e.g. 500ms or 2s (LOCKED_PREEMPT_AFTER; default 1s)
   --metrics-port [H:]P serve Prometheus /metrics and /healthz on H:P (H default 127.0.0.1);
                        /healthz answers 503 while no lease can be proven live
   -q, --quiet          only problems on stderr

@@ -42,20 +42,28 @@ export async function observeCommand(args: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => resolve(null));
     fatal = resolve;
   });
-  const tracker = client.election(path).track(
+  const election = client.election(path);
+  // Lines in the order of the changes; each leader's priority from one read of the rank keys (null if it failed).
+  let printed: Promise<void> = Promise.resolve();
+  const tracker = election.track(
     (leader, revision) => {
       retries.recovered();
       const time = new Date().toISOString();
-      const view = leader ? viewOf(leader) : null;
-      if (json) {
-        process.stdout.write(
-          `${JSON.stringify({ time, path, leader: view ? jsonOf(view) : null, revision: revision.toString() })}\n`,
-        );
-      } else if (view) {
-        process.stdout.write(`${time} leader ${view.id} token ${view.token} value ${JSON.stringify(view.value)}\n`);
-      } else {
-        process.stdout.write(`${time} no leader\n`);
-      }
+      const priority = leader ? election.priorityOf(leader).catch(() => null) : Promise.resolve(null);
+      printed = printed.then(async () => {
+        const view = leader ? { ...viewOf(leader), priority: await priority } : null;
+        if (json) {
+          const shown = view ? { ...jsonOf({ ...view, priority: 0 }), priority: view.priority } : null;
+          process.stdout.write(`${JSON.stringify({ time, path, leader: shown, revision: revision.toString() })}\n`);
+        } else if (view) {
+          const rank = view.priority === null ? '' : ` priority ${view.priority}`;
+          process.stdout.write(
+            `${time} leader ${view.id} token ${view.token}${rank} value ${JSON.stringify(view.value)}\n`,
+          );
+        } else {
+          process.stdout.write(`${time} no leader\n`);
+        }
+      });
     },
     (err) => {
       if (err.transient) retries.failed('watch failed', err);
@@ -64,6 +72,7 @@ export async function observeCommand(args: readonly string[]): Promise<number> {
   );
   const failure = await ended;
   tracker.close();
+  await printed;
   await client.close();
   if (!failure) return EXIT.OK;
   log.warn(oneLine(failure));

@@ -25,7 +25,7 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
   const json = writeOutFrom(flags) === 'json';
   const client = await openClient(name, connectionFrom(flags));
   try {
-    const queue = (await client.election(path).candidates()).map(viewOf);
+    const queue = (await client.election(path).queue()).map(viewOf);
     const leader = queue[0] ?? null;
     if (json) {
       process.stdout.write(
@@ -38,11 +38,18 @@ export async function statusCommand(args: readonly string[]): Promise<number> {
       lines.push('leader   none', 'queue    empty');
     } else {
       lines.push(
-        `leader   ${leader.id}  token ${leader.token}  value ${JSON.stringify(leader.value)}  key ${leader.key}`,
+        `leader   ${leader.id}  token ${leader.token}  priority ${leader.priority}  value ${JSON.stringify(leader.value)}  key ${leader.key}`,
       );
       lines.push(`queue    ${queue.length} candidate${queue.length === 1 ? '' : 's'}, in the order they will lead`);
-      const rows = queue.map((c, i) => [String(i + 1), c.id, c.token.toString(), c.lease, JSON.stringify(c.value)]);
-      lines.push(...table(['#', 'id', 'token', 'lease', 'value'], rows).map((l) => `  ${l}`));
+      const rows = queue.map((c, i) => [
+        String(i + 1),
+        c.id,
+        c.token.toString(),
+        c.lease,
+        String(c.priority),
+        JSON.stringify(c.value),
+      ]);
+      lines.push(...table(['#', 'id', 'token', 'lease', 'priority', 'value'], rows).map((l) => `  ${l}`));
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     return EXIT.OK;

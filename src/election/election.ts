@@ -6,7 +6,7 @@ import { campaignWithRetry, type Campaigning, type ElectionDeps } from './campai
 import { checkCampaign, onJoinedOf, type CampaignOptions } from './campaign-options.js';
 import { CandidateReads, type Candidate } from './candidates.js';
 import { guardedDelete } from './guarded-txn.js';
-import { DEFAULT_PREEMPT_AFTER_MS } from './rank.js';
+import { DEFAULT_PREEMPT_AFTER_MS, outranks, rankQueue } from './rank.js';
 import type { LeaderTracker } from './tracker-registry.js';
 import { observeLeader } from './observe.js';
 import type { Term } from './term.js';
@@ -14,6 +14,12 @@ import type { Term } from './term.js';
 export type { CampaignOptions };
 
 export type { ElectionDeps };
+
+/** A candidate with its priority (rank.ts): `since` is the revision of its first join, its place among equals. */
+export interface QueuedCandidate extends Candidate {
+  readonly priority: number;
+  readonly since: bigint;
+}
 
 /**
  * One election on etcd, in the key layout of etcd's concurrency.Election (so
@@ -90,9 +96,28 @@ export class Election {
     return (await this.#reads.first()).candidate;
   }
 
-  /** Every candidate, leader first. */
+  /** Every candidate, leader first, then in etcd's queue order (create revision). */
   async candidates(): Promise<Candidate[]> {
     return (await this.#reads.all()).candidates;
+  }
+
+  /** The priority `candidate` published (rank.ts), from one read of the election's rank keys; 0 if none. */
+  async priorityOf(candidate: Pick<Candidate, 'leaseId'>): Promise<number> {
+    const { ranks } = await this.#reads.ranked();
+    return ranks.entries.find((r) => r.leaseId === candidate.leaseId)?.priority ?? 0;
+  }
+
+  /**
+   * Every candidate with its priority (docs/DESIGN.md, "Priority"), from one read: the leader first,
+   * then the waiting candidates in the order priorities serve them — highest first, equal ones by
+   * first join. Candidates that set no priority (Go, `etcdctl elect`, locked at 0) count as 0.
+   */
+  async queue(): Promise<QueuedCandidate[]> {
+    const { candidates, ranks } = await this.#reads.ranked();
+    const [leader, ...waiting] = rankQueue(candidates, ranks.entries);
+    if (!leader) return [];
+    waiting.sort((a, b) => (outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0));
+    return [leader, ...waiting].map((r) => ({ ...r.candidate, priority: r.priority, since: r.since }));
   }
 
   /**

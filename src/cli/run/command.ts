@@ -9,6 +9,7 @@ import { Log } from '../log.js';
 import { RunMetrics, parseMetricsAddress, serveMetrics, type MetricsServer } from '../metrics.js';
 import { UsageError, parseFlags, splitCommand, type FlagSpec } from '../usage.js';
 import { checkGrace, defaultGraceMs } from './grace.js';
+import { rankFrom } from './rank-flags.js';
 import { commandProblem } from './resolve-command.js';
 import { Runner } from './runner.js';
 
@@ -19,6 +20,8 @@ export const FLAGS: FlagSpec = {
   value: { type: 'string' },
   ttl: { type: 'string' },
   grace: { type: 'string' },
+  priority: { type: 'string' },
+  'preempt-after': { type: 'string' },
   restart: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'metrics-port': { type: 'string' },
@@ -49,6 +52,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
   const value = flags.string('value') ?? '';
   const ttlSec = flags.integer('ttl', DEFAULT_TTL_SEC, 1, 86_400);
   const connection = connectionFrom(flags, process.env, null);
+  const { priority, preemptAfterMs } = rankFrom(name, flags, process.env);
   const metricsText = flags.string('metrics-port');
   const metricsAddress = metricsText === undefined ? null : parseMetricsAddress(name, metricsText);
   const timing = resolveTiming({ ttl: ttlSec }); // the client's, for the grace's check before connecting
@@ -68,7 +72,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
   const metrics = metricsAddress ? new RunMetrics(path, sessionLive) : null;
   const runner = new Runner(
     client,
-    { path, id, value, graceMs, restart: flags.boolean('restart'), command },
+    { path, id, value, graceMs, restart: flags.boolean('restart'), command, priority, preemptAfterMs },
     log,
     metrics,
   );

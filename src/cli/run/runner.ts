@@ -19,6 +19,8 @@ export interface RunConfig {
   readonly graceMs: number;
   readonly restart: boolean;
   readonly command: readonly string[];
+  readonly priority: number;
+  readonly preemptAfterMs: number;
 }
 
 type TermEnd =
@@ -88,7 +90,8 @@ export class Runner {
       let term: Term;
       try {
         this.#log.info(`campaigning for ${path} as ${JSON.stringify(id)}`);
-        term = await election.campaign(data, { signal: this.#stop.signal });
+        const { priority, preemptAfterMs } = this.#config;
+        term = await election.campaign(data, { signal: this.#stop.signal, priority, preemptAfterMs });
         failures.recovered();
       } catch (err) {
         if (this.#stop.signal.aborted) return signalExitCode(this.#stopSignal);
