@@ -79,11 +79,11 @@ describe('rank keys', () => {
   });
 
   it('decode a rank key: the priority from its name, `since` from its value or else its create revision', () => {
-    const own = decodeRank('/e', kv(rankKey('/e', 3, 0x1fn), '{"preemptAfterMs":250}', 40) as never);
+    const own = decodeRank('/e', kv(rankKey('/e', 3, 0x1fn), '{"preemptAfterMs":250}', 40));
     expect(own).toMatchObject({ leaseId: 0x1fn, priority: 3, since: 40n, preemptAfterMs: 250 });
-    const moved = decodeRank('/e', kv(rankKey('/e', 0, 0x2n), '{"preemptAfterMs":1000,"since":"12"}', 90) as never);
+    const moved = decodeRank('/e', kv(rankKey('/e', 0, 0x2n), '{"preemptAfterMs":1000,"since":"12"}', 90));
     expect(moved).toMatchObject({ priority: 0, since: 12n });
-    const unreadable = decodeRank('/e', kv(rankKey('/e', -1, 0x3n), 'garbage', 7) as never);
+    const unreadable = decodeRank('/e', kv(rankKey('/e', -1, 0x3n), 'garbage', 7));
     expect(unreadable).toMatchObject({ priority: -1, since: 7n, preemptAfterMs: 1000 });
     expect(decodeRank('/e', kv('/e.locked-rank/zz/1', '{}', 1) as never)).toBeNull();
   });
