@@ -280,7 +280,7 @@ function connection(): { endpoints: string[] | Etcd3.Etcd3; close: () => void } 
 function runNode(lib: LibModule): Running {
   const conn = connection();
   const locker = lib.locked(conn.endpoints, {});
-  const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec });
+  const node = locker({ path: cfg.path, id: cfg.id, value: cfg.id, ttl: cfg.ttlSec, ...(cfg.rank ?? {}) });
   const fence = runFence(fenceTransport(locker.client), () => {
     const term = node.term();
     return term && node.isSelected() ? { key: term.key, token: term.token, term } : null;
@@ -366,7 +366,7 @@ function runWithLeadership(lib: LibModule): Running {
             });
             sampler.sample();
           },
-          { signal: stopping.signal },
+          { signal: stopping.signal, ...(cfg.rank ?? {}) },
         );
       } catch (err) {
         if (!stopping.signal.aborted) reportError(err);

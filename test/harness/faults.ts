@@ -19,12 +19,14 @@ export const LANE_FAULTS = [
   'stop-leader',
   'compact-watch',
   'churn',
+  'preempt',
 ] as const;
 export const CLUSTER_FAULTS = ['kill-member', 'kill-raft-leader', 'restart-cluster', 'pause-member'] as const;
 
 /**
  * Faults aimed at the election's leader (every lane fault: compact-watch makes
- * the leader resign under a follower, churn pauses it). Each must hit the
+ * the leader resign under a follower, churn pauses it, preempt makes a candidate
+ * of higher priority join, which the leader hands over to). Each must hit the
  * leader; cluster faults (kill-member, …) hit etcd and have no victim.
  */
 export const LEADER_FAULTS: readonly LaneFaultKind[] = LANE_FAULTS;

@@ -226,6 +226,36 @@ function churn(ctx: LaneContext, p: FaultParams): Fault {
   };
 }
 
+/**
+ * A candidate of higher priority than any before it joins (preemptAfterMs drawn from 100 to 500 ms):
+ * the leader hands over to it by the graceful path. At the heal, the candidate that led (if it still
+ * runs) leaves gracefully, so the lane keeps its size. In lanes of npm etcd3 candidates, which have no
+ * priority, the joiner is an ordinary candidate.
+ */
+function preempt(ctx: LaneContext, p: FaultParams): Fault {
+  const { lane, rng } = ctx;
+  let previous: CandidateProcess | null = null;
+  const preemptAfterMs = Math.round(rng.between(100, 500));
+  return {
+    kind: 'preempt',
+    detail: '',
+    holdMs: p.holdMs ?? preemptAfterMs + lane.ttlMs,
+    async inject() {
+      const { victim, record } = await target(ctx);
+      previous = victim;
+      this.victim = record;
+      this.injectedAt = sharedNow();
+      const priority = lane.nextPriority();
+      const joiner = await lane.addCandidate(undefined, { priority, preemptAfterMs });
+      this.detail = `${joiner.id} joins with priority ${priority} (preempt after ${preemptAfterMs} ms) over ${victim.id}`;
+    },
+    async heal() {
+      if (previous && !previous.exited && lane.candidates().includes(previous))
+        await lane.removeCandidate(previous, 'stop');
+    },
+  };
+}
+
 export function laneFault(kind: LaneFaultKind, ctx: LaneContext, params: FaultParams = {}): Fault {
   switch (kind) {
     case 'pause-leader-0.5ttl':
@@ -251,5 +281,7 @@ export function laneFault(kind: LaneFaultKind, ctx: LaneContext, params: FaultPa
       return compactWatch(ctx, params);
     case 'churn':
       return churn(ctx, params);
+    case 'preempt':
+      return preempt(ctx, params);
   }
 }

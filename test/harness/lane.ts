@@ -106,7 +106,10 @@ export class Lane {
   }
 
   /** Starts a candidate with fresh proxies; its endpoint list has the lane's dead members mixed in. */
-  async addCandidate(deadEndpoints: DeadEndpoints = this.options.deadEndpoints ?? 'none'): Promise<CandidateProcess> {
+  async addCandidate(
+    deadEndpoints: DeadEndpoints = this.options.deadEndpoints ?? 'none',
+    rank?: CandidateConfig['rank'],
+  ): Promise<CandidateProcess> {
     const proxies = await this.#world.proxiesForCandidate();
     const endpoints = proxies.map((p) => p.endpoint);
     if (deadEndpoints === 'refusing' || deadEndpoints === 'both') endpoints.unshift(this.#world.deadRefusing.endpoint);
@@ -123,6 +126,7 @@ export class Lane {
         ...(this.options.sampleMs === undefined ? {} : { sampleMs: this.options.sampleMs }),
         ...(this.options.experiment ? { experiment: this.options.experiment } : {}),
         ...(this.options.diagnose ? { diagnose: true } : {}),
+        ...(rank && this.options.mode !== 'etcd3' ? { rank } : {}),
         ...(this.options.fence
           ? {
               fence: { prefix: this.fencePrefix },
@@ -137,6 +141,13 @@ export class Lane {
   }
 
   /** Removes a candidate: gracefully (`stop`: it resigns) or as a crash (`kill`). */
+  /** A priority above every one this lane gave so far (the preempt fault's joiners). */
+  nextPriority(): number {
+    return ++this.#topPriority;
+  }
+
+  #topPriority = 0;
+
   async removeCandidate(candidate: CandidateProcess, how: 'stop' | 'kill'): Promise<void> {
     const member = this.#members.get(candidate.id);
     if (!member) return;

@@ -49,6 +49,8 @@ export interface CandidateConfig {
    * each attempt and its outcome (FenceMessage).
    */
   readonly fence?: { readonly prefix: string };
+  /** The candidate's priority and preemptAfterMs (modes node and with-leadership; the preempt fault's joiners). */
+  readonly rank?: { readonly priority: number; readonly preemptAfterMs: number };
 }
 
 /**
