@@ -10,7 +10,8 @@ import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
 import { Heir } from './heir-proof.js';
 import { PreemptRequest } from './preempt-request.js';
-import { best, outranks, rankQueue, type Rank, type RankSnapshot } from './rank.js';
+import { outranks, type Rank, type RankSnapshot } from './rank.js';
+import { candidateKey } from '../transport/keys.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import {
   encodeTermRecord,
@@ -128,16 +129,21 @@ function heirTurn(until: Deadline, revision: bigint, ranks: RankSnapshot): TurnO
 }
 
 /**
- * Whether a live candidate outranks ours (rank.ts): only when the ranks `seen` show one, a read of the
- * queue says whether its candidate key still stands (a rank key may outlive it briefly). With no rank
- * keys in the election, as when no one sets a priority, this costs nothing.
+ * Whether a standing candidate outranks ours (rank.ts). Only when the ranks `seen` show one: then a
+ * read of that candidate's key (the best-ranked first, at most three) says whether it still stands —
+ * a rank key can outlive its candidate key briefly. With no rank keys in the election, as when no one
+ * sets a priority, this costs nothing.
  */
 async function outranked(ctx: TurnContext, self: TurnCandidate, seen: RankSnapshot): Promise<boolean> {
-  const mine = self.rank;
-  if (!seen.entries.some((r) => r.leaseId !== self.lease.id && outranks(r, mine))) return false;
-  const { candidates, ranks } = await ctx.reads.ranked();
-  const top = best(rankQueue(candidates, ranks.entries), self.token);
-  return top !== null && outranks(top, mine);
+  const above = seen.entries
+    .filter((r) => r.leaseId !== self.lease.id && outranks(r, self.rank))
+    .sort((a, b) => (outranks(a, b) ? -1 : 1))
+    .slice(0, 3);
+  for (const r of above) {
+    const { candidate } = await ctx.reads.get(candidateKey(ctx.reads.name, r.leaseId));
+    if (candidate && candidate.leaseId === r.leaseId) return true;
+  }
+  return false;
 }
 
 /** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
