@@ -29,7 +29,13 @@ export function writeSummary(footer: string): void {
     Object.entries(s.headline).map(([metric, byKind]) => [metric, ...kinds.map((k) => byKind[k] ?? '')]),
   );
   const header = ['', ...kinds.map((k) => (k === 'floor' ? 'floor (4)' : (LABELS[k] ?? k)))];
-  const links = stored.map((s) => `- [${s.title}](${s.id}.md)${provenance(s.id)}`).join('\n');
+  const links = [
+    ...stored.map((s) => `- [${s.title}](${s.id}.md)${provenance(s.id)}`),
+    // Benchmarks with commands of their own (not part of `npm run bench`), when they have results.
+    ...SEPARATE.filter(([id]) => existsSync(join(RESULTS, `${id}.md`))).map(
+      ([id, title]) => `- [${title}](${id}.md)${provenance(id)}`,
+    ),
+  ].join('\n');
   const targets = stored.flatMap((s) => s.targets);
   const targetTable = targets.length
     ? table(
@@ -55,6 +61,11 @@ export function writeSummary(footer: string): void {
     ].join('\n'),
   );
 }
+
+const SEPARATE: readonly (readonly [string, string])[] = [
+  ['9-herd-fleet', '9. Herd across a fleet: N lockers as separate clients'],
+  ['10-preemption', '10. Preemption: a higher-priority join → its leadership'],
+];
 
 /** `: <command> (commit …, time)` from a scenario file's footer, or nothing if it has none. */
 function provenance(id: string): string {

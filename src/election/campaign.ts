@@ -13,6 +13,7 @@ import type { Joined } from './campaign-options.js';
 import type { CandidateReads, Position } from './candidates.js';
 import { deleteIf, fencedTxn, keyOnLease } from './guarded-txn.js';
 import { publishedRank, rankKey, type RankSnapshot, type RankWrite } from './rank.js';
+import { makeWay } from './step-aside.js';
 import { takeTurn, type TurnContext } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { Term } from './term.js';
@@ -115,7 +116,7 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
       const provenUntil = lease.provenUntil(); // before the join, which reads our key: the heir's first proof
       const rank = publishedRank(c.name, { priority, preemptAfterMs }, lease.id, since);
       const joined = await join(c, key, value, lease.id, rank).finally(admit);
-      admit = () => undefined;
+      admit = () => undefined; // a join again after a step-aside is admitted too (below): many may make way at once
       const { token } = joined;
       since ??= token;
       published = rank?.key ?? published;
@@ -130,6 +131,8 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
         if (scope.aborted) throw abortReason(scope);
         if (outcome.kind === 'step-aside') {
           await leave(c, key, token, null); // our rank key stays: the next join rewrites it, with `since`
+          if (outcome.first) await makeWay(c.reads, c.deps.transport, outcome.outranker, token).catch(() => undefined);
+          admit = await c.deps.admission.acquire(scope);
           continue;
         }
         const { transport, hub, clock, confirmations } = c.deps;

@@ -14,7 +14,7 @@ import {
   type Candidate,
   type Position,
 } from './candidate-ops.js';
-import { rankReadOp, type RankSnapshot, type RankWrite } from './rank.js';
+import { rankRange, rankReadOp, type RankSnapshot, type RankWrite } from './rank.js';
 
 export { decodeCandidate, type Candidate, type Position };
 
@@ -72,7 +72,11 @@ export class CandidateReads {
   /** Every candidate, oldest first, and every rank key, at one revision (a decision that priorities take). */
   async ranked(): Promise<{ candidates: Candidate[]; ranks: RankSnapshot }> {
     const res = await this.#transport.txn(
-      { compare: [], success: [{ request_range: queueRange(this) }, rankReadOp(this.name)], failure: [] },
+      {
+        compare: [],
+        success: [{ request_range: queueRange(this) }, { request_range: rankRange(this.name) }],
+        failure: [],
+      },
       'read candidates and ranks',
     );
     return {
@@ -209,6 +213,19 @@ export class CandidateReads {
     const res = await this.#transport.range({ ...this.nextRange(token), serializable: true }, 'read next candidate');
     const kv = res.kvs[0];
     return kv ? decodeCandidate(kv) : null;
+  }
+
+  /** How many candidates stand between `after` and `before` (create revisions), from the member's local state. */
+  async between(after: bigint, before: bigint): Promise<number> {
+    const range = {
+      key: this.prefix,
+      range_end: this.rangeEnd,
+      min_create_revision: (after + 1n).toString(),
+      max_create_revision: (before - 1n).toString(),
+      count_only: true,
+      serializable: true,
+    };
+    return Number((await this.#transport.range(range, 'count candidates between')).count);
   }
 
   /** The range of the candidate next in line after `token`: the oldest key created after it. */

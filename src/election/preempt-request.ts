@@ -1,21 +1,25 @@
 import type { Clock } from '../core/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
-import { keyStands } from './guarded-txn.js';
+import { touchAll } from './touch.js';
 import { rankQueue, type RankSnapshot } from './rank.js';
 
-/** Attempts of one ask: a leader that changed between the read and the touch is asked in its turn. */
+/** Attempts of one ask: a queue that changed between the read and the touch is read again. */
 const ASK_ATTEMPTS = 3;
 
 /**
  * A waiting candidate's side of preemption (docs/DESIGN.md, "Priority"). Once
  * it has waited `preemptAfterMs` behind a leader of strictly lower priority,
- * it reads the queue and its ranks, and asks the leader then first to hand
- * over by touching its key: one guarded put that keeps the key's value and
- * lease (etcd's `ignore_value`, `ignore_lease`), so the key, its create
- * revision (the leader's token) and its lease are unchanged, and the leader's
- * key watch sees it (preemption.ts). A Go or `etcdctl elect` leader is asked
- * too and ignores it; Go observers see its value once more.
+ * it reads the queue and its ranks, and asks the leader and every candidate
+ * ahead of it to make way by touching their keys: guarded puts that keep each
+ * key's value and lease (etcd's `ignore_value`, `ignore_lease`), so keys,
+ * create revisions (tokens) and leases are unchanged. The leader's key watch
+ * sees its touch (preemption.ts); each waiter ahead, watching the key before
+ * its own, wakes and steps aside if it is outranked (step-aside.ts), all at
+ * once, while the leader still leads; the leader hands over once the
+ * preemptor is next in line. Go and `etcdctl elect` candidates ignore the
+ * touch (Go's wait acts on deletions only); Go observers see the leader's
+ * value once more.
  *
  * One ask per leader's term; none while no rank key shows this candidate
  * above the leader, so an election where no one sets a priority pays nothing.
@@ -68,14 +72,11 @@ export class PreemptRequest {
         if (this.#stopped || !leader || leader.candidate.token === this.#self.token) return;
         if (leader.priority >= this.#self.priority || this.#asked.has(leader.candidate.token)) return;
         if (!ranked.some((r) => r.candidate.token === this.#self.token)) return; // we left meanwhile
-        this.#asked.add(leader.candidate.token);
-        const { key, token } = leader.candidate;
-        const touch = { key: Buffer.from(key), ignore_value: true, ignore_lease: true };
-        const res = await this.#transport.txn(
-          { compare: [keyStands(key, token)], success: [{ request_put: touch }], failure: [] },
-          'ask the leader to hand over',
-        );
-        if (res.succeeded) return;
+        const ahead = ranked.filter((r) => r.candidate.token < this.#self.token).map((r) => r.candidate);
+        if (await touchAll(this.#transport, ahead)) {
+          this.#asked.add(leader.candidate.token);
+          return;
+        }
       } catch {
         return; // a failed ask is not an error of the campaign's: the next read of our place may ask again
       }

@@ -1,14 +1,25 @@
+import { delay } from '../core/abort.js';
+import type { Clock } from '../core/clock.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { best, rankQueue, type RankedCandidate, type RankSnapshot } from './rank.js';
+
+/**
+ * How long a preempted leader keeps leading while the candidates ahead of its preemptor make way and
+ * none did (at least; a TTL when that is longer), before it hands over anyway (a Go candidate ahead
+ * never makes way), and how often it looks.
+ */
+const MAKE_WAY_MS = 2000;
+const LOOK_EVERY_MS = 20;
 
 /** The leading term, as its preemption sees it. */
 export interface PreemptedTerm {
   readonly token: bigint;
   readonly priority: number;
+  readonly ttlMs: number;
 }
 
 /** A higher-priority candidate asked and still stands: hand over to `heir` (null: name none), saying why. */
-export type OnPreempt = (reason: string, heir: Candidate | null) => void;
+export type OnPreempt = (reason: string, heir: Candidate | null) => Promise<void>;
 
 /**
  * A leader's side of priorities (docs/DESIGN.md, "Priority"). A waiting
@@ -26,6 +37,7 @@ export type OnPreempt = (reason: string, heir: Candidate | null) => void;
  */
 export class Preemption {
   readonly #reads: CandidateReads;
+  readonly #clock: Clock;
   readonly #term: PreemptedTerm;
   readonly #snapshot: RankSnapshot;
   readonly #onPreempt: OnPreempt;
@@ -38,8 +50,14 @@ export class Preemption {
   /** Writes seen while one of ours was in flight: whose they were is known once it settles. */
   #unattributed: bigint[] = [];
 
-  constructor(reads: CandidateReads, term: PreemptedTerm, snapshot: RankSnapshot, onPreempt: OnPreempt) {
-    this.#reads = reads;
+  constructor(
+    deps: { readonly reads: CandidateReads; readonly clock: Clock },
+    term: PreemptedTerm,
+    snapshot: RankSnapshot,
+    onPreempt: OnPreempt,
+  ) {
+    this.#reads = deps.reads;
+    this.#clock = deps.clock;
     this.#term = term;
     this.#snapshot = snapshot;
     this.#onPreempt = onPreempt;
@@ -95,18 +113,40 @@ export class Preemption {
   }
 
   async #decide(): Promise<void> {
-    let ranked: RankedCandidate[];
-    try {
-      const { candidates, ranks } = await this.#reads.ranked();
-      ranked = rankQueue(candidates, ranks.entries);
-    } catch {
-      return; // the asker asks again if it still waits (preempt-request.ts)
+    let ranked: RankedCandidate[] | null = null;
+    for (let attempt = 1; ranked === null; attempt++) {
+      try {
+        const { candidates, ranks } = await this.#reads.ranked();
+        ranked = rankQueue(candidates, ranks.entries);
+      } catch {
+        if (attempt >= 3 || this.#stopped) return; // asked once per term: a lost answer loses this preemption
+        await delay(100 * attempt, undefined, this.#clock);
+      }
     }
     const top = best(ranked, this.#term.token);
     if (this.#stopped || !top || top.priority <= this.#term.priority) return;
+    // The candidates ahead of the preemptor make way on its touch (step-aside.ts): hand over once it is
+    // next in line, so that it leads next and no one in between; once MAKE_WAY_MS pass with none making
+    // way, hand over anyway. The one next in line hears no touch (it waits on our key, deletions only):
+    // once it alone is left, hand over naming none; it finds itself first, outranked, and steps aside.
+    // Member-local reads: a key one shows next is next, or gone (the resignation's compare checks that).
+    let heir = heirOf(ranked, this.#term.token);
+    let ahead = Infinity;
+    const patienceMs = Math.max(MAKE_WAY_MS, this.#term.ttlMs);
+    let until = this.#clock.now() + patienceMs;
+    while (heir === null && !this.#stopped && this.#clock.now() < until) {
+      await delay(LOOK_EVERY_MS, undefined, this.#clock);
+      const left = await this.#reads.between(this.#term.token, top.candidate.token).catch(() => ahead);
+      if (left < ahead) until = this.#clock.now() + patienceMs;
+      ahead = left;
+      if (left === 1) break;
+      if (left === 0) heir = await this.#reads.next(this.#term.token).catch(() => null);
+      if (heir && heir.token !== top.candidate.token) heir = null;
+    }
+    if (this.#stopped) return;
     this.#stopped = true;
     const reason = `preempted by ${top.candidate.key} (priority ${top.priority} > ${this.#term.priority})`;
-    this.#onPreempt(reason, heirOf(ranked, this.#term.token));
+    await this.#onPreempt(reason, heir).catch(() => undefined); // a failed resignation: the successor waits
   }
 }
 

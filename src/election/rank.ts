@@ -151,9 +151,17 @@ export interface RankSnapshot {
   readonly revision: bigint;
 }
 
-/** The op that reads every rank key (appended to the queue's reads: no request of its own). */
+/**
+ * The rank keys a read of the queue on the campaign path carries (an op appended to it: no request of
+ * its own): the RANKS_READ highest, so that a read stays small however many candidates publish one.
+ * A step-aside needs to see a rank above its own, which these are; a tie among more than RANKS_READ
+ * candidates of the top priorities may be judged without the earliest join (served a little out of
+ * order, never unsafely). Whole-queue reads (`CandidateReads.ranked`) read them all.
+ */
+export const RANKS_READ = 32;
+
 export function rankReadOp(election: string): etcd.IRequestOp {
-  return { request_range: rankRange(election) };
+  return { request_range: { ...rankRange(election), sort_target: 'Key', sort_order: 'Descend', limit: RANKS_READ } };
 }
 
 export function decodeRanks(election: string, op: etcd.IResponseOp | undefined, revision: bigint): RankSnapshot {

@@ -10,8 +10,8 @@ import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
 import { Heir } from './heir-proof.js';
 import { PreemptRequest } from './preempt-request.js';
-import { outranks, type Rank, type RankSnapshot } from './rank.js';
-import { candidateKey } from '../transport/keys.js';
+import type { Rank, RankSnapshot } from './rank.js';
+import { outranked } from './step-aside.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import {
   encodeTermRecord,
@@ -63,7 +63,10 @@ export interface Turn {
 }
 
 /** How a turn ends without an error: leading, or stepping aside for a better-ranked candidate (rank.ts). */
-export type TurnOutcome = { readonly kind: 'lead'; readonly turn: Turn } | { readonly kind: 'step-aside' };
+export type TurnOutcome =
+  | { readonly kind: 'lead'; readonly turn: Turn }
+  /** `outranker` stands and outranks us; `first`: we were first, so the candidates between us and it must make way too. */
+  | { readonly kind: 'step-aside'; readonly outranker: Candidate; readonly first: boolean };
 
 /**
  * One candidate's way from its place in the queue to leading (the campaign's
@@ -128,24 +131,6 @@ function heirTurn(until: Deadline, revision: bigint, ranks: RankSnapshot): TurnO
   return { kind: 'lead', turn: { until, revision, previous: { kind: 'resigned' }, heldMs: 0, ranks } };
 }
 
-/**
- * Whether a standing candidate outranks ours (rank.ts). Only when the ranks `seen` show one: then a
- * read of that candidate's key (the best-ranked first, at most three) says whether it still stands —
- * a rank key can outlive its candidate key briefly. With no rank keys in the election, as when no one
- * sets a priority, this costs nothing.
- */
-async function outranked(ctx: TurnContext, self: TurnCandidate, seen: RankSnapshot): Promise<boolean> {
-  const above = seen.entries
-    .filter((r) => r.leaseId !== self.lease.id && outranks(r, self.rank))
-    .sort((a, b) => (outranks(a, b) ? -1 : 1))
-    .slice(0, 3);
-  for (const r of above) {
-    const { candidate } = await ctx.reads.get(candidateKey(ctx.reads.name, r.leaseId));
-    if (candidate && candidate.leaseId === r.leaseId) return true;
-  }
-  return false;
-}
-
 /** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
 function nextInLine(place: Position): boolean {
   return place.older !== null && place.first !== null && place.older.key === place.first.key;
@@ -168,6 +153,7 @@ async function turn(
   let proven: Deadline | null = joined.provenUntil; // before the read that gave `place`
   let ranks = joined.ranks; // the latest read's
   let waited = false; // for a predecessor: a resignation may have named us its heir
+  let touched = false; // a preemptor behind us asked the candidates ahead of it to make way
   /** The turn of the heir a resignation named at `revision`, on its proven deadline (null if that ran out). */
   const named = (heir: Heir | null, revision: bigint): TurnOutcome | null => {
     const until = heir?.provenUntil(ctx.clock);
@@ -188,12 +174,13 @@ async function turn(
         const heir = heirAt(place, proven);
         const wait = ctx.follow
           ? waitOnView(ctx.follow, key, token, signal).then(() => null)
-          : waitForDelete(ctx.hub, place.older.key, place.revision + 1n, signal);
+          : waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place));
         const first = heir ? await heir.race(wait) : { done: await wait };
         if ('named' in first) {
           const t = named(heir, first.named);
           if (t) return t;
-        } else if (first.done !== null && typeof first.done !== 'bigint' && !first.done.transient) throw first.done;
+        } else if (first.done === 'touched') touched = true;
+        else if (first.done !== null && typeof first.done !== 'bigint' && !first.done.transient) throw first.done;
         else if (heir) {
           // The record that names us comes with the delete (one txn), on another watch of the same stream,
           // usually in the same socket read: take it in before deciding to read.
@@ -216,13 +203,17 @@ async function turn(
         ranks = seen.ranks;
         if (!seen.standing) {
           if (!isOurs(seen.own, key, token)) throw lostKey(key);
+          const above = touched ? await outranked(ctx.reads, self, ranks) : null;
+          if (above) return { kind: 'step-aside', outranker: above, first: false };
+          touched = false;
           place = seen.position;
           proven = untilRead;
           continue;
         }
         if (isHeir(seen.record, token, ttlMs)) return heirTurn(untilRead, seen.revision, ranks);
         // First, and not named: a better-ranked candidate waiting goes before us (priority, rank.ts).
-        if (await outranked(ctx, self, ranks)) return { kind: 'step-aside' };
+        const above = await outranked(ctx.reads, self, ranks);
+        if (above) return { kind: 'step-aside', outranker: above, first: true };
       }
       const until = lease.provenUntil(); // before the claim: keepalives sent before it
       const release = await ctx.admission.acquire(signal);

@@ -80,9 +80,8 @@ export class Term {
       },
     });
     this.#rankKey = rank.key;
-    this.#preemption = new Preemption(deps.reads, { token, priority: rank.priority }, proof.ranks, (reason, heir) => {
-      void this.#stepDownTo(reason, heir).catch(() => undefined);
-    });
+    const preempted = { token, priority: rank.priority, ttlMs: lease.ttlSec * 1000 };
+    this.#preemption = new Preemption(deps, preempted, proof.ranks, (why, heir) => this.#stepDownTo(why, heir));
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) {
       this.#end(lease.signal.reason);
