@@ -145,7 +145,8 @@ Starts a throwaway 3-member etcd on free loopback ports (installing Debian's
 etcd-server when missing and root), runs N candidate processes in one election
 (each through its own cuttable TCP proxy), and injects a fault on the leader
 every few seconds, in this order: a graceful stop, a crash (SIGKILL), a pause
-(SIGSTOP longer than the TTL, then SIGCONT) and a network cut (then healed).
+(SIGSTOP longer than the TTL, then SIGCONT), a network cut (then healed) and
+a preemption (another candidate restarts with a higher priority).
 A live view shows who leads, the token, each candidate's state and the last
 failover. At the end it prints a summary and the verdict of a split-brain
 check over the whole run (every candidate's isSelected() sampled, intervals

@@ -215,17 +215,20 @@ export class CandidateReads {
     return kv ? decodeCandidate(kv) : null;
   }
 
-  /** How many candidates stand between `after` and `before` (create revisions), from the member's local state. */
+  /**
+   * How many candidates stand between `after` and `before` (create revisions), from the member's local
+   * state. Keys only, not `count_only`: etcd's count is the whole range's, before the revision filters.
+   */
   async between(after: bigint, before: bigint): Promise<number> {
     const range = {
       key: this.prefix,
       range_end: this.rangeEnd,
       min_create_revision: (after + 1n).toString(),
       max_create_revision: (before - 1n).toString(),
-      count_only: true,
+      keys_only: true,
       serializable: true,
     };
-    return Number((await this.#transport.range(range, 'count candidates between')).count);
+    return (await this.#transport.range(range, 'count candidates between')).kvs.length;
   }
 
   /** The range of the candidate next in line after `token`: the oldest key created after it. */

@@ -14,8 +14,11 @@ const TOUCH_BATCH = 60;
  * re-created: read the queue again).
  */
 export async function touchAll(transport: Transport, keys: readonly Candidate[]): Promise<boolean> {
-  for (let i = 0; i < keys.length; i += TOUCH_BATCH) {
-    const batch = keys.slice(i, i + TOUCH_BATCH);
+  // The last batch first: a touch wakes the candidates behind the touched keys, which then leave; so each
+  // batch sent wakes only keys of itself or of batches already sent, and no compare fails for our own doing.
+  const sorted = [...keys].sort((a, b) => (a.token < b.token ? -1 : 1));
+  for (let end = sorted.length; end > 0; end -= TOUCH_BATCH) {
+    const batch = sorted.slice(Math.max(0, end - TOUCH_BATCH), end);
     const res = await transport.txn(
       {
         compare: batch.map((c) => keyStands(c.key, c.token)),

@@ -29,6 +29,8 @@ export class DemoCandidate {
   lastError: string | null = null;
   /** Incremented at each start: tells a restarted process's samples from its predecessor's. */
   generation = 0;
+  /** The priority its next start runs with. */
+  priority = 0;
 
   constructor(
     id: string,
@@ -48,7 +50,12 @@ export class DemoCandidate {
 
   start(): void {
     if (this.#process) return;
-    const config: CandidateConfig = { ...this.#config, id: this.id, endpoints: this.link.endpoints };
+    const config: CandidateConfig = {
+      ...this.#config,
+      id: this.id,
+      endpoints: this.link.endpoints,
+      priority: this.priority,
+    };
     const child = spawn(process.execPath, [ENTRY], {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       detached: true,

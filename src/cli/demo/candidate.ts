@@ -24,7 +24,13 @@ function send(message: CandidateMessage, then?: () => void): void {
 }
 
 const locker = locked(config.endpoints);
-const node = locker({ id: config.id, path: config.path, value: config.id, ttl: config.ttlSec });
+const node = locker({
+  id: config.id,
+  path: config.path,
+  value: config.id,
+  ttl: config.ttlSec,
+  priority: config.priority ?? 0,
+});
 
 const sampler = new LeadershipSampler(
   () => {

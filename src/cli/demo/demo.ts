@@ -128,6 +128,9 @@ export class Demo {
     };
   }
 
+  /** The demo's preemptions raise it: each joiner ranks above every one before. */
+  #topPriority = 0;
+
   async #faultLoop(): Promise<void> {
     const { ttlSec, faultEveryMs } = this.#config;
     let at = sharedNow() + this.#config.firstFaultAfterMs;
@@ -143,7 +146,10 @@ export class Demo {
         this.#view.note(`no leader to hit with a ${FAULT_LABEL[kind]}; skipped`);
         continue;
       }
-      await this.#faults.inject(makeFault(kind, victim, ttlSec));
+      const others = this.#candidates.filter((c) => c !== victim && c.presence === 'running');
+      const joiner = others[n % Math.max(1, others.length)];
+      const priority = (this.#topPriority += 1);
+      await this.#faults.inject(makeFault(kind, victim, ttlSec, joiner ? { candidate: joiner, priority } : undefined));
     }
     this.#nextFault = null;
     // Every fault heals before the end by construction; the run lasts its whole duration.

@@ -10,6 +10,8 @@ export interface CandidateConfig {
   readonly sampleMs: number;
   /** A sample is sent at least this often even when nothing changed. */
   readonly heartbeatMs: number;
+  /** The node's priority (the demo's preemption restarts a candidate with a higher one). */
+  readonly priority?: number;
 }
 
 export const CONFIG_ENV = 'LOCKED_DEMO_CANDIDATE';

@@ -6,8 +6,20 @@ import { FAULT_LABEL, type FaultKind } from './faults.js';
  * interval (labelled with its token), each fault marked by a dashed line at its
  * injection and a band over the victim's lane for as long as it lasted.
  */
-const COLORS: Record<FaultKind, string> = { stop: '#4c78a8', crash: '#e45756', pause: '#f58518', cut: '#b279a2' };
-const SHORT: Record<FaultKind, string> = { stop: 'stop', crash: 'crash', pause: 'pause', cut: 'cut' };
+const COLORS: Record<FaultKind, string> = {
+  stop: '#4c78a8',
+  crash: '#e45756',
+  pause: '#f58518',
+  cut: '#b279a2',
+  preempt: '#54a24b',
+};
+const SHORT: Record<FaultKind, string> = {
+  stop: 'stop',
+  crash: 'crash',
+  pause: 'pause',
+  cut: 'cut',
+  preempt: 'preempt',
+};
 const LEAD = '#54a24b';
 
 export function timelineSvg(report: DemoReport, title: string): string {
