@@ -119,8 +119,9 @@ each), and a candidate of priority 1 (\`preemptAfterMs\` ${PREEMPT_AFTER_MS}, a 
 end; TTL ${TTL_SEC} s, a 3-member etcd on loopback. "join → leads" includes the ${PREEMPT_AFTER_MS} ms the
 preemptor waits by design; "gap" is from the old leader's end (its term's signal) to the new term.
 Requests and events are etcd's (all members' /metrics) from the join until half a second after the
-new leader leads: they include the lower candidates stepping aside one after another, each with a
-read of the preemptor's key, a delete and a join, and the leader's periodic confirmations.
+new leader leads: they include the lower candidates making way, all at once while the leader still
+leads (each: a confirm, a read of the preemptor's key, a delete and a join), the leader's reads of
+how many are left, and its periodic confirmations.
 
 ${table(['queue Q', 'runs', 'join → leads ms (median / p90)', 'gap ms (median / p90)', 'Txn (median)', 'reads (median)', 'watch events (median)'], rows)}
 
