@@ -154,7 +154,7 @@ checked for overlap and tokens for order). Everything it started is stopped,
 even on Ctrl-C.
 
 Flags:
-  --duration S         seconds of faults (default 30)
+  --duration S         seconds of faults (default 36: each of the five faults once)
   --candidates N       candidate processes, 2 to 9 (default 5)
   --ttl S              lease TTL of the candidates (default 2)
   --timeline FILE.svg  draw who led when, with the faults marked

@@ -25,7 +25,7 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     process.stdout.write(DEMO_HELP);
     return EXIT.OK;
   }
-  const durationSec = flags.integer('duration', 30, 5, 3600);
+  const durationSec = flags.integer('duration', 36, 5, 3600);
   const candidates = flags.integer('candidates', 5, 2, 9);
   const ttlSec = flags.integer('ttl', 2, 1, 30);
   const timeline = flags.string('timeline');
