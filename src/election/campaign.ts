@@ -14,7 +14,7 @@ import type { CandidateReads, Position } from './candidates.js';
 import { deleteIf, fencedTxn, keyOnLease } from './guarded-txn.js';
 import { publishedRank, rankKey, type RankSnapshot, type RankWrite } from './rank.js';
 import { makeWay } from './step-aside.js';
-import { takeTurn, type TurnContext } from './take-over.js';
+import { takeTurn, type TurnCandidate, type TurnContext, type TurnOutcome, type TurnStart } from './take-over.js';
 import type { TermConfirmations } from './term-confirmations.js';
 import { Term } from './term.js';
 import type { LeaderTracker, TrackerRegistry } from './tracker-registry.js';
@@ -122,13 +122,9 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
       published = rank?.key ?? published;
       onJoined?.({ key, token, first: joined.position.first });
       try {
-        const outcome = await takeTurn(
-          turnContext(c, tracker),
-          { lease, key, token, rank: { priority, since }, preemptAfterMs },
-          { position: joined.position, ranks: joined.ranks, provenUntil },
-          scope,
-        );
-        if (scope.aborted) throw abortReason(scope);
+        const self = { lease, key, token, rank: { priority, since }, preemptAfterMs };
+        const start = { ...joined, provenUntil, trail: { waited: false } };
+        const outcome = await keepingPlace(c, turnContext(c, tracker), self, start, scope);
         if (outcome.kind === 'step-aside') {
           await leave(c, key, token, null); // our rank key stays: the next join rewrites it, with `since`
           if (outcome.first) await makeWay(c.reads, c.deps.transport, outcome.outranker, token).catch(() => undefined);
@@ -147,6 +143,35 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
     }
   } finally {
     dispose();
+  }
+}
+
+/**
+ * The turn (take-over.ts), with a transient failure (a request deadline, an unreachable member)
+ * retried after a jittered backoff, our key kept: leaving the queue for it would cost the candidate
+ * its place and wake its successor. The place is read again (the failed step may have applied), and
+ * the turn's trail says whether it waited before (then a resignation may name it). Our key's loss, a lost lease, a
+ * non-transient error or an abort end the campaign's attempt (the caller leaves the queue).
+ */
+async function keepingPlace(
+  c: Campaigning,
+  ctx: TurnContext,
+  self: TurnCandidate,
+  start: TurnStart,
+  scope: AbortSignal,
+): Promise<TurnOutcome> {
+  const backoff = new Backoff(50, 2000, randomOf(c.deps.clock));
+  for (let from = start; ; from = { ...from, position: null }) {
+    try {
+      const outcome = await takeTurn(ctx, self, from, scope);
+      if (scope.aborted) throw abortReason(scope);
+      return outcome;
+    } catch (err) {
+      if (scope.aborted) throw abortReason(scope);
+      const error = classify(err, 'take turn');
+      if (!error.transient || error.code === 'LEADERSHIP_LOST' || error.code === 'LEASE_LOST') throw error;
+      await delay(backoff.next(), scope, c.deps.clock);
+    }
   }
 }
 

@@ -1,11 +1,9 @@
 import { abortReason, delay } from '../core/abort.js';
-import { Backoff } from '../core/backoff.js';
-import { randomOf, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Semaphore } from '../core/semaphore.js';
 import type { Transport } from '../transport/transport.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
-import { classify } from '../transport/classify.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
 import { Heir } from './heir-proof.js';
@@ -62,6 +60,18 @@ export interface Turn {
   readonly ranks: RankSnapshot;
 }
 
+/** Where a turn starts: our place as last read (null: read it), the ranks, and our proven deadline before that read. */
+export interface TurnStart {
+  readonly position: Position | null;
+  readonly ranks: RankSnapshot;
+  readonly provenUntil: Deadline;
+  /**
+   * Whether we waited for a predecessor, kept across a turn and its resumptions after a failure
+   * (the turn sets it): after a wait, a resignation may name us, so a read precedes any claim.
+   */
+  readonly trail: { waited: boolean };
+}
+
 /** How a turn ends without an error: leading, or stepping aside for a better-ranked candidate (rank.ts). */
 export type TurnOutcome =
   | { readonly kind: 'lead'; readonly turn: Turn }
@@ -89,14 +99,16 @@ export type TurnOutcome =
  *    longest its deadline can last (a TTL, on our clock with drift) and confirm
  *    from a fresh linearizable read that our key still stands.
  *
- * Transient failures of the waits and of the claim are retried here with
- * backoff, keeping our place; our key's loss, a non-transient error or an
- * abort of `signal` end the turn with an error (the caller leaves the queue).
+ * Any failure ends the turn with its error (campaign.ts retries a transient
+ * one with our key kept, its trail kept, and `from.position` null: the
+ * failed step may have applied, so the place is read again); an abort of
+ * `signal` rejects with its reason. A turn steps aside instead of leading when
+ * a better-ranked candidate waits (step-aside.ts).
  */
 export async function takeTurn(
   ctx: TurnContext,
   candidate: TurnCandidate,
-  joined: { readonly position: Position; readonly ranks: RankSnapshot; readonly provenUntil: Deadline },
+  joined: TurnStart,
   signal: AbortSignal,
 ): Promise<TurnOutcome> {
   const { lease, key, token } = candidate;
@@ -140,19 +152,18 @@ function nextInLine(place: Position): boolean {
 async function turn(
   ctx: TurnContext,
   self: TurnCandidate,
-  joined: { readonly position: Position; readonly ranks: RankSnapshot; readonly provenUntil: Deadline },
+  joined: TurnStart,
   signal: AbortSignal,
   asker: PreemptRequest,
   heirAt: (place: Position, proven: Deadline | null) => Heir | null,
 ): Promise<TurnOutcome> {
   const { lease, key, token } = self;
-  const backoff = new Backoff(50, 2000, randomOf(ctx.clock));
   const recordKey = termRecordKey(ctx.reads.name);
   const ttlMs = lease.ttlSec * 1000;
   let place: Position | null = joined.position;
   let proven: Deadline | null = joined.provenUntil; // before the read that gave `place`
   let ranks = joined.ranks; // the latest read's
-  let waited = false; // for a predecessor: a resignation may have named us its heir
+  const trail = joined.trail; // `waited` for a predecessor: a resignation may have named us its heir
   let touched = false; // a preemptor behind us asked the candidates ahead of it to make way
   /** The turn of the heir a resignation named at `revision`, on its proven deadline (null if that ran out). */
   const named = (heir: Heir | null, revision: bigint): TurnOutcome | null => {
@@ -169,7 +180,7 @@ async function turn(
         ranks = read.ranks;
       }
       if (place.older) {
-        waited = true;
+        trail.waited = true;
         asker.consider(place.first, ranks);
         const heir = heirAt(place, proven);
         const wait = ctx.follow
@@ -189,7 +200,7 @@ async function turn(
           if (t) return t;
         }
       }
-      if (waited) {
+      if (trail.waited) {
         const untilRead = lease.provenUntil(); // before the read: keepalives sent before it
         const heir = heirAt(place, proven);
         const read = ctx.reads.confirm(key, token, recordKey);
@@ -237,10 +248,7 @@ async function turn(
       return { kind: 'lead', turn: { ...held, ranks } };
     } catch (err) {
       if (signal.aborted) throw abortReason(signal);
-      const error = classify(err, 'take turn');
-      if (!error.transient || error.code === 'LEADERSHIP_LOST' || error.code === 'LEASE_LOST') throw error;
-      place = null; // re-read our place: the failed step may have applied
-      await delay(backoff.next(), signal, ctx.clock);
+      throw err;
     }
   }
 }

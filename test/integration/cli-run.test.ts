@@ -213,6 +213,16 @@ describe('locked run', () => {
       spans.set(l.token, span);
     }
     const ordered = [...spans.values()].sort((x, y) => (x.start < y.start ? -1 : 1));
+    if (ordered.map((s) => s.id).join() !== 'A,B,A,C,D') {
+      // A rare order under load (a runner losing the term it just won again): what the runners said.
+      for (const [id, r] of [
+        ['A', a],
+        ['B', b],
+        ['C', c],
+        ['D', d],
+      ] as const)
+        console.log(`runner ${id}:\n${r.out.stderr}`);
+    }
     expect(ordered.map((s) => s.id)).toEqual(['A', 'B', 'A', 'C', 'D']);
     for (const s of ordered) expect(s.pids.size).toBe(2); // command + grandchild
     for (let i = 1; i < ordered.length; i++) {
