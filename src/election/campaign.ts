@@ -133,7 +133,11 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
         }
         const { transport, hub, clock, confirmations } = c.deps;
         const deps = { transport, hub, reads: c.reads, clock, confirmations, ...(tracker ? { view: tracker } : {}) };
-        const term = new Term(deps, { key, token, value, lease, rank: { priority, key: published } }, outcome.turn);
+        const term = new Term(
+          deps,
+          { key, token, value, lease, rank: { priority, key: published, preemptAfterMs } },
+          outcome.turn,
+        );
         if (!term.isValid()) throw new LockedError('LEASE_LOST', `lease ${lease.hex} expired while campaigning`);
         return term;
       } catch (err) {

@@ -1,7 +1,10 @@
+import type * as etcd from 'etcd3';
 import { delay } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
+import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
-import { best, rankQueue, type RankedCandidate, type RankSnapshot } from './rank.js';
+import { best, encodeRankValue, rankKey, rankQueue, type RankedCandidate, type RankSnapshot } from './rank.js';
+import { touchAll } from './touch.js';
 
 /**
  * How long a preempted leader keeps leading while the candidates ahead of its preemptor make way and
@@ -14,7 +17,11 @@ const LOOK_EVERY_MS = 20;
 /** The leading term, as its preemption sees it. */
 export interface PreemptedTerm {
   readonly token: bigint;
+  readonly leaseId: bigint;
   readonly priority: number;
+  /** Its rank key, if it wrote one (rank.ts). */
+  readonly rankKey: string | null;
+  readonly preemptAfterMs: number;
   readonly ttlMs: number;
 }
 
@@ -38,7 +45,11 @@ export type OnPreempt = (reason: string, heir: Candidate | null) => Promise<void
 export class Preemption {
   readonly #reads: CandidateReads;
   readonly #clock: Clock;
+  readonly #transport: Transport;
   readonly #term: PreemptedTerm;
+  #priority: number;
+  #rankKey: string | null;
+  #cancelTimer: () => void = () => undefined;
   readonly #snapshot: RankSnapshot;
   readonly #onPreempt: OnPreempt;
   #asked = false;
@@ -51,20 +62,57 @@ export class Preemption {
   #unattributed: bigint[] = [];
 
   constructor(
-    deps: { readonly reads: CandidateReads; readonly clock: Clock },
+    deps: { readonly reads: CandidateReads; readonly clock: Clock; readonly transport: Transport },
     term: PreemptedTerm,
     snapshot: RankSnapshot,
     onPreempt: OnPreempt,
   ) {
     this.#reads = deps.reads;
     this.#clock = deps.clock;
+    this.#transport = deps.transport;
     this.#term = term;
+    this.#priority = term.priority;
+    this.#rankKey = term.rankKey;
     this.#snapshot = snapshot;
     this.#onPreempt = onPreempt;
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#cancelTimer();
+  }
+
+  /** The term's rank key as it stands (a resignation deletes it). */
+  get rankKey(): string | null {
+    return this.#rankKey;
+  }
+
+  /**
+   * The leader's priority changed (a node's `priority(n)` while leading): its rank key is rewritten by
+   * `rewrite`, a fenced transaction of the term, so that waiting candidates see it; and when a standing
+   * candidate now has a higher priority, the leader hands over to it after that one's `preemptAfterMs`,
+   * as if asked, first touching the keys ahead of it (no preemptor did: preempt-request.ts).
+   */
+  async reprioritize(priority: number, rewrite: (ops: etcd.IRequestOp[]) => Promise<unknown>): Promise<void> {
+    if (priority === this.#priority || this.#stopped) return;
+    const next = rankKey(this.#reads.name, priority, this.#term.leaseId);
+    const value = encodeRankValue(this.#term.preemptAfterMs, this.#term.token);
+    await rewrite([
+      ...(this.#rankKey ? [{ request_delete_range: { key: Buffer.from(this.#rankKey) } }] : []),
+      { request_put: { key: Buffer.from(next), value: Buffer.from(value), lease: this.#term.leaseId.toString() } },
+    ]);
+    this.#priority = priority;
+    this.#rankKey = next;
+    const { candidates, ranks } = await this.#reads.ranked();
+    const top = best(rankQueue(candidates, ranks.entries), this.#term.token);
+    if (!top || top.priority <= priority || this.#stopped) return;
+    this.#cancelTimer();
+    this.#cancelTimer = this.#clock.setTimer(() => {
+      const ahead = candidates.filter((c) => c.token > this.#term.token && c.token < top.candidate.token);
+      void touchAll(this.#transport, ahead)
+        .catch(() => false)
+        .then(() => this.written(null));
+    }, top.preemptAfterMs);
   }
 
   /**
@@ -73,7 +121,7 @@ export class Preemption {
    * name its heir (`heir`); otherwise it names the candidate next in line, as without priorities.
    */
   get inUse(): boolean {
-    return this.#term.priority !== 0 || this.#snapshot.entries.length > 0 || this.#asked;
+    return this.#priority !== 0 || this.#snapshot.entries.length > 0 || this.#asked;
   }
 
   /** Runs `write`, a write of our own to our key (a proclaim): its watch event is not a request to hand over. */
@@ -92,12 +140,12 @@ export class Preemption {
 
   /**
    * The term's key watch saw our key written at `modRevision` with our token. Not by us (no proclaim
-   * of ours applied there): someone asks us to hand over. An event that arrives while a proclaim of
+   * of ours applied there): someone asks us to hand over (null: we ask ourselves, `reprioritize`). An event that arrives while a proclaim of
    * ours is in flight is judged once that proclaim's reply tells its revision.
    */
-  written(modRevision: bigint): void {
-    if (modRevision <= this.#term.token || this.#ownRevisions.includes(modRevision)) return; // the join's, or ours
-    if (this.#ownInFlight > 0) {
+  written(modRevision: bigint | null): void {
+    if (modRevision !== null && (modRevision <= this.#term.token || this.#ownRevisions.includes(modRevision))) return; // the join's, or ours
+    if (this.#ownInFlight > 0 && modRevision !== null) {
       this.#unattributed.push(modRevision);
       return;
     }
@@ -124,7 +172,7 @@ export class Preemption {
       }
     }
     const top = best(ranked, this.#term.token);
-    if (this.#stopped || !top || top.priority <= this.#term.priority) return;
+    if (this.#stopped || !top || top.priority <= this.#priority) return;
     // The candidates ahead of the preemptor make way on its touch (step-aside.ts): hand over once it is
     // next in line, so that it leads next and no one in between; once MAKE_WAY_MS pass with none making
     // way, hand over anyway. The one next in line hears no touch (it waits on our key, deletions only):
@@ -145,7 +193,7 @@ export class Preemption {
     }
     if (this.#stopped) return;
     this.#stopped = true;
-    const reason = `preempted by ${top.candidate.key} (priority ${top.priority} > ${this.#term.priority})`;
+    const reason = `preempted by ${top.candidate.key} (priority ${top.priority} > ${this.#priority})`;
     await this.#onPreempt(reason, heir).catch(() => undefined); // a failed resignation: the successor waits
   }
 }

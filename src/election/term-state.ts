@@ -24,7 +24,7 @@ export interface TermCandidate {
   readonly token: bigint;
   readonly value: string;
   readonly lease: Lease;
-  readonly rank: { readonly priority: number; readonly key: string | null };
+  readonly rank: { readonly priority: number; readonly key: string | null; readonly preemptAfterMs: number };
 }
 
 /**

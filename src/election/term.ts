@@ -48,7 +48,6 @@ export class Term {
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
   readonly #confirmations: Pick<TermConfirmations, 'inFlight'>;
   readonly #preemption: Preemption;
-  readonly #rankKey: string | null;
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or
@@ -79,8 +78,7 @@ export class Term {
         this.#preemption.written(modRevision);
       },
     });
-    this.#rankKey = rank.key;
-    const preempted = { token, priority: rank.priority, ttlMs: lease.ttlSec * 1000 };
+    const preempted = { token, leaseId: lease.id, ...rank, rankKey: rank.key, ttlMs: lease.ttlSec * 1000 };
     this.#preemption = new Preemption(deps, preempted, proof.ranks, (why, heir) => this.#stepDownTo(why, heir));
     lease.signal.addEventListener('abort', this.#onLeaseEnd, { once: true });
     if (lease.signal.aborted) {
@@ -161,16 +159,11 @@ export class Term {
   /** Synchronous: leadership is provable right now. Ends the term if its deadline has passed. */
   isValid(): boolean {
     this.#checkDeadline();
-    return !this.#ended();
-  }
-
-  /** Whether the term has ended, without the deadline check. */
-  #ended(): boolean {
-    return this.#state.kind === 'ended';
+    return this.#state.kind !== 'ended';
   }
 
   #checkDeadline(): void {
-    if (this.#ended()) return;
+    if (this.#state.kind === 'ended') return;
     if (!this.lease.isLive()) {
       this.#end(new LockedError('LEASE_LOST', `lease ${this.lease.hex}: validity deadline passed`));
     } else if (this.#clock.now() >= this.#state.until.mono || this.#clock.wallNow() >= this.#state.until.wall) {
@@ -281,6 +274,11 @@ export class Term {
     await retryResignation(this.resign(), () => this.#sendResign(), this.#clock, this.lease.ttlSec * 1000);
   }
 
+  /** @internal A new priority while leading (a node's `priority(n)`): preemption.ts `reprioritize`. */
+  reprioritize(priority: number): Promise<void> {
+    return this.#preemption.reprioritize(priority, (ops) => this.txn(ops, 'rewrite rank key'));
+  }
+
   /** resignation.ts: the resignation `heirToName` says whom to name in (`heir`: the preemption's choice). */
   async #sendResign(heir?: Candidate | null): Promise<void> {
     const known = () => knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
@@ -288,7 +286,7 @@ export class Term {
     const named = naming instanceof Promise ? await naming : naming;
     const { key, token } = this;
     const resigner = { transport: this.#transport, reads: this.#reads, key, token, ttlMs: this.lease.ttlSec * 1000 };
-    await sendResignation({ ...resigner, rankKey: this.#rankKey, rereadHeir: !named.ranked }, named.heir);
+    await sendResignation({ ...resigner, rankKey: this.#preemption.rankKey, rereadHeir: !named.ranked }, named.heir);
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 

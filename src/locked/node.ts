@@ -189,13 +189,15 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
 
   /**
    * This node's priority (a finite number, default 0; higher is served first: docs/DESIGN.md,
-   * "Priority"). Given one, sets it: a waiting node joins the queue again at once with it (at the
-   * back among its equals); a leading node keeps its term, and campaigns with it after.
+   * "Priority"). Given one, sets it: a waiting node joins the queue again at once with it; a leading
+   * node keeps its term, publishes it, and hands over after their `preemptAfterMs` if a waiting
+   * node now has a higher one.
    */
   priority(priority?: number): number {
     if (priority === undefined) return this.#priority;
     this.#priority = checkPriority('priority', priority);
     this.#requeue?.();
+    if (this.#state.kind === 'running') void this.#state.term?.reprioritize(this.#priority).catch(() => undefined);
     return this.#priority;
   }
 

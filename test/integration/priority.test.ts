@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LockedClient, type Term } from '../../src/api.js';
+import { LockedClient, locked, type Term } from '../../src/api.js';
 import { ensureEtcd } from '../../src/testing/etcd-binary.js';
 import { EtcdCluster } from '../../src/testing/etcd-cluster.js';
 import { waitFor } from '../../src/testing/wait-for.js';
@@ -151,6 +151,32 @@ describe('priority', () => {
     await leader.resign();
     const first = await Promise.race([low.then(() => 'low'), mid.then(() => 'mid')]);
     expect(first).toBe('mid');
+  });
+
+  it("a leading seed node that lowers its priority below a waiting node's hands over to it after its preemptAfterMs", async () => {
+    const lockers = [locked(cluster.endpoints), locked(cluster.endpoints)];
+    try {
+      const [a, b] = lockers.map((l, i) =>
+        l({ id: `n${i}`, path: '/prio/lowered', value: 'v', ttl: 2, priority: 5 - 4 * i, preemptAfterMs: 300 }),
+      );
+      const order: string[] = [];
+      a!.on('select', () => order.push('a select')).on('deselect', () => order.push('a deselect'));
+      b!.on('select', () => order.push('b select'));
+      await a!.start();
+      await waitFor('a leads', () => a!.isSelected());
+      await b!.start();
+      await queued('/prio/lowered', 2);
+      a!.priority(0); // below b's 1: b preempts it, as if it had just joined
+      await waitFor('b leads', () => b!.isSelected(), { timeoutMs: 10_000 });
+      expect(order.slice(0, 3)).toEqual(['a select', 'a deselect', 'b select']);
+      await queued('/prio/lowered', 2); // a joins again, at its new priority
+      expect((await clients[0]!.election('/prio/lowered').queue()).map((c) => [c.value, c.priority])).toEqual([
+        ['n1:::v', 1],
+        ['n0:::v', 0],
+      ]);
+    } finally {
+      await Promise.all(lockers.map((l) => l.close()));
+    }
   });
 
   it('a mixed queue: an etcdctl elect candidate ahead of the preemptor takes its turn; no one leads beside it', async () => {

@@ -42,6 +42,10 @@ function fakeTerm(token: bigint, value: string, log: string[]): FakeTerm {
       return Promise.resolve();
     },
     proclaim: () => Promise.resolve(),
+    reprioritize: (priority: number) => {
+      log.push(`reprioritize ${priority}`);
+      return Promise.resolve();
+    },
   };
   return { term: term as unknown as Term, resigned, end: () => term.end('lost') };
 }
@@ -122,7 +126,7 @@ describe('LockedNode', () => {
     expect(s.node.priority()).toBe(7);
   });
 
-  it('priority(n) while leading keeps the term; the next campaign uses it', async () => {
+  it('priority(n) while leading keeps the term and tells it (it publishes it, and hands over if outranked)', async () => {
     const s = setup();
     const started = s.node.start();
     const t = fakeTerm(5n, 'me:::v1', s.log);
@@ -132,6 +136,7 @@ describe('LockedNode', () => {
     await drain();
     expect(s.node.isSelected()).toBe(true);
     expect(t.resigned).toEqual([]);
+    expect(s.log.filter((l) => l.startsWith('reprioritize'))).toEqual(['reprioritize -2']);
     expect(s.campaigns).toHaveLength(1);
     void s.node.stop();
   });

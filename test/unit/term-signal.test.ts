@@ -28,7 +28,13 @@ function term(clock: FakeClock): { term: Term; lease: Lease; confirmations: Conf
   const transport = { txn: () => Promise.resolve({ succeeded: true, responses: [] }) } as unknown as Transport;
   const reads = { name: '/e', next: () => Promise.resolve(null) } as unknown as CandidateReads;
   const deps = { transport, hub, reads, clock, confirmations };
-  const candidate = { key: '/e/abc', token: 7n, value: 'v', lease, rank: { priority: 0, key: null } };
+  const candidate = {
+    key: '/e/abc',
+    token: 7n,
+    value: 'v',
+    lease,
+    rank: { priority: 0, key: null, preemptAfterMs: 1000 },
+  };
   const t = new Term(deps, candidate, {
     revision: 7n,
     until: lease.provenUntil(),
