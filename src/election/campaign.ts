@@ -154,8 +154,9 @@ async function campaignOn(c: Campaigning, request: CampaignRequest, lease: Lease
  * The turn (take-over.ts), with a transient failure (a request deadline, an unreachable member)
  * retried after a jittered backoff, our key kept: leaving the queue for it would cost the candidate
  * its place and wake its successor. The place is read again (the failed step may have applied), and
- * the turn's trail says whether it waited before (then a resignation may name it). Our key's loss, a lost lease, a
- * non-transient error or an abort end the campaign's attempt (the caller leaves the queue).
+ * the turn's trail says whether it waited before (then a resignation may name it). Our key's loss,
+ * a lost lease, a non-transient error or an abort end the campaign's attempt (the caller leaves the
+ * queue).
  */
 async function keepingPlace(
   c: Campaigning,
