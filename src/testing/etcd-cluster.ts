@@ -39,6 +39,9 @@ export interface ClusterOptions {
   keepDir?: boolean;
 }
 
+/** A member exited while the cluster waited for it to be healthy (a port taken meanwhile, a bad flag). */
+export class MemberExited extends Error {}
+
 export class EtcdCluster {
   readonly members: MemberInfo[];
   readonly dir: string;
@@ -69,7 +72,21 @@ export class EtcdCluster {
     this.#token = `locked-${process.pid}-${Date.now()}`;
   }
 
+  /**
+   * Starts a cluster on free loopback ports. A port picked free may be taken before etcd binds it
+   * (tests start clusters in parallel): a member exiting at start starts it again on new ports (3 tries).
+   */
   static async start(options: ClusterOptions = {}): Promise<EtcdCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await EtcdCluster.#startOnce(options);
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof MemberExited)) throw err;
+      }
+    }
+  }
+
+  static async #startOnce(options: ClusterOptions): Promise<EtcdCluster> {
     const binaries = ensureEtcd();
     const size = options.size ?? 1;
     const dir = mkdtempSync(join(tmpdir(), 'locked-etcd-'));
@@ -149,24 +166,26 @@ export class EtcdCluster {
     m.paused = false;
   }
 
-  /** Waits until every running member answers /health with a leader. */
+  /** Waits until every running member answers /health with a leader; throws MemberExited at once if one exits. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     for (const [i, m] of this.members.entries()) {
       if (!m.process || m.paused) continue;
-      await waitFor(
+      const outcome = await waitFor(
         `etcd member ${m.name} on port ${m.clientPort} to be healthy`,
         async () => {
-          if (m.process?.exitCode !== null && m.process?.exitCode !== undefined) {
-            throw new Error(
-              `etcd ${this.version} member ${m.name} exited with code ${m.process.exitCode}; log in ${this.logPath(i)}`,
-            );
-          }
+          if (m.process?.exitCode !== null && m.process?.exitCode !== undefined) return 'exited' as const;
           const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`);
           const body = (await res.json()) as { health?: string };
-          return body.health === 'true';
+          return body.health === 'true' ? ('healthy' as const) : null;
         },
         { timeoutMs, intervalMs: 50 },
       );
+      if (outcome === 'exited') {
+        const code = m.process?.exitCode ?? 'unknown';
+        throw new MemberExited(
+          `etcd ${this.version} member ${m.name} exited with code ${code}; log in ${this.logPath(i)}`,
+        );
+      }
     }
   }
 

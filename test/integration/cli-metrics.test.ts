@@ -116,7 +116,7 @@ describe('locked run --metrics-port', () => {
     process.kill(observer.pid, 'SIGTERM');
     expect((await observer.exited).code).toBe(0);
     const lines = observer.out.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (no leader|leader m1 token \d+ value "v1")$/);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z (no leader|leader m1 token \d+ priority 0 value "v1")$/);
     const leaderLines = lines.filter((l) => l.includes(' leader m1 '));
     expect(leaderLines.length).toBeGreaterThanOrEqual(2); // one per term
     const tokens = leaderLines.map((l) => BigInt(/token (\d+)/.exec(l)![1]!));
