@@ -3,7 +3,15 @@ import { delay } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
-import { best, encodeRankValue, rankKey, rankQueue, type RankedCandidate, type RankSnapshot } from './rank.js';
+import {
+  best,
+  encodeRankValue,
+  rankKey,
+  rankQueue,
+  type RankedCandidate,
+  type RankEntry,
+  type RankSnapshot,
+} from './rank.js';
 import { touchAll } from './touch.js';
 
 /**
@@ -50,9 +58,10 @@ export class Preemption {
   #priority: number;
   #rankKey: string | null;
   #cancelTimer: () => void = () => undefined;
-  readonly #snapshot: RankSnapshot;
   readonly #onPreempt: OnPreempt;
   #asked = false;
+  /** Rank keys of another priority than ours were seen (the turn's last read, a renewal's confirmation). */
+  #mixed: boolean;
   #deciding: Promise<void> | null = null;
   #stopped = false;
   /** Our own writes to our key: in flight, and the revisions of those that applied (the last few). */
@@ -73,7 +82,7 @@ export class Preemption {
     this.#term = term;
     this.#priority = term.priority;
     this.#rankKey = term.rankKey;
-    this.#snapshot = snapshot;
+    this.#mixed = snapshot.entries.some((r) => r.priority !== term.priority);
     this.#onPreempt = onPreempt;
   }
 
@@ -103,6 +112,7 @@ export class Preemption {
     ]);
     this.#priority = priority;
     this.#rankKey = next;
+    this.#mixed = true;
     const { candidates, ranks } = await this.#reads.ranked();
     const top = best(rankQueue(candidates, ranks.entries), this.#term.token);
     if (!top || top.priority <= priority || this.#stopped) return;
@@ -116,12 +126,19 @@ export class Preemption {
   }
 
   /**
-   * Whether priorities are in use as far as this term knows: its own is not 0, its turn's last read
-   * saw a rank key, or someone asked it to hand over. Only then does a resignation read the queue to
-   * name its heir (`heir`); otherwise it names the candidate next in line, as without priorities.
+   * Whether priorities are in use as far as this term knows: a rank key of another priority than its
+   * own was seen (its turn's last read, the confirmation after each renewal), its own changed, or
+   * someone asked it to hand over. Only then does a resignation read the queue to name its heir
+   * (`heir`); otherwise — no one set a priority, or everyone the same — it names the candidate next in
+   * line, as without priorities, at no cost.
    */
   get inUse(): boolean {
-    return this.#priority !== 0 || this.#snapshot.entries.length > 0 || this.#asked;
+    return this.#mixed || this.#asked;
+  }
+
+  /** The highest rank keys as a renewal's confirmation of the term read them (term-confirmations.ts). */
+  saw(ranks: readonly RankEntry[]): void {
+    if (ranks.some((r) => r.priority !== this.#priority)) this.#mixed = true;
   }
 
   /** Runs `write`, a write of our own to our key (a proclaim): its watch event is not a request to hand over. */

@@ -4,6 +4,7 @@ import type { Session } from '../session/session.js';
 import { toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
+import { decodeRanks, rankReadOp, type RankEntry } from './rank.js';
 
 /** What the confirmations need of a key they confirm: a leading term's, or a waiting heir's (heir-proof.ts). */
 export interface ConfirmedKey {
@@ -14,20 +15,21 @@ export interface ConfirmedKey {
    * For a leading term: the prefix of its election, so that the same read
    * also returns the candidate next in line (the heir its resignation names).
    */
-  readonly queue?: Pick<CandidateReads, 'nextRange'>;
+  readonly queue?: Pick<CandidateReads, 'nextRange' | 'name'>;
   /**
    * A linearizable read sent after `until` was taken found the key with our
-   * token; `next` is the candidate next in line at that read (when `queue` is set).
+   * token; `next` is the candidate next in line at that read, and `ranks` the
+   * election's highest rank keys (rank.ts), when `queue` is set.
    */
-  confirmed(until: Deadline, next: Candidate | null): void;
+  confirmed(until: Deadline, next: Candidate | null, ranks: readonly RankEntry[]): void;
   /** A linearizable read found the key gone or re-created. */
   lost(reason: string): void;
   /** Steps down and tells etcd (graceful: the successor may take over at once); nothing for a waiting heir. */
   resign(): Promise<void>;
 }
 
-/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops); a key takes up to two. */
-const KEYS_PER_READ = 60;
+/** etcd refuses transactions of more than 128 operations by default (--max-txn-ops); a key takes up to three. */
+const KEYS_PER_READ = 40;
 
 /**
  * A term's deadline grows only with proof that its key still stands: after
@@ -122,8 +124,9 @@ export class TermConfirmations {
       for (const term of batch) {
         const kv = res.responses[op++]?.response_range.kvs[0];
         const nextKv = term.queue ? res.responses[op++]?.response_range.kvs[0] : undefined;
+        const ranks = term.queue ? decodeRanks(term.queue.name, res.responses[op++], 0n).entries : [];
         if (kv && toBigInt(kv.create_revision) === term.token) {
-          term.confirmed(until, nextKv ? decodeCandidate(nextKv) : null);
+          term.confirmed(until, nextKv ? decodeCandidate(nextKv) : null, ranks);
         } else term.lost(kv ? `leader key ${term.key} was re-created` : `leader key ${term.key} is gone`);
       }
     }
@@ -134,8 +137,8 @@ export class TermConfirmations {
   }
 }
 
-/** The key itself, and for a term the candidate next in line after it. */
+/** The key itself, and for a term the candidate next in line after it and the election's highest rank keys. */
 function readOps(t: ConfirmedKey): etcd.IRequestOp[] {
   const own: etcd.IRequestOp = { request_range: { key: Buffer.from(t.key) } };
-  return t.queue ? [own, { request_range: t.queue.nextRange(t.token) }] : [own];
+  return t.queue ? [own, { request_range: t.queue.nextRange(t.token) }, rankReadOp(t.queue.name)] : [own];
 }

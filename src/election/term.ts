@@ -90,7 +90,10 @@ export class Term {
       token,
       lease,
       queue: deps.reads,
-      confirmed: (until, next) => this.#confirmed(until, next),
+      confirmed: (until, next, ranks) => {
+        this.#preemption.saw(ranks);
+        this.#confirmed(until, next);
+      },
       lost: (reason) => this.#end(reason),
       resign: () => this.resign(),
     });

@@ -213,8 +213,12 @@ describe('locked run', () => {
       spans.set(l.token, span);
     }
     const ordered = [...spans.values()].sort((x, y) => (x.start < y.start ? -1 : 1));
-    if (ordered.map((s) => s.id).join() !== 'A,B,A,C,D') {
-      // A rare order under load (a runner losing the term it just won again): what the runners said.
+    // The terms, a runner's terms back to back counted once: under load (a full suite on 2 cores) the
+    // runner whose connection was cut can lose the term it regains, its renewals not yet through after
+    // the heal, and win it again at once (its runner says "no renewal proved the lease…"). That is a
+    // lost term, not an overlap: every span is still checked below against the one before it.
+    const runs = ordered.map((s) => s.id).filter((id, i, all) => i === 0 || all[i - 1] !== id);
+    if (runs.length !== ordered.length) {
       for (const [id, r] of [
         ['A', a],
         ['B', b],
@@ -223,7 +227,8 @@ describe('locked run', () => {
       ] as const)
         console.log(`runner ${id}:\n${r.out.stderr}`);
     }
-    expect(ordered.map((s) => s.id)).toEqual(['A', 'B', 'A', 'C', 'D']);
+    expect(runs).toEqual(['A', 'B', 'A', 'C', 'D']);
+    expect(ordered.filter((s) => s.id !== 'A').map((s) => s.id)).toEqual(['B', 'C', 'D']); // only A, after its cut
     for (const s of ordered) expect(s.pids.size).toBe(2); // command + grandchild
     for (let i = 1; i < ordered.length; i++) {
       const [prev, next] = [ordered[i - 1]!, ordered[i]!];

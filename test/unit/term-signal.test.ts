@@ -101,7 +101,7 @@ describe('Term signal', () => {
     confirmed.onRenewed(() => moved.push(clock.now()));
     clock.advance(1_000);
     lease2.renewed(instant(clock), 2);
-    confirmedKey.confirmed(lease2.provenUntil(), null);
+    confirmedKey.confirmed(lease2.provenUntil(), null, []);
     expect(moved).toEqual([clock.now()]);
     expect(confirmed.validUntil).toBe(lease2.validUntil);
     clock.advance(1_500);
