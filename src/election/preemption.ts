@@ -126,14 +126,15 @@ export class Preemption {
   }
 
   /**
-   * Whether priorities are in use as far as this term knows: a rank key of another priority than its
-   * own was seen (its turn's last read, the confirmation after each renewal), its own changed, or
-   * someone asked it to hand over. Only then does a resignation read the queue to name its heir
-   * (`heir`); otherwise — no one set a priority, or everyone the same — it names the candidate next in
-   * line, as without priorities, at no cost.
+   * Whether priorities are in use as far as this term knows: its own is not 0, a rank key of another
+   * priority was seen (its turn's last read, the confirmation after each renewal), or someone asked
+   * it to hand over. Only then does a resignation read the queue to name its heir (`heir`);
+   * otherwise it names the candidate next in line, as without priorities, at no cost. A candidate
+   * that published a priority since the last renewal is not known yet: a term at 0 that resigns
+   * then may name one below it, which the higher one then preempts.
    */
   get inUse(): boolean {
-    return this.#mixed || this.#asked;
+    return this.#priority !== 0 || this.#mixed || this.#asked;
   }
 
   /** The highest rank keys as a renewal's confirmation of the term read them (term-confirmations.ts). */

@@ -5,8 +5,8 @@ import { rankKey, type RankEntry } from '../../src/election/rank.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { FakeClock } from './fake-clock.js';
 
-// Whether a leader's resignation reads the queue to name its heir by rank: only once it knows of a
-// priority other than its own. Everyone at one priority (0 or any other) costs what no priorities do.
+// Whether a leader's resignation reads the queue to name its heir by rank: only when its own priority
+// is not 0 or it knows of another one. No one setting a priority costs nothing.
 const rank = (leaseId: bigint, priority: number): RankEntry => ({
   key: rankKey('/e', priority, leaseId),
   leaseId,
@@ -23,13 +23,14 @@ function preemption(priority: number, seen: RankEntry[]): Preemption {
 }
 
 describe('Preemption.inUse', () => {
-  it('is false with no rank keys, and with every rank key at the term’s own priority', () => {
+  it('is false with no rank keys at a priority of 0, true at any other priority', () => {
     expect(preemption(0, []).inUse).toBe(false);
-    expect(preemption(5, [rank(1n, 5), rank(2n, 5), rank(3n, 5)]).inUse).toBe(false);
+    expect(preemption(0, [rank(2n, 0)]).inUse).toBe(false); // a candidate at 0 that made way once
+    expect(preemption(5, [rank(1n, 5)]).inUse).toBe(true);
   });
 
   it('is true once a rank key of another priority was seen, at the turn or at a renewal', () => {
-    expect(preemption(5, [rank(2n, 5), rank(3n, 4)]).inUse).toBe(true);
+    expect(preemption(0, [rank(2n, 0), rank(3n, -1)]).inUse).toBe(true);
     const p = preemption(0, []);
     p.saw([rank(2n, 0)]);
     expect(p.inUse).toBe(false);
