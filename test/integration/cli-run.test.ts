@@ -229,7 +229,11 @@ describe('locked run', () => {
     }
     expect(runs).toEqual(['A', 'B', 'A', 'C', 'D']);
     expect(ordered.filter((s) => s.id !== 'A').map((s) => s.id)).toEqual(['B', 'C', 'D']); // only A, after its cut
-    for (const s of ordered) expect(s.pids.size).toBe(2); // command + grandchild
+    // Command and grandchild; a term lost at once (the repeat above) may end before its grandchild starts.
+    for (const [i, s] of ordered.entries()) {
+      if (ordered[i + 1]?.id === s.id) expect(s.pids.size).toBeGreaterThanOrEqual(1);
+      else expect(s.pids.size).toBe(2);
+    }
     for (let i = 1; i < ordered.length; i++) {
       const [prev, next] = [ordered[i - 1]!, ordered[i]!];
       expect(
