@@ -7,8 +7,8 @@ import type { Candidate } from './candidates.js';
  * than 0 publishes it in a **rank key** beside its candidate key, on the same
  * lease: `<election>.locked-rank/<priority, 16 sortable hex digits>/<lease hex>`.
  * The key is outside the candidates' prefix `<election>/`, so Go programs and
- * `etcdctl elect` never see it; the priority in its name lets a leader watch
- * exactly the ranks above its own (a key range), and nothing else.
+ * `etcdctl elect` never see it; the priority in its name sorts the keys by
+ * priority, so that a read of the highest few is one sorted, limited range.
  *
  * A candidate without a rank key (Go, `etcdctl elect`, locked at priority 0)
  * ranks as priority 0 since its key's create revision. A rank key's `since`
@@ -90,15 +90,6 @@ export function decodeRank(election: string, kv: etcd.IKeyValue): RankEntry | nu
 export function rankRange(election: string): etcd.IRangeRequest {
   const key = Buffer.from(rankPrefix(election));
   return { key, range_end: prefixEnd(key) };
-}
-
-/** The range of the rank keys whose priority is strictly above `priority` (what a leader at `priority` watches). */
-export function ranksAbove(election: string, priority: number): { key: Buffer; range_end: Buffer } {
-  // '0' sorts after '/': past every key of `priority` itself, before every higher one (same-length digits).
-  return {
-    key: Buffer.from(`${rankPrefix(election)}${encodePriority(priority)}0`),
-    range_end: prefixEnd(Buffer.from(rankPrefix(election))),
-  };
 }
 
 /** Whether `a` is served before `b`: a higher priority, or the same and an earlier first join. */

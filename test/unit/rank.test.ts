@@ -10,7 +10,6 @@ import {
   publishedRank,
   rankKey,
   rankQueue,
-  ranksAbove,
   type RankEntry,
 } from '../../src/election/rank.js';
 
@@ -64,18 +63,6 @@ describe('rank keys', () => {
     for (const n of numbers) expect(decodePriority(encodePriority(n))).toBe(n);
     expect(encodePriority(-0)).toBe(encodePriority(0));
     expect(decodePriority('not hex at all!!')).toBeNull();
-  });
-
-  it('the range above a priority holds exactly the rank keys of higher priorities', () => {
-    const { key, range_end } = ranksAbove('/e', 1);
-    const inRange = (k: string): boolean =>
-      Buffer.compare(Buffer.from(k), key) >= 0 && Buffer.compare(Buffer.from(k), range_end) < 0;
-    expect(inRange(rankKey('/e', 1, 0xabcn))).toBe(false);
-    expect(inRange(rankKey('/e', 0.5, 0xabcn))).toBe(false);
-    expect(inRange(rankKey('/e', 1.0000001, 0xabcn))).toBe(true);
-    expect(inRange(rankKey('/e', 2, 0x1n))).toBe(true);
-    expect(inRange(rankKey('/e2', 2, 0x1n))).toBe(false);
-    expect(inRange('/e/abc')).toBe(false); // a candidate key
   });
 
   it('decode a rank key: the priority from its name, `since` from its value or else its create revision', () => {
