@@ -6,7 +6,7 @@ import { campaignWithRetry, type Campaigning, type ElectionDeps } from './campai
 import { checkCampaign, onJoinedOf, type CampaignOptions } from './campaign-options.js';
 import { CandidateReads, type Candidate } from './candidates.js';
 import { guardedDelete } from './guarded-txn.js';
-import { DEFAULT_PREEMPT_AFTER_MS, outranks, rankQueue } from './rank.js';
+import { byRank, DEFAULT_PREEMPT_AFTER_MS, rankQueue } from './rank.js';
 import type { LeaderTracker } from './tracker-registry.js';
 import { observeLeader } from './observe.js';
 import type { Term } from './term.js';
@@ -116,7 +116,7 @@ export class Election {
     const { candidates, ranks } = await this.#reads.ranked();
     const [leader, ...waiting] = rankQueue(candidates, ranks.entries);
     if (!leader) return [];
-    waiting.sort((a, b) => (outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0));
+    waiting.sort(byRank);
     return [leader, ...waiting].map((r) => ({ ...r.candidate, priority: r.priority, since: r.since }));
   }
 

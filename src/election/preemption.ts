@@ -12,7 +12,7 @@ import {
   type RankEntry,
   type RankSnapshot,
 } from './rank.js';
-import { touchAll } from './touch.js';
+import { makeWay } from './step-aside.js';
 
 /**
  * How long a preempted leader keeps leading while the candidates ahead of its preemptor make way and
@@ -118,9 +118,9 @@ export class Preemption {
     if (!top || top.priority <= priority || this.#stopped) return;
     this.#cancelTimer();
     this.#cancelTimer = this.#clock.setTimer(() => {
-      const ahead = candidates.filter((c) => c.token > this.#term.token && c.token < top.candidate.token);
-      void touchAll(this.#transport, ahead)
-        .catch(() => false)
+      // The queue as it stands then, not as it stood preemptAfterMs ago (makeWay reads it).
+      void makeWay(this.#reads, this.#transport, top.candidate, this.#term.token)
+        .catch(() => undefined)
         .then(() => this.written(null));
     }, top.preemptAfterMs);
   }

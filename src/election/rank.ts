@@ -97,6 +97,11 @@ export function outranks(a: Rank, b: Rank): boolean {
   return a.priority > b.priority || (a.priority === b.priority && a.since < b.since);
 }
 
+/** A sort comparator: the best-ranked first (`outranks`), equal ranks as they were. */
+export function byRank(a: Rank, b: Rank): number {
+  return outranks(a, b) ? -1 : outranks(b, a) ? 1 : 0;
+}
+
 /** A queued candidate with its rank: from its rank key, else priority 0 since its key's create revision. */
 export interface RankedCandidate extends Rank {
   readonly candidate: Candidate;

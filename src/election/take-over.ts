@@ -56,7 +56,7 @@ export interface Turn {
   /** How the previous holder ended, and what this turn waited for it (ms). */
   readonly previous: PreviousHolder;
   readonly heldMs: number;
-  /** The rank keys as the turn's last read of the queue saw them (the term's preemption watch starts there). */
+  /** The rank keys as the turn's last read of the queue saw them (whether the term knows of priorities: preemption.ts). */
   readonly ranks: RankSnapshot;
 }
 
