@@ -1,5 +1,5 @@
 /**
- * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --wire]`: where the time of
+ * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --phase=P --wire]`: where the time of
  * a graceful handover goes, across processes. Three candidate processes of
  * implementation I on a local 3-member etcd this script starts: `locked` (the
  * seed facade, the default), `etcd3`, `v3election` or `etcdctl` (`etcdctl
@@ -9,6 +9,9 @@
  * processes share, as is the delete's arrival at an independent etcd3 watcher
  * in this script. locked's processes also record (bench/candidates/steps.ts)
  * when its requests leave and are answered and when watch events arrive.
+ * The leader stops at a random phase of its renew interval, after a renewal that
+ * came once the others had queued (`--phase=renewal`: right after that renewal,
+ * when every candidate's keepalive and confirmation are in flight).
  * Median and p90 over the runs, printed and written to
  * bench/results/graceful-steps.md (another implementation:
  * graceful-steps-<impl>.md).
@@ -17,7 +20,8 @@
  * loopback traffic to the etcd members is captured too, and each run is also
  * timed on the wire: when the leader's request leaves its socket, when the
  * delete event reaches the successor's socket. That splits the handover into
- * the leader's process, etcd, and the successor's process.
+ * the leader's process, etcd, and the successor's process. `--dump=FILE` also
+ * writes each run (its steps, its wire times, each process's trail) as JSON.
  */
 import { writeFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -27,7 +31,7 @@ import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { Fleet, type Entry } from './lib/fleet.js';
 import { label } from './lib/labels.js';
-import { QUEUE_SETTLE_MS, queuedAndRenewed } from './scenarios/failover.js';
+import { QUEUE_SETTLE_MS, queuedAndRenewed, stopPhaseMs } from './scenarios/failover.js';
 import { EtcdctlCandidate } from './scenarios/etcdctl.js';
 import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
@@ -117,6 +121,7 @@ async function fleetRuns(
   impl: Exclude<Impl, 'etcdctl'>,
   endpoints: string,
   ttlSec: number,
+  phase: Phase,
 ): Promise<OneRun> {
   const pool = await fleet.spawn(impl, endpoints, 3);
   const byWho = new Map(pool.map((c) => [c.who, c]));
@@ -130,6 +135,7 @@ async function fleetRuns(
     const first = await fleet.next('a first leader', elected, startMark, 30_000);
     // Every candidate queued and quiet: a renewal of the leader once the others have had time to queue.
     await queuedAndRenewed(fleet, first, 7_000 + QUEUE_SETTLE_MS);
+    if (phase === 'random') await pause(stopPhaseMs(Math.random, ttlSec));
     await beforeStop();
     const stopMark = fleet.mark();
     byWho.get(first.who)!.send({ op: 'stop' });
@@ -198,7 +204,17 @@ function etcdctlRuns(fleet: Fleet, endpoints: string): OneRun {
   };
 }
 
-function parseArgs(argv: string[]): { impl: Impl; runs: number; ttlSec: number; wire: boolean } {
+/** When the leader stops: at a random phase of its renew interval, or right after a renewal (the worst case). */
+type Phase = 'random' | 'renewal';
+
+function parseArgs(argv: string[]): {
+  impl: Impl;
+  runs: number;
+  ttlSec: number;
+  wire: boolean;
+  phase: Phase;
+  dump?: string;
+} {
   const get = (name: string): string | undefined =>
     argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const impl = (get('impl') ?? 'locked') as Impl;
@@ -207,11 +223,15 @@ function parseArgs(argv: string[]): { impl: Impl; runs: number; ttlSec: number; 
   if (!(runs >= 1)) throw new RangeError(`--runs must be ≥ 1`);
   const ttlSec = Number(get('ttl') ?? 5);
   if (!(Number.isInteger(ttlSec) && ttlSec >= 1)) throw new RangeError(`--ttl must be a whole number of seconds ≥ 1`);
-  return { impl, runs, ttlSec, wire: argv.includes('--wire') };
+  const dump = get('dump');
+  const phase = get('phase') ?? 'random';
+  if (phase !== 'random' && phase !== 'renewal')
+    throw new RangeError(`--phase must be random or renewal, got ${phase}`);
+  return { impl, runs, ttlSec, wire: argv.includes('--wire'), phase, ...(dump ? { dump } : {}) };
 }
 
 async function main(): Promise<void> {
-  const { impl, runs, ttlSec, wire } = parseArgs(process.argv.slice(2));
+  const { impl, runs, ttlSec, wire, phase, dump } = parseArgs(process.argv.slice(2));
   if (impl === 'locked') process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
@@ -220,6 +240,7 @@ async function main(): Promise<void> {
   // "the successor's process took it in".
   const observer = new Etcd3({ hosts: cluster.endpoints.split(',') });
   const samples: RunSteps[] = [];
+  const handovers: Handover[] = [];
   const members = new Map(cluster.members.map((m, i) => [m.clientPort, i]));
   const wallOffset = wallOffsetMs();
   const wireRuns: HandoverRun[] = [];
@@ -230,7 +251,7 @@ async function main(): Promise<void> {
     const oneRun =
       impl === 'etcdctl'
         ? etcdctlRuns(fleet, cluster.endpoints)
-        : await fleetRuns(fleet, impl, cluster.endpoints, ttlSec);
+        : await fleetRuns(fleet, impl, cluster.endpoints, ttlSec, phase);
     for (let run = 0; run < runs; run++) {
       const name = `/bench/steps/${process.pid}/${run}`;
       // npm etcd3's Election keeps its keys under `election/<name>/`; the others under `<name>/`.
@@ -264,6 +285,7 @@ async function main(): Promise<void> {
         });
       }
       samples.push(stepsOf(h, deleteSeenAt));
+      handovers.push(h);
       console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[9]]!)} ms after stop()`);
     }
   } finally {
@@ -281,6 +303,7 @@ async function main(): Promise<void> {
     `--runs=${runs}`,
     ...(impl === 'etcdctl' ? [] : [`--ttl=${ttlSec}`]), // etcdctl's session is 60 s
     ...(wire ? ['--wire'] : []),
+    ...(phase === 'renewal' && impl !== 'etcdctl' ? ['--phase=renewal'] : []),
   ];
   const command = `npm run bench:steps -- ${args.join(' ')}`;
   const md = [
@@ -307,6 +330,17 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   writeFileSync(join(RESULTS, file), md);
+  if (dump) {
+    const onWire = wireRuns.map((r) => (capture ? handoverOnWire(segments, r) : null));
+    const relative = (h: Handover, steps: Step[]): [number, string][] =>
+      steps.filter(([t]) => t >= h.stopAt - 1).map(([t, what]) => [+(t - h.stopAt).toFixed(3), what]);
+    const runsOut = samples.map((s, i) => {
+      const h = handovers[i]!;
+      const trail = { leader: relative(h, h.leader.steps), successor: relative(h, h.successor.steps) };
+      return { ...s, wire: onWire[i] ?? null, trail };
+    });
+    writeFileSync(dump, JSON.stringify(runsOut, null, 1));
+  }
   console.log(`\n${md}`);
   console.log(`wrote bench/results/${file}`);
 }

@@ -5,9 +5,10 @@ import type { Candidate, Entry, Fleet } from '../lib/fleet.js';
 /**
  * One failover run with three candidate processes of one kind, in one fresh
  * election: (1) all three start at once → the first `elected` (time to first
- * leader); (2) the leader leaves the library's graceful way → the next
- * `elected` (graceful handover); (3) the new leader's process is SIGKILLed at a
- * random phase of its keepalive cycle → the last candidate's `elected` (crash
+ * leader); (2) once the others have queued and the leader has renewed, it
+ * leaves the library's graceful way at a random moment of its renew interval
+ * (stopPhaseMs) → the next `elected` (graceful handover); (3) the new leader's
+ * process is SIGKILLed at a random phase of its keepalive cycle → the last candidate's `elected` (crash
  * handover). For (3) the floor is the moment etcd may expire the lease at the
  * earliest — the last acknowledged renewal + TTL — and the excess over it is
  * etcd's lease-expiry tick plus the watch delivery plus the library's reaction.
@@ -56,6 +57,17 @@ export function queuedAndRenewed(fleet: Fleet, first: Entry, timeoutMs: number):
   );
 }
 
+/**
+ * How long after the leader's renewal a graceful stop comes: uniformly random within a third of the
+ * TTL (locked's and npm etcd3's renew interval), so that a stop meets the renewal traffic of the
+ * leader (and, since the candidates started together, of the others) only as often as a stop at an
+ * arbitrary moment would. Right after the renewal, as the benchmark stopped until 3b38dfa (`npm run
+ * bench:steps -- --phase=renewal`), every candidate's keepalive and confirmation are in flight.
+ */
+export function stopPhaseMs(random: () => number, ttlSec: number): number {
+  return random() * ((ttlSec * 1000) / 3);
+}
+
 /** Candidate processes that have been through a run. */
 const veterans = new WeakSet<Candidate>();
 
@@ -90,6 +102,7 @@ export async function failoverRun(pool: Candidate[], o: FailoverOptions): Promis
 
   await queuedAndRenewed(fleet, first, ttlMs + QUEUE_SETTLE_MS + 2000).catch(() => undefined);
   const leader = latestLeader(fleet, startMark, inRun);
+  await new Promise((resolve) => setTimeout(resolve, stopPhaseMs(o.random, ttlSec)));
 
   // (2) graceful handover
   const stopMark = fleet.mark();
