@@ -98,6 +98,7 @@ export class Heir {
   readonly #proof: HeirProof;
   readonly #naming: { readonly named: Promise<bigint>; cancel(): void };
   readonly #unregister: () => void;
+  readonly #fromRevision: bigint;
   #spent = false;
 
   constructor(
@@ -111,6 +112,37 @@ export class Heir {
     this.#proof = new HeirProof(key, token, lease, proven);
     this.#unregister = deps.confirmations.add(this.#proof);
     this.#naming = watchNaming(deps.hub, recordKey, fromRevision, token, lease.ttlSec * 1000);
+    this.#fromRevision = fromRevision;
+  }
+
+  /**
+   * Whether a resignation named us, now that our predecessor's key is gone (at `deletedAt`, when the wait
+   * knows it): the record's event if it comes with the I/O already waiting (the record is written with
+   * the delete, in one txn, and comes on another watch of the same stream, usually in the same socket
+   * read); else the record as it stood at `deletedAt`, read member-local (`recordAt`). That read is as
+   * good as the event: the history up to a revision is the same on every member, so a record found there
+   * that names us, written at or after this watch's start, is the very put the watch is to deliver.
+   * Resolves with the naming revision, or null: not named, or unknown (the read failed), and the caller
+   * reads linearizably. The event still wins if it comes while the read is on the wire.
+   */
+  async namedAt(
+    deletedAt: bigint | null,
+    recordAt: (revision: bigint) => Promise<{ readonly value: string; readonly modRevision: bigint } | null>,
+    clock: Clock,
+  ): Promise<bigint | null> {
+    const soon = await this.race(new Promise<null>((resolve) => clock.afterPendingIo(() => resolve(null))));
+    if ('named' in soon) return soon.named;
+    if (deletedAt === null) return null;
+    const { token, lease } = this.#proof;
+    const read = recordAt(deletedAt).then(
+      (seen) =>
+        seen && seen.modRevision >= this.#fromRevision && isHeir(seen.value, token, lease.ttlSec * 1000)
+          ? seen.modRevision
+          : null,
+      () => null,
+    );
+    const result = await this.race(read);
+    return 'named' in result ? result.named : result.done;
   }
 
   /**

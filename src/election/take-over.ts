@@ -193,10 +193,10 @@ async function turn(
         } else if (first.done === 'touched') touched = true;
         else if (first.done !== null && typeof first.done !== 'bigint' && !first.done.transient) throw first.done;
         else if (heir) {
-          // The record that names us comes with the delete (one txn), on another watch of the same stream,
-          // usually in the same socket read: take it in before deciding to read.
-          const soon = await heir.race(new Promise<null>((resolve) => ctx.clock.afterPendingIo(() => resolve(null))));
-          const t = 'named' in soon ? named(heir, soon.named) : null;
+          // Named by the resignation? Its record's event, or the record as of the delete (heir-proof.ts).
+          const deletedAt = typeof first.done === 'bigint' ? first.done : null;
+          const at = await heir.namedAt(deletedAt, (revision) => ctx.reads.recordAt(recordKey, revision), ctx.clock);
+          const t = at === null ? null : named(heir, at);
           if (t) return t;
         }
       }

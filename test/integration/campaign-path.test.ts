@@ -81,19 +81,65 @@ describe('the campaign path', () => {
     expect(what).toEqual(['create candidate key']);
   });
 
+  it('a successor whose record event is late leads on the record as of the delete, read member-local', async () => {
+    const leader = await client().election('/path/record-at').campaign('first');
+    const c = client();
+    const s = spy(c);
+    let read: { revision?: string; serializable?: boolean } | null = null;
+    c.transport.trace.add({
+      request(call) {
+        if (call.what === 'read term record at the delete') read = call.request as typeof read;
+      },
+    });
+    silenceRecordWatch(c); // the record's event never comes
+    const pending = c.election('/path/record-at').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/record-at/').keys()).length === 2);
+    await leader.resign();
+    const term = await pending;
+    const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
+    expect(what).toEqual(['create candidate key', 'read term record at the delete']);
+    // At the revision of the resignation, which deleted the leader's key and wrote the record naming us.
+    const record = await raw.get('/path/record-at.locked-term').exec();
+    expect(read).toMatchObject({ serializable: true, revision: record.kvs[0]!.mod_revision.toString() });
+    expect(term.confirmedAt.toString()).toBe(record.kvs[0]!.mod_revision.toString());
+    expect(term.isValid()).toBe(true);
+  });
+
+  it('a record read at the delete that does not name the successor leaves the decision to a linearizable read', async () => {
+    const leader = await client(2).election('/path/record-at-gone').campaign('first');
+    const c = client(2);
+    const s = spy(c);
+    silenceRecordWatch(c);
+    const pending = c.election('/path/record-at-gone').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/record-at-gone/').keys()).length === 2);
+    await raw.delete().key(leader.key); // not a resignation: the record still shows the leader leading
+    const term = await pending;
+    const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
+    expect(what.slice(0, 4)).toEqual([
+      'create candidate key',
+      'read term record at the delete',
+      'confirm first',
+      'claim term',
+    ]);
+    expect(term.isValid()).toBe(true);
+  }, 30_000);
+
   it("a successor's read that fails transiently is retried after a read of its place, keeping the place", async () => {
     const leader = await client().election('/path/retry-confirm').campaign('first');
     const c = client();
     const s = spy(c, (what, nth) =>
-      what === 'confirm first' && nth === 1 ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded') : null,
+      what === 'read term record at the delete' || (what === 'confirm first' && nth === 1)
+        ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded')
+        : null,
     );
-    silenceRecordWatch(c); // so that the read decides
+    silenceRecordWatch(c); // so that the reads decide
     const pending = c.election('/path/retry-confirm').campaign('second');
     await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-confirm/').keys()).length === 2);
     await leader.resign();
     const term = await pending;
     expect(s.calls.filter((x) => x.what !== 'confirm leader keys').map((x) => [x.what, x.failed])).toEqual([
       ['create candidate key', false],
+      ['read term record at the delete', true], // a failed record read only means: read linearizably
       ['confirm first', true],
       ['read predecessor', false],
       ['confirm first', false],
