@@ -14,7 +14,7 @@ import {
   type Candidate,
   type Position,
 } from './candidate-ops.js';
-import { rankRange, rankReadOp, type RankSnapshot, type RankWrite } from './rank.js';
+import { rankQueue, rankRange, rankReadOp, type RankedCandidate, type RankSnapshot, type RankWrite } from './rank.js';
 
 export { decodeCandidate, type Candidate, type Position };
 
@@ -83,6 +83,12 @@ export class CandidateReads {
       candidates: (res.responses[0]?.response_range.kvs ?? []).map(decodeCandidate),
       ranks: ranksOf(this.name, res),
     };
+  }
+
+  /** The queue, oldest first, each candidate with its rank (rank.ts `rankQueue`), from one `ranked()` read. */
+  async rankedQueue(): Promise<RankedCandidate[]> {
+    const { candidates, ranks } = await this.ranked();
+    return rankQueue(candidates, ranks.entries);
   }
 
   /**

@@ -6,7 +6,7 @@ import { campaignWithRetry, type Campaigning, type ElectionDeps } from './campai
 import { checkCampaign, onJoinedOf, type CampaignOptions } from './campaign-options.js';
 import { CandidateReads, type Candidate } from './candidates.js';
 import { guardedDelete } from './guarded-txn.js';
-import { byRank, DEFAULT_PREEMPT_AFTER_MS, rankQueue } from './rank.js';
+import { byRank, DEFAULT_PREEMPT_AFTER_MS } from './rank.js';
 import type { LeaderTracker } from './tracker-registry.js';
 import { observeLeader } from './observe.js';
 import type { Term } from './term.js';
@@ -113,8 +113,7 @@ export class Election {
    * first join. Candidates that set no priority (Go, `etcdctl elect`, locked at 0) count as 0.
    */
   async queue(): Promise<QueuedCandidate[]> {
-    const { candidates, ranks } = await this.#reads.ranked();
-    const [leader, ...waiting] = rankQueue(candidates, ranks.entries);
+    const [leader, ...waiting] = await this.#reads.rankedQueue();
     if (!leader) return [];
     waiting.sort(byRank);
     return [leader, ...waiting].map((r) => ({ ...r.candidate, priority: r.priority, since: r.since }));

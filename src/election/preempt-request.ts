@@ -66,8 +66,7 @@ export class PreemptRequest {
     this.#timer = null;
     for (let attempt = 1; attempt <= ASK_ATTEMPTS && !this.#stopped; attempt++) {
       try {
-        const { candidates, ranks } = await this.#reads.ranked();
-        const ranked = rankQueue(candidates, ranks.entries);
+        const ranked = await this.#reads.rankedQueue();
         const leader = ranked[0];
         if (this.#stopped || !leader || leader.candidate.token === this.#self.token) return;
         if (leader.priority >= this.#self.priority || this.#asked.has(leader.candidate.token)) return;

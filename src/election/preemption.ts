@@ -3,15 +3,7 @@ import { delay } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
-import {
-  best,
-  encodeRankValue,
-  rankKey,
-  rankQueue,
-  type RankedCandidate,
-  type RankEntry,
-  type RankSnapshot,
-} from './rank.js';
+import { best, encodeRankValue, rankKey, type RankedCandidate, type RankEntry, type RankSnapshot } from './rank.js';
 import { makeWay } from './step-aside.js';
 
 /**
@@ -113,8 +105,7 @@ export class Preemption {
     this.#priority = priority;
     this.#rankKey = next;
     this.#mixed = true;
-    const { candidates, ranks } = await this.#reads.ranked();
-    const top = best(rankQueue(candidates, ranks.entries), this.#term.token);
+    const top = best(await this.#reads.rankedQueue(), this.#term.token);
     if (!top || top.priority <= priority || this.#stopped) return;
     this.#cancelTimer();
     this.#cancelTimer = this.#clock.setTimer(() => {
@@ -158,8 +149,9 @@ export class Preemption {
 
   /**
    * The term's key watch saw our key written at `modRevision` with our token. Not by us (no proclaim
-   * of ours applied there): someone asks us to hand over (null: we ask ourselves, `reprioritize`). An event that arrives while a proclaim of
-   * ours is in flight is judged once that proclaim's reply tells its revision.
+   * of ours applied there): someone asks us to hand over (null: we ask ourselves, `reprioritize`).
+   * An event that arrives while a proclaim of ours is in flight is judged once that proclaim's reply
+   * tells its revision.
    */
   written(modRevision: bigint | null): void {
     if (modRevision !== null && (modRevision <= this.#term.token || this.#ownRevisions.includes(modRevision))) return; // the join's, or ours
@@ -174,16 +166,14 @@ export class Preemption {
 
   /** The heir a resignation names when priorities are in use: the next in line if it is the best-ranked, else none. */
   async heir(): Promise<Candidate | null> {
-    const { candidates, ranks } = await this.#reads.ranked();
-    return heirOf(rankQueue(candidates, ranks.entries), this.#term.token);
+    return heirOf(await this.#reads.rankedQueue(), this.#term.token);
   }
 
   async #decide(): Promise<void> {
     let ranked: RankedCandidate[] | null = null;
     for (let attempt = 1; ranked === null; attempt++) {
       try {
-        const { candidates, ranks } = await this.#reads.ranked();
-        ranked = rankQueue(candidates, ranks.entries);
+        ranked = await this.#reads.rankedQueue();
       } catch {
         if (attempt >= 3 || this.#stopped) return; // asked once per term: a lost answer loses this preemption
         await delay(100 * attempt, undefined, this.#clock);
