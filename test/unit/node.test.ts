@@ -186,6 +186,10 @@ describe('LockedNode', () => {
     const stopping = s.node.stop();
     expect(s.node.stop()).toBe(stopping);
     expect(selectedInDeselect).toBe(false);
+    expect(s.log.slice(2)).toEqual(['deselect', 'resign']);
+    // The rest of the clean-up on the next turn of the event loop, after the resignation's encoding and write.
+    expect(s.trackerClosed()).toBe(false);
+    s.clock.advance(0);
     await stopping;
     expect(s.log.slice(2)).toEqual(['deselect', 'resign', 'release']);
     expect(s.trackerClosed()).toBe(true);
