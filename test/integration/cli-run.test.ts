@@ -122,6 +122,27 @@ describe('locked run', () => {
       { timeoutMs: 20_000 },
     );
 
+  /**
+   * The pids of `id`'s latest term once its command and grandchild both run (a runner that lost a term
+   * under load and won the next at once may not have started the grandchild of that one yet).
+   */
+  const runningTerm = async (id: string): Promise<Set<number>> => {
+    const pids = (): Set<number> => {
+      const term = lines()
+        .filter((l) => l.id === id)
+        .at(-1)!.token;
+      return new Set(
+        lines()
+          .filter((l) => l.token === term)
+          .map((l) => l.pid),
+      );
+    };
+    await waitFor(`${id}'s latest term's command and grandchild`, () => pids().size === 2 || null, {
+      timeoutMs: 20_000,
+    });
+    return pids();
+  };
+
   const queued = (n: number): Promise<true> =>
     waitFor(
       `${n} candidates in the queue`,
@@ -160,14 +181,7 @@ describe('locked run', () => {
     // 3. SIGKILL of the leading runner's process group: the guard kills the command's group too.
     const c = runner('C', etcd.endpoints);
     await queued(2);
-    const aTerm = lines()
-      .filter((l) => l.id === 'A')
-      .at(-1)!.token;
-    const aPids = new Set(
-      lines()
-        .filter((l) => l.token === aTerm)
-        .map((l) => l.pid),
-    );
+    const aPids = await runningTerm('A');
     process.kill(-a.pid, 'SIGKILL');
     expect((await a.exited).signal).toBe('SIGKILL');
     await waitFor("A's command and grandchild to be gone", () => [...aPids].every(gone) || null, { timeoutMs: 5000 });
@@ -177,14 +191,7 @@ describe('locked run', () => {
     //    SIGKILLs the command's group by itself; D takes over only after.
     const d = runner('D', etcd.endpoints);
     await queued(2);
-    const cTerm = lines()
-      .filter((l) => l.id === 'C')
-      .at(-1)!.token;
-    const cPids = new Set(
-      lines()
-        .filter((l) => l.token === cTerm)
-        .map((l) => l.pid),
-    );
+    const cPids = await runningTerm('C');
     process.kill(c.pid, 'SIGSTOP');
     try {
       await waitFor("C's command to be killed by its guard", () => [...cPids].every(gone) || null, {
