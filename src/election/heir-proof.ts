@@ -1,8 +1,9 @@
 import type { Clock } from '../core/clock.js';
 import type { Deadline, Lease } from '../session/lease.js';
-import { toBigInt } from '../transport/keys.js';
-import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import type { WatchHub } from '../transport/watch-hub.js';
 import type { ConfirmedKey, TermConfirmations } from './term-confirmations.js';
+import type { LockedError } from '../errors.js';
+import { HeirWatch, type Predecessor } from './heir-watch.js';
 import { isHeir } from './term-record.js';
 
 /**
@@ -57,46 +58,12 @@ export class HeirProof implements ConfirmedKey {
 }
 
 /**
- * Watches the term record from `fromRevision` for a resignation that names
- * the candidate `token` heir within its TTL (`isHeir`). `named` resolves with
- * that record's revision; it never rejects (a failed watch just never names:
- * the caller's other path, the delete event and a read, still runs).
- */
-export function watchNaming(
-  hub: WatchHub,
-  recordKey: string,
-  fromRevision: bigint,
-  token: bigint,
-  ttlMs: number,
-): { readonly named: Promise<bigint>; cancel(): void } {
-  let handle: WatchHandle | null = null;
-  const named = new Promise<bigint>((resolve) => {
-    handle = hub.watch(
-      { key: Buffer.from(recordKey), startRevision: fromRevision },
-      {
-        onEvents: (events) => {
-          for (const event of events) {
-            if (event.type === 'Put' && isHeir(event.kv.value.toString(), token, ttlMs)) {
-              handle?.cancel();
-              resolve(toBigInt(event.kv.mod_revision));
-              return;
-            }
-          }
-        },
-        onEnd: () => undefined,
-      },
-    );
-  });
-  return { named, cancel: () => handle?.cancel() };
-}
-
-/**
- * A waiting candidate that is next in line: its proof, kept by the session's
- * confirmations, and the watch for the record that names it. `stop()` ends both.
+ * A waiting candidate that is next in line: its proof, kept by the session's confirmations, and its one
+ * watch of the record that names it and of its predecessor's key (heir-watch.ts). `stop()` ends both.
  */
 export class Heir {
   readonly #proof: HeirProof;
-  readonly #naming: { readonly named: Promise<bigint>; cancel(): void };
+  readonly #watch: HeirWatch;
   readonly #unregister: () => void;
   readonly #fromRevision: bigint;
   #spent = false;
@@ -106,19 +73,26 @@ export class Heir {
     recordKey: string,
     candidate: { readonly key: string; readonly token: bigint; readonly lease: Lease },
     proven: Deadline | null,
-    fromRevision: bigint,
+    from: { readonly predecessor: Predecessor; readonly revision: bigint },
   ) {
     const { key, token, lease } = candidate;
+    const ttlMs = lease.ttlSec * 1000;
     this.#proof = new HeirProof(key, token, lease, proven);
     this.#unregister = deps.confirmations.add(this.#proof);
-    this.#naming = watchNaming(deps.hub, recordKey, fromRevision, token, lease.ttlSec * 1000);
-    this.#fromRevision = fromRevision;
+    this.#watch = new HeirWatch(deps.hub, recordKey, from.predecessor, from.revision, { token, ttlMs });
+    this.#fromRevision = from.revision;
+  }
+
+  /** The wait for `predecessor` on the heir's own watch (HeirWatch.waitFor), or null: the caller watches its key. */
+  waitFor(predecessor: Predecessor, signal: AbortSignal): Promise<LockedError | bigint> | null {
+    return this.#watch.waitFor(predecessor, signal);
   }
 
   /**
    * Whether a resignation named us, now that our predecessor's key is gone (at `deletedAt`, when the wait
-   * knows it): the record's event if it comes with the I/O already waiting (the record is written with
-   * the delete, in one txn, and comes on another watch of the same stream, usually in the same socket
+   * knows it): not if the heir's own watch delivered that delete (its response had the record's event if
+   * there was one); else the record's event if it comes with the I/O already waiting (the record is written
+   * with the delete, in one txn, and comes on another watch of the same stream, usually in the same socket
    * read); else the record as it stood at `deletedAt`, read member-local (`recordAt`). That read is as
    * good as the event: the history up to a revision is the same on every member, so a record found there
    * that names us, written at or after this watch's start, is the very put the watch is to deliver.
@@ -130,6 +104,8 @@ export class Heir {
     recordAt: (revision: bigint) => Promise<{ readonly value: string; readonly modRevision: bigint } | null>,
     clock: Clock,
   ): Promise<bigint | null> {
+    // The heir's own watch delivered the delete, and with it every event of its revision: no record named us.
+    if (deletedAt !== null && this.#watch.deliveredDelete(deletedAt)) return null;
     const soon = await this.race(new Promise<null>((resolve) => clock.afterPendingIo(() => resolve(null))));
     if ('named' in soon) return soon.named;
     if (deletedAt === null) return null;
@@ -154,7 +130,7 @@ export class Heir {
     if (this.#spent) return { done: await step };
     const result = await Promise.race([
       step.then((done) => ({ done })),
-      this.#naming.named.then((named) => ({ named })),
+      this.#watch.named.then((named) => ({ named })),
     ]);
     if ('named' in result) {
       this.#spent = true;
@@ -169,7 +145,7 @@ export class Heir {
   }
 
   stop(): void {
-    this.#naming.cancel();
+    this.#watch.cancel();
     this.#unregister();
   }
 }

@@ -79,15 +79,14 @@ export type TurnOutcome =
   | { readonly kind: 'step-aside'; readonly outranker: Candidate; readonly first: boolean };
 
 /**
- * One candidate's way from its place in the queue to leading (the campaign's
- * path after the join, straight through):
+ * One candidate's way from its place in the queue to leading (the campaign's path after the join, straight through):
  *
  * 1. wait until no older candidate is left: on the predecessor's key (its
  *    deletion), or on the election's shared view;
  * 2. after waiting for a predecessor, find out whether a resignation named us
- *    its heir: the candidate next in line watches the term record (and keeps a
- *    proven deadline, heir-proof.ts), so the record's event alone elects it;
- *    otherwise one linearizable read shows our key standing, nothing older, and
+ *    its heir: the candidate next in line watches the term record with its
+ *    predecessor's key, in one watch (heir-watch.ts), and keeps a proven deadline
+ *    (heir-proof.ts), so the record's event alone elects it; otherwise one linearizable read shows our key standing, nothing older, and
  *    the record. Named, we lead now — the handover's only step after the
  *    resigner's write (term-record.ts says why no claim is needed). When the
  *    read's compares fail it returns our place instead, and we wait again;
@@ -126,7 +125,8 @@ export async function takeTurn(
   try {
     return await turn(ctx, candidate, joined, scope.signal, asker, (place, proven) => {
       if (!made.heir && nextInLine(place)) {
-        made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, place.revision + 1n);
+        const from = { predecessor: place.older, revision: place.revision + 1n };
+        made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, from);
       }
       return made.heir;
     });
@@ -144,7 +144,7 @@ function heirTurn(until: Deadline, revision: bigint, ranks: RankSnapshot): TurnO
 }
 
 /** Whether the candidate at `place` is next in line: its predecessor is the first (the leader). */
-function nextInLine(place: Position): boolean {
+function nextInLine(place: Position): place is Position & { readonly older: Candidate } {
   return place.older !== null && place.first !== null && place.older.key === place.first.key;
 }
 
@@ -185,7 +185,8 @@ async function turn(
         const heir = heirAt(place, proven);
         const wait = ctx.follow
           ? waitOnView(ctx.follow, key, token, signal).then(() => null)
-          : waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place));
+          : (heir?.waitFor(place.older, signal) ??
+            waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place)));
         const first = heir ? await heir.race(wait) : { done: await wait };
         if ('named' in first) {
           const t = named(heir, first.named);

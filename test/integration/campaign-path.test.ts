@@ -23,12 +23,27 @@ function client(ttl = 5): LockedClient {
   return c;
 }
 
-/** The client's watches of a term record never deliver (as on a member that lags). */
-function silenceRecordWatch(c: LockedClient): void {
+/**
+ * The client's first watch of a term record with a predecessor's key (heir-watch.ts) ends at once, as on a
+ * failed stream: the successor then waits on its predecessor's key alone, and a resignation naming it has no
+ * event to arrive on (that watch was the record's), so reads decide.
+ */
+function endFirstHeirWatch(c: LockedClient): void {
   const hub = c.hub as unknown as { watch: typeof c.hub.watch };
   const watch = hub.watch.bind(c.hub);
-  hub.watch = (target, handlers) =>
-    target.key.toString().endsWith('.locked-term') ? { cancel: () => undefined } : watch(target, handlers);
+  let ended = false;
+  hub.watch = (target, handlers) => {
+    if (ended || !target.rangeEnd || !target.key.toString().endsWith('.locked-term')) return watch(target, handlers);
+    ended = true;
+    queueMicrotask(() => handlers.onEnd(new LockedError('UNAVAILABLE', 'injected: the watch stream failed')));
+    return { cancel: () => undefined };
+  };
+}
+
+/** Queued behind `leader` and, after its heir watch ended, waiting on its predecessor's key alone. */
+async function waitingAlone(c: LockedClient, prefix: string): Promise<void> {
+  await waitFor('queued', async () => (await raw.getAll().prefix(prefix).keys()).length === 2);
+  await waitFor("waiting on the predecessor's key alone", () => c.hub.size === 1);
 }
 
 function spy(c: LockedClient, fail?: (what: string, nth: number) => Error | null): TransportSpy {
@@ -75,17 +90,30 @@ describe('the campaign path', () => {
     await leader.resign();
     const term = await pending;
     expect(term.token).toBeGreaterThan(leader.token);
-    // Its session's confirmations keep its proof; the resignation's record, on its watch, elects it, with no
-    // write. Reads may be sent and not decide: a linearizable one if the delete event comes in a later socket
-    // read than the record's, the member-local record read if the record's event comes in a later one.
-    const reads = ['confirm leader keys', 'confirm first', 'read term record at the delete'];
-    const what = s.calls.map((x) => x.what).filter((w) => !reads.includes(w));
+    // Its session's confirmations keep its proof; the resignation's delete and record, in one response of its
+    // one watch (heir-watch.ts), elect it: no read, no write.
+    const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
     expect(what).toEqual(['create candidate key']);
     const record = await raw.get('/path/queue.locked-term').exec();
     expect(term.confirmedAt.toString()).toBe(record.kvs[0]!.mod_revision.toString());
   });
 
-  it('a successor whose record event is late leads on the record as of the delete, read member-local', async () => {
+  it('a deletion that was no resignation comes on the heir watch without a record: straight to a linearizable read', async () => {
+    const leader = await client(2).election('/path/not-named').campaign('first');
+    const c = client(2);
+    const s = spy(c);
+    const pending = c.election('/path/not-named').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/not-named/').keys()).length === 2);
+    await waitFor('the heir watch', () => c.hub.size === 1);
+    await raw.delete().key(leader.key); // not a resignation: the record still shows the leader leading
+    const term = await pending;
+    const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
+    // No read of the record at the delete: the delete's response had every event of its revision.
+    expect(what.slice(0, 3)).toEqual(['create candidate key', 'confirm first', 'claim term']);
+    expect(term.isValid()).toBe(true);
+  }, 30_000);
+
+  it('a successor waiting on its predecessor alone leads on the record as of the delete, read member-local', async () => {
     const leader = await client().election('/path/record-at').campaign('first');
     const c = client();
     const s = spy(c);
@@ -95,13 +123,14 @@ describe('the campaign path', () => {
         if (call.what === 'read term record at the delete') read = call.request as typeof read;
       },
     });
-    silenceRecordWatch(c); // the record's event never comes
+    endFirstHeirWatch(c);
     const pending = c.election('/path/record-at').campaign('second');
-    await waitFor('queued', async () => (await raw.getAll().prefix('/path/record-at/').keys()).length === 2);
+    await waitingAlone(c, '/path/record-at/');
     await leader.resign();
     const term = await pending;
     const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
-    expect(what).toEqual(['create candidate key', 'read term record at the delete']);
+    // The confirmation after the watch ended (the leader still stood), then the record read at the delete.
+    expect(what).toEqual(['create candidate key', 'confirm first', 'read term record at the delete']);
     // At the revision of the resignation, which deleted the leader's key and wrote the record naming us.
     const record = await raw.get('/path/record-at.locked-term').exec();
     expect(read).toMatchObject({ serializable: true, revision: record.kvs[0]!.mod_revision.toString() });
@@ -113,14 +142,15 @@ describe('the campaign path', () => {
     const leader = await client(2).election('/path/record-at-gone').campaign('first');
     const c = client(2);
     const s = spy(c);
-    silenceRecordWatch(c);
+    endFirstHeirWatch(c);
     const pending = c.election('/path/record-at-gone').campaign('second');
-    await waitFor('queued', async () => (await raw.getAll().prefix('/path/record-at-gone/').keys()).length === 2);
+    await waitingAlone(c, '/path/record-at-gone/');
     await raw.delete().key(leader.key); // not a resignation: the record still shows the leader leading
     const term = await pending;
     const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
-    expect(what.slice(0, 4)).toEqual([
+    expect(what.slice(0, 5)).toEqual([
       'create candidate key',
+      'confirm first',
       'read term record at the delete',
       'confirm first',
       'claim term',
@@ -132,17 +162,18 @@ describe('the campaign path', () => {
     const leader = await client().election('/path/retry-confirm').campaign('first');
     const c = client();
     const s = spy(c, (what, nth) =>
-      what === 'read term record at the delete' || (what === 'confirm first' && nth === 1)
+      what === 'read term record at the delete' || (what === 'confirm first' && nth === 2)
         ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded')
         : null,
     );
-    silenceRecordWatch(c); // so that the reads decide
+    endFirstHeirWatch(c); // so that the reads decide
     const pending = c.election('/path/retry-confirm').campaign('second');
-    await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-confirm/').keys()).length === 2);
+    await waitingAlone(c, '/path/retry-confirm/');
     await leader.resign();
     const term = await pending;
     expect(s.calls.filter((x) => x.what !== 'confirm leader keys').map((x) => [x.what, x.failed])).toEqual([
       ['create candidate key', false],
+      ['confirm first', false], // after the watch ended: the leader still stood
       ['read term record at the delete', true], // a failed record read only means: read linearizably
       ['confirm first', true],
       ['read predecessor', false],
@@ -211,8 +242,8 @@ describe('the campaign path', () => {
     try {
       // The successor's wait ends and its term's watch begins within the hub's 2 s linger.
       const pending = c.election('/path/stream').campaign('second');
-      // Next in line, it watches its predecessor's key and the term record (for a resignation naming it).
-      await waitFor('the successor waits on its predecessor', () => c.hub.size === 2 && streams.length === 1);
+      // Next in line, it watches its predecessor's key and the term record (for a resignation naming it), in one watch.
+      await waitFor('the successor waits on its predecessor', () => c.hub.size === 1 && streams.length === 1);
       await leader.resign();
       const term = await pending;
       // The term's key watch is created on the next turn of the event loop, on the stream the wait used.
