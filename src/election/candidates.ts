@@ -208,20 +208,6 @@ export class CandidateReads {
   }
 
   /**
-   * The term record as it stood at `revision`, from the member's local state (a serializable read).
-   * The store's history up to a revision is the same on every member; one that has not applied
-   * `revision` yet refuses it (a future revision), and the caller reads linearizably instead.
-   */
-  async recordAt(recordKey: string, revision: bigint): Promise<{ value: string; modRevision: bigint } | null> {
-    const res = await this.#transport.range(
-      { key: Buffer.from(recordKey), revision: revision.toString(), serializable: true },
-      'read term record at the delete',
-    );
-    const kv = res.kvs[0];
-    return kv ? { value: kv.value.toString(), modRevision: toBigInt(kv.mod_revision) } : null;
-  }
-
-  /**
    * The candidate next in line after `token` (the nearest younger key), from
    * the member's local state (a serializable read). Only a hint: a stale
    * member may omit a newer key or show one since deleted, so whoever names it

@@ -1,10 +1,9 @@
 import type { Clock } from '../core/clock.js';
+import type { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { ConfirmedKey, TermConfirmations } from './term-confirmations.js';
-import type { LockedError } from '../errors.js';
 import { HeirWatch, type Predecessor } from './heir-watch.js';
-import { isHeir } from './term-record.js';
 
 /**
  * What lets the candidate next in line take over from a graceful resignation
@@ -63,9 +62,10 @@ export class HeirProof implements ConfirmedKey {
  */
 export class Heir {
   readonly #proof: HeirProof;
-  readonly #watch: HeirWatch;
+  readonly #hub: WatchHub;
+  readonly #recordKey: string;
+  #watch: HeirWatch;
   readonly #unregister: () => void;
-  readonly #fromRevision: bigint;
   #spent = false;
 
   constructor(
@@ -76,49 +76,31 @@ export class Heir {
     from: { readonly predecessor: Predecessor; readonly revision: bigint },
   ) {
     const { key, token, lease } = candidate;
-    const ttlMs = lease.ttlSec * 1000;
     this.#proof = new HeirProof(key, token, lease, proven);
     this.#unregister = deps.confirmations.add(this.#proof);
-    this.#watch = new HeirWatch(deps.hub, recordKey, from.predecessor, from.revision, { token, ttlMs });
-    this.#fromRevision = from.revision;
+    this.#hub = deps.hub;
+    this.#recordKey = recordKey;
+    this.#watch = this.#watchFrom(from.predecessor, from.revision);
   }
 
-  /** The wait for `predecessor` on the heir's own watch (HeirWatch.waitFor), or null: the caller watches its key. */
-  waitFor(predecessor: Predecessor, signal: AbortSignal): Promise<LockedError | bigint> | null {
-    return this.#watch.waitFor(predecessor, signal);
+  #watchFrom(predecessor: Predecessor, revision: bigint): HeirWatch {
+    const { token, lease } = this.#proof;
+    return new HeirWatch(this.#hub, this.#recordKey, predecessor, revision, { token, ttlMs: lease.ttlSec * 1000 });
   }
 
   /**
-   * Whether a resignation named us, now that our predecessor's key is gone (at `deletedAt`, when the wait
-   * knows it): not if the heir's own watch delivered that delete (its response had the record's event if
-   * there was one); else the record's event if it comes with the I/O already waiting (the record is written
-   * with the delete, in one txn, and comes on another watch of the same stream, usually in the same socket
-   * read); else the record as it stood at `deletedAt`, read member-local (`recordAt`). That read is as
-   * good as the event: the history up to a revision is the same on every member, so a record found there
-   * that names us, written at or after this watch's start, is the very put the watch is to deliver.
-   * Resolves with the naming revision, or null: not named, or unknown (the read failed), and the caller
-   * reads linearizably. The event still wins if it comes while the read is on the wire.
+   * The wait of the candidate next in line for `predecessor`, on the heir's watch (HeirWatch.waitFor):
+   * the one it has, or — once that one has been waited on (its wait ended: a delete that named no one, a
+   * failed watch) or covers another predecessor — a new one from `revision`, the revision after the read
+   * that showed the place. Nothing naming us is missed in between: that linearizable read returned the
+   * record as it stood then.
    */
-  async namedAt(
-    deletedAt: bigint | null,
-    recordAt: (revision: bigint) => Promise<{ readonly value: string; readonly modRevision: bigint } | null>,
-    clock: Clock,
-  ): Promise<bigint | null> {
-    // The heir's own watch delivered the delete, and with it every event of its revision: no record named us.
-    if (deletedAt !== null && this.#watch.deliveredDelete(deletedAt)) return null;
-    const soon = await this.race(new Promise<null>((resolve) => clock.afterPendingIo(() => resolve(null))));
-    if ('named' in soon) return soon.named;
-    if (deletedAt === null) return null;
-    const { token, lease } = this.#proof;
-    const read = recordAt(deletedAt).then(
-      (seen) =>
-        seen && seen.modRevision >= this.#fromRevision && isHeir(seen.value, token, lease.ttlSec * 1000)
-          ? seen.modRevision
-          : null,
-      () => null,
-    );
-    const result = await this.race(read);
-    return 'named' in result ? result.named : result.done;
+  waitFor(predecessor: Predecessor, revision: bigint, signal: AbortSignal): Promise<LockedError | bigint> {
+    const wait = this.#watch.waitFor(predecessor, signal);
+    if (wait) return wait;
+    this.#watch.cancel();
+    this.#watch = this.#watchFrom(predecessor, revision);
+    return this.waitFor(predecessor, revision, signal); // the new watch serves it
   }
 
   /**

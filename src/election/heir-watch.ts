@@ -21,7 +21,7 @@ export interface Predecessor {
  * watcher's events by revision and never splits a revision), so the resignation's txn — the predecessor's
  * delete and the record naming us — arrives as one response: the record decides at once, with no wait for
  * another response and no read. A deletion that arrives without it was no resignation naming us (a crash,
- * an expiry, a resignation that named none): `deliveredDelete` says so.
+ * an expiry, a resignation that named none): the wait ends with it, and the caller reads linearizably.
  *
  * `named` resolves with the naming record's revision, once, and never rejects (a failed watch just never
  * names). The predecessor's wait (`waitFor`) resolves with the revision of its key's deletion, or of its
@@ -33,7 +33,6 @@ export class HeirWatch {
   readonly #gone: Promise<LockedError | bigint>;
   readonly #predecessor: Predecessor;
   readonly #handle: WatchHandle;
-  #goneAt: bigint | null = null;
   #waited = false;
 
   constructor(
@@ -75,8 +74,7 @@ export class HeirWatch {
             if (!older.equals(e.kv.key)) continue;
             if (e.type === 'Delete' || toBigInt(e.kv.create_revision) !== predecessor.token) {
               gone = true;
-              this.#goneAt = toBigInt(e.kv.mod_revision);
-              leave(this.#goneAt);
+              leave(toBigInt(e.kv.mod_revision));
               return;
             }
           }
@@ -107,11 +105,6 @@ export class HeirWatch {
         resolve(result);
       });
     });
-  }
-
-  /** Whether this watch delivered the predecessor's deletion at `revision`: then no record named us there. */
-  deliveredDelete(revision: bigint): boolean {
-    return this.#goneAt === revision;
   }
 
   cancel(): void {

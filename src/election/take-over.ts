@@ -83,13 +83,12 @@ export type TurnOutcome =
  *
  * 1. wait until no older candidate is left: on the predecessor's key (its
  *    deletion), or on the election's shared view;
- * 2. after waiting for a predecessor, find out whether a resignation named us
- *    its heir: the candidate next in line watches the term record with its
- *    predecessor's key, in one watch (heir-watch.ts), and keeps a proven deadline
- *    (heir-proof.ts), so the record's event alone elects it; otherwise one linearizable read shows our key standing, nothing older, and
- *    the record. Named, we lead now — the handover's only step after the
- *    resigner's write (term-record.ts says why no claim is needed). When the
- *    read's compares fail it returns our place instead, and we wait again;
+ * 2. after waiting for a predecessor, find out whether a resignation named us its heir: the candidate
+ *    next in line watches the term record with its predecessor's key, in one watch (heir-watch.ts),
+ *    and keeps a proven deadline (heir-proof.ts), so the record's event alone elects it; otherwise
+ *    one linearizable read shows our key standing, nothing older, and the record. Named, we lead now
+ *    — the handover's only step after the resigner's write (term-record.ts says why no claim is
+ *    needed). When the read's compares fail it returns our place instead, and we wait again;
  * 3. otherwise claim the term: one guarded write that holds only if our key
  *    still stands and nothing is older, and that replaces the term record; when
  *    it does not hold it returns our place instead, and we wait again (so the
@@ -185,21 +184,15 @@ async function turn(
         const heir = heirAt(place, proven);
         const wait = ctx.follow
           ? waitOnView(ctx.follow, key, token, signal).then(() => null)
-          : (heir?.waitFor(place.older, signal) ??
-            waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place)));
+          : heir && nextInLine(place)
+            ? heir.waitFor(place.older, place.revision + 1n, signal) // its delete and the record, as one
+            : waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place));
         const first = heir ? await heir.race(wait) : { done: await wait };
         if ('named' in first) {
           const t = named(heir, first.named);
           if (t) return t;
         } else if (first.done === 'touched') touched = true;
         else if (first.done !== null && typeof first.done !== 'bigint' && !first.done.transient) throw first.done;
-        else if (heir) {
-          // Named by the resignation? Its record's event, or the record as of the delete (heir-proof.ts).
-          const deletedAt = typeof first.done === 'bigint' ? first.done : null;
-          const at = await heir.namedAt(deletedAt, (revision) => ctx.reads.recordAt(recordKey, revision), ctx.clock);
-          const t = at === null ? null : named(heir, at);
-          if (t) return t;
-        }
       }
       if (trail.waited) {
         const untilRead = lease.provenUntil(); // before the read: keepalives sent before it

@@ -25,25 +25,20 @@ function client(ttl = 5): LockedClient {
 
 /**
  * The client's first watch of a term record with a predecessor's key (heir-watch.ts) ends at once, as on a
- * failed stream: the successor then waits on its predecessor's key alone, and a resignation naming it has no
- * event to arrive on (that watch was the record's), so reads decide.
+ * failed stream. Returns the start revisions of the heir watches asked for, the ended one first.
  */
-function endFirstHeirWatch(c: LockedClient): void {
+function endFirstHeirWatch(c: LockedClient): bigint[] {
   const hub = c.hub as unknown as { watch: typeof c.hub.watch };
   const watch = hub.watch.bind(c.hub);
-  let ended = false;
+  const starts: bigint[] = [];
   hub.watch = (target, handlers) => {
-    if (ended || !target.rangeEnd || !target.key.toString().endsWith('.locked-term')) return watch(target, handlers);
-    ended = true;
+    if (!target.rangeEnd || !target.key.toString().endsWith('.locked-term')) return watch(target, handlers);
+    starts.push(target.startRevision);
+    if (starts.length > 1) return watch(target, handlers);
     queueMicrotask(() => handlers.onEnd(new LockedError('UNAVAILABLE', 'injected: the watch stream failed')));
     return { cancel: () => undefined };
   };
-}
-
-/** Queued behind `leader` and, after its heir watch ended, waiting on its predecessor's key alone. */
-async function waitingAlone(c: LockedClient, prefix: string): Promise<void> {
-  await waitFor('queued', async () => (await raw.getAll().prefix(prefix).keys()).length === 2);
-  await waitFor("waiting on the predecessor's key alone", () => c.hub.size === 1);
+  return starts;
 }
 
 function spy(c: LockedClient, fail?: (what: string, nth: number) => Error | null): TransportSpy {
@@ -113,74 +108,50 @@ describe('the campaign path', () => {
     expect(term.isValid()).toBe(true);
   }, 30_000);
 
-  it('a successor waiting on its predecessor alone leads on the record as of the delete, read member-local', async () => {
-    const leader = await client().election('/path/record-at').campaign('first');
+  it('an heir watch that ended is opened again after the read of the place: the resignation still elects with no read', async () => {
+    const leader = await client().election('/path/rewatch').campaign('first');
     const c = client();
     const s = spy(c);
-    let read: { revision?: string; serializable?: boolean } | null = null;
-    c.transport.trace.add({
-      request(call) {
-        if (call.what === 'read term record at the delete') read = call.request as typeof read;
-      },
-    });
-    endFirstHeirWatch(c);
-    const pending = c.election('/path/record-at').campaign('second');
-    await waitingAlone(c, '/path/record-at/');
+    const starts = endFirstHeirWatch(c);
+    const pending = c.election('/path/rewatch').campaign('second');
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/rewatch/').keys()).length === 2);
+    await waitFor('the heir watch opened again', () => (starts.length === 2 && c.hub.size === 1) || null);
     await leader.resign();
     const term = await pending;
+    // The confirmation after the watch ended (the leader still stood); then the record's event, no read.
     const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
-    // The confirmation after the watch ended (the leader still stood), then the record read at the delete.
-    expect(what).toEqual(['create candidate key', 'confirm first', 'read term record at the delete']);
-    // At the revision of the resignation, which deleted the leader's key and wrote the record naming us.
-    const record = await raw.get('/path/record-at.locked-term').exec();
-    expect(read).toMatchObject({ serializable: true, revision: record.kvs[0]!.mod_revision.toString() });
+    expect(what).toEqual(['create candidate key', 'confirm first']);
+    expect(starts[1]).toBeGreaterThanOrEqual(starts[0]!); // from the revision after that confirmation
+    const record = await raw.get('/path/rewatch.locked-term').exec();
     expect(term.confirmedAt.toString()).toBe(record.kvs[0]!.mod_revision.toString());
     expect(term.isValid()).toBe(true);
   });
 
-  it('a record read at the delete that does not name the successor leaves the decision to a linearizable read', async () => {
-    const leader = await client(2).election('/path/record-at-gone').campaign('first');
-    const c = client(2);
-    const s = spy(c);
-    endFirstHeirWatch(c);
-    const pending = c.election('/path/record-at-gone').campaign('second');
-    await waitingAlone(c, '/path/record-at-gone/');
-    await raw.delete().key(leader.key); // not a resignation: the record still shows the leader leading
-    const term = await pending;
-    const what = s.calls.map((x) => x.what).filter((w) => w !== 'confirm leader keys');
-    expect(what.slice(0, 5)).toEqual([
-      'create candidate key',
-      'confirm first',
-      'read term record at the delete',
-      'confirm first',
-      'claim term',
-    ]);
-    expect(term.isValid()).toBe(true);
-  }, 30_000);
-
   it("a successor's read that fails transiently is retried after a read of its place, keeping the place", async () => {
-    const leader = await client().election('/path/retry-confirm').campaign('first');
-    const c = client();
+    const leader = await client(2).election('/path/retry-confirm').campaign('first');
+    const c = client(2);
     const s = spy(c, (what, nth) =>
-      what === 'read term record at the delete' || (what === 'confirm first' && nth === 2)
-        ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded')
-        : null,
+      what === 'confirm first' && nth === 1 ? new LockedError('UNAVAILABLE', 'injected: deadline exceeded') : null,
     );
-    endFirstHeirWatch(c); // so that the reads decide
     const pending = c.election('/path/retry-confirm').campaign('second');
-    await waitingAlone(c, '/path/retry-confirm/');
-    await leader.resign();
+    await waitFor('queued', async () => (await raw.getAll().prefix('/path/retry-confirm/').keys()).length === 2);
+    await waitFor('the heir watch', () => c.hub.size === 1);
+    await raw.delete().key(leader.key); // not a resignation: the successor reads, then claims
     const term = await pending;
-    expect(s.calls.filter((x) => x.what !== 'confirm leader keys').map((x) => [x.what, x.failed])).toEqual([
+    expect(
+      s.calls
+        .filter((x) => x.what !== 'confirm leader keys')
+        .slice(0, 5)
+        .map((x) => [x.what, x.failed]),
+    ).toEqual([
       ['create candidate key', false],
-      ['confirm first', false], // after the watch ended: the leader still stood
-      ['read term record at the delete', true], // a failed record read only means: read linearizably
       ['confirm first', true],
       ['read predecessor', false],
       ['confirm first', false],
+      ['claim term', false],
     ]);
     expect(term.isValid()).toBe(true);
-  });
+  }, 30_000);
 
   it('a claim that fails transiently is retried after a read of its place, keeping the place', async () => {
     const c = client();
