@@ -360,7 +360,7 @@ const SCRIPT_ONLY =
   'Only locked\'s processes record their steps: for the others, this script times the leave, the delete at its own watcher and the successor\'s "you lead".';
 const NOTES: Record<Impl, string> = {
   locked:
-    "A seed node waits on its predecessor's key alone, and the one next in line also watches the election's term record: the leaver's `resign` names it heir there in the same transaction as the delete, so it leads on that record's event with no request (docs/DESIGN.md, \"Taking over\"); when the delete's event comes first, one linearizable read-only txn confirms its key and reads the record (a step that did not happen in a run is not counted in its row; a claim is made only when it was not named).",
+    "A seed node waits on its predecessor's key alone; the one next in line watches it and the election's term record in one watch: the leaver's `resign` names it heir there in the same transaction as the delete, etcd delivers both events in one response, and it leads on the record's event with no request (docs/DESIGN.md, \"Taking over\"); its node's view of the leader's key has the delete too (the second watch event). A linearizable read-only txn confirms its key and reads the record only when it was not named, or its proof had run out (a step that did not happen in a run is not counted in its row; a claim is made only when it was not named).",
   etcd3: SCRIPT_ONLY,
   v3election: SCRIPT_ONLY,
   etcdctl:
