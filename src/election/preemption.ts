@@ -183,8 +183,9 @@ export class Preemption {
     if (this.#stopped || !top || top.priority <= this.#priority) return;
     // The candidates ahead of the preemptor make way on its touch (step-aside.ts): hand over once it is
     // next in line, so that it leads next and no one in between; once MAKE_WAY_MS pass with none making
-    // way, hand over anyway. The one next in line hears no touch (it waits on our key, deletions only):
-    // once it alone is left, hand over naming none; it finds itself first, outranked, and steps aside.
+    // way, hand over anyway. The one next in line does not act on a touch (its heir watch acts on our
+    // key's deletion only): once it alone is left, hand over naming none; it finds itself first,
+    // outranked, and steps aside.
     // Member-local reads: a key one shows next is next, or gone (the resignation's compare checks that).
     let heir = heirOf(ranked, this.#term.token);
     let ahead = Infinity;

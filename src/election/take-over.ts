@@ -186,7 +186,7 @@ async function turn(
           ? waitOnView(ctx.follow, key, token, signal).then(() => null)
           : heir && nextInLine(place)
             ? heir.waitFor(place.older, place.revision + 1n, signal) // its delete and the record, as one
-            : waitForDelete(ctx.hub, place.older, place.revision + 1n, signal, !nextInLine(place));
+            : waitForDelete(ctx.hub, place.older, place.revision + 1n, signal);
         const first = heir ? await heir.race(wait) : { done: await wait };
         if ('named' in first) {
           const t = named(heir, first.named);

@@ -13,11 +13,11 @@ import type { Candidate } from './candidates.js';
  * Resolves with the revision of the predecessor's deletion at or after
  * `fromRevision`; with `touched` when the key was written again with its own
  * value (a preemptor asking the candidates ahead of it to make way:
- * preempt-request.ts; a proclaim that changes the value wakes no one), if
- * `touches`; or with the error that ended the watch without either (the caller
- * re-checks). The candidate next in line waits without `touches`: its
- * predecessor is the leader, whose proclaims it must not hear (what a
- * preempted leader does about it: preemption.ts).
+ * preempt-request.ts; a proclaim that changes the value wakes no one); or with
+ * the error that ended the watch without either (the caller re-checks). The
+ * candidate next in line waits on its heir watch instead (heir-watch.ts): its
+ * predecessor is the leader, whose proclaims and touches it does not act on
+ * (what a preempted leader does about it: preemption.ts).
  * Rejects only on abort.
  */
 export function waitForDelete(
@@ -25,7 +25,6 @@ export function waitForDelete(
   older: Pick<Candidate, 'key' | 'token' | 'value'>,
   fromRevision: bigint,
   signal: AbortSignal,
-  touches: boolean,
 ): Promise<LockedError | bigint | 'touched'> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
@@ -43,7 +42,7 @@ export function waitForDelete(
     };
     let value = older.value; // as a proclaim leaves it
     const handle = hub.watch(
-      { key: Buffer.from(older.key), startRevision: fromRevision, ...(touches ? {} : { deletesOnly: true }) },
+      { key: Buffer.from(older.key), startRevision: fromRevision },
       {
         onEvents: (events) => {
           for (const e of events) {

@@ -149,13 +149,12 @@ export class WatchHub {
 
   #sendCreate(s: OpenHub, sub: Sub): void {
     if (!s.timers.create) this.#armCreateTimer(s);
-    const { key, rangeEnd, startRevision, deletesOnly } = sub.target;
+    const { key, rangeEnd, startRevision } = sub.target;
     s.stream.write({
       create_request: {
         key,
         ...(rangeEnd ? { range_end: rangeEnd } : {}),
         start_revision: startRevision.toString(),
-        ...(deletesOnly ? { filters: ['Noput'] } : {}),
       },
     });
   }

@@ -13,8 +13,6 @@ export interface WatchTarget {
   readonly rangeEnd?: Buffer;
   /** First revision to deliver (header revision of the read it follows + 1). */
   readonly startRevision: bigint;
-  /** Deliver only deletions. */
-  readonly deletesOnly?: boolean;
 }
 
 export interface WatchHandlers {

@@ -167,10 +167,17 @@ describe('taking over', () => {
     const n = name();
     const leader = await fx.client(TTL_SEC).election(n).campaign('a');
     const next = fx.client(TTL_SEC);
-    // The watch of the predecessor's key never delivers (a lagging member): only the record can elect it.
+    // Its heir watch never delivers the predecessor's delete (as if it were late): only the record can elect it.
     const hub = next.hub as unknown as { watch: typeof next.hub.watch };
     const watch = hub.watch.bind(next.hub);
-    hub.watch = (target, handlers) => (target.deletesOnly ? { cancel: () => undefined } : watch(target, handlers));
+    hub.watch = (target, handlers) =>
+      watch(target, {
+        ...handlers,
+        onEvents: (events, revision) => {
+          const kept = target.rangeEnd ? events.filter((e) => e.type !== 'Delete') : events;
+          if (kept.length > 0) handlers.onEvents(kept, revision);
+        },
+      });
     const spy = spyTransport(next);
     try {
       const pending = timed(next.election(n).campaign('b'));

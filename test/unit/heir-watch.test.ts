@@ -71,7 +71,6 @@ describe('HeirWatch', () => {
     expect(target.key.toString()).toBe('/e.locked-term');
     expect(target.rangeEnd).toEqual(Buffer.concat([Buffer.from(LEADER.key), Buffer.from([0])]));
     expect(target.startRevision).toBe(20n);
-    expect(target.deletesOnly).toBeUndefined();
     // Every candidate key sorts after the record's ('/' > '.'), the rank keys before it ('r' < 't').
     expect(Buffer.compare(target.key, Buffer.from(LEADER.key))).toBe(-1);
     expect(Buffer.compare(Buffer.from('/e.locked-rank/x'), target.key)).toBe(-1);
