@@ -1,4 +1,4 @@
-import { abortReason } from '../core/abort.js';
+import { raceAbort } from '../core/abort.js';
 import type { LockedError } from '../errors.js';
 import { toBigInt } from '../transport/keys.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
@@ -96,15 +96,7 @@ export class HeirWatch {
     const own = this.#predecessor;
     if (this.#waited || predecessor.key !== own.key || predecessor.token !== own.token) return null;
     this.#waited = true;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.#gone.then((result) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      });
-    });
+    return raceAbort(this.#gone, signal);
   }
 
   cancel(): void {
