@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
+import { askedStart, fromStart } from './watch-start.js';
 import type { WatchCalls, WatchStream } from './transport.js';
 import type { WatchHandle, WatchHandlers, WatchTarget } from './watch.js';
 
@@ -154,7 +155,7 @@ export class WatchHub {
       create_request: {
         key,
         ...(rangeEnd ? { range_end: rangeEnd } : {}),
-        start_revision: startRevision.toString(),
+        start_revision: askedStart(startRevision).toString(),
       },
     });
   }
@@ -213,9 +214,10 @@ export class WatchHub {
       this.#maybeIdle(s);
       return;
     }
-    if (res.events.length > 0) {
+    const events = fromStart(res.events, sub.target.startRevision);
+    if (events.length > 0) {
       this.#calls.trace.received('watch', res);
-      sub.handlers.onEvents(res.events, toBigInt(res.header.revision));
+      sub.handlers.onEvents(events, toBigInt(res.header.revision));
     }
   }
 

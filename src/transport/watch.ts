@@ -11,7 +11,7 @@ import type { LockedError } from '../errors.js';
 export interface WatchTarget {
   readonly key: Buffer;
   readonly rangeEnd?: Buffer;
-  /** First revision to deliver (header revision of the read it follows + 1). */
+  /** First revision to deliver (header revision of the read it follows + 1); the hub asks etcd for one earlier (watch-hub.ts). */
   readonly startRevision: bigint;
 }
 

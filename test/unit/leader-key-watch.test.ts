@@ -63,13 +63,13 @@ function setup() {
 }
 
 describe('LeaderKeyWatch', () => {
-  it("reads the leader, then watches that key alone from the read's next revision", async () => {
+  it("reads the leader, then watches that key alone from the read's next revision (etcd is asked from the read's: watch-start.ts)", async () => {
     const s = setup();
     expect(s.reads[0]!.serializable).toBe(false); // the first read is linearizable
     await s.answer(candidate(3), 8n);
     expect(s.reports).toEqual(['3=v3@8']);
     const create = s.calls.stream.written[0]!.create_request!;
-    expect([String(create.key), create.range_end, create.start_revision]).toEqual(['/e/3', undefined, '9']);
+    expect([String(create.key), create.range_end, create.start_revision]).toEqual(['/e/3', undefined, '8']);
   });
 
   it("a proclaim is one event; the leader's deletion is one event and one member-local read", async () => {

@@ -67,12 +67,12 @@ async function started(s: ReturnType<typeof setup>, candidates: Candidate[], rev
 }
 
 describe('LeaderWatch', () => {
-  it("reports the snapshot's first candidate at the read's revision, then watches from the next revision", async () => {
+  it("reports the snapshot's first candidate at the read's revision, then watches from the next revision (asked from the read's: watch-start.ts)", async () => {
     const s = setup();
     expect(s.watch.leader).toBeUndefined();
     await started(s, [candidate(3), candidate(5)], 8n);
     expect(s.reports).toEqual(['3=v3@8']);
-    expect(s.calls.stream.written[0]?.create_request?.start_revision).toBe('9');
+    expect(s.calls.stream.written[0]?.create_request?.start_revision).toBe('8');
     expect(s.watch.after(3n)?.token).toBe(5n);
     expect(s.watch.after(5n)).toBeNull();
   });

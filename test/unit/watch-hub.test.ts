@@ -42,11 +42,11 @@ const events = (id: string, rev: number, ...keys: string[]): etcd.IWatchResponse
     watch_id: id,
     header: { revision: String(rev) },
     compact_revision: '0',
-    events: keys.map((k) => ({ type: 'Put', kv: { key: Buffer.from(k) } })),
+    events: keys.map((k) => ({ type: 'Put', kv: { key: Buffer.from(k), mod_revision: String(rev) } })),
   }) as never;
 
 describe('WatchHub', () => {
-  it('multiplexes every watch on one stream, pairing creates with replies in order', async () => {
+  it('multiplexes every watch on one stream, pairing creates with replies in order (each asked one revision early)', async () => {
     const { calls, hub } = setup();
     const a = seen();
     const b = seen();
@@ -54,7 +54,7 @@ describe('WatchHub', () => {
     hub.watch(target('/b', 9n), b.handlers);
     await drain();
     expect(calls.opens).toHaveLength(1);
-    expect(calls.stream.written.map((w) => w.create_request?.start_revision)).toEqual(['5', '9']);
+    expect(calls.stream.written.map((w) => w.create_request?.start_revision)).toEqual(['4', '8']);
     calls.stream.reply(created('1'));
     calls.stream.reply(created('2'));
     calls.stream.reply(events('2', 10, '/b'));
@@ -157,6 +157,26 @@ describe('WatchHub', () => {
     hub.probe();
     clock.advance(1_000);
     expect(a.ends.map((e) => e.message)).toEqual(['watch stream silent for 1000 ms after a progress request']);
+  });
+
+  it("asks etcd from the revision before the target's first and drops that revision's events", async () => {
+    const { calls, hub } = setup();
+    const a = seen();
+    hub.watch(target('/a', 7n), a.handlers);
+    await drain();
+    expect(calls.stream.written[0]?.create_request?.start_revision).toBe('6');
+    calls.stream.reply(created('1'));
+    calls.stream.reply(events('1', 6, '/a', '/a2')); // the read the watch follows already had them
+    expect(a.events).toEqual([]);
+    const mixed = events('1', 8, '/a', '/a3');
+    (mixed.events[0]!.kv as { mod_revision: string }).mod_revision = '6';
+    calls.stream.reply(mixed); // one response over revisions 6 and 8: only 8's event is delivered
+    calls.stream.reply(events('1', 9, '/a'));
+    expect(a.events).toEqual(['Put /a3@8', 'Put /a@9']);
+    // Revisions 0 (from now) and 1 have no revision before them to ask for.
+    hub.watch(target('/b', 1n), seen().handlers);
+    hub.watch(target('/c', 0n), seen().handlers);
+    expect(calls.stream.written.slice(1).map((w) => w.create_request?.start_revision)).toEqual(['1', '0']);
   });
 
   it('a compacted start ends that watch alone with COMPACTED', async () => {
