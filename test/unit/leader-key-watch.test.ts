@@ -109,6 +109,9 @@ describe('LeaderKeyWatch', () => {
     const create = s.calls.stream.written[0]!.create_request!;
     expect([String(create.key), create.range_end?.toString()]).toEqual(['/e/', '/e0']);
     s.send(id, 5, ['Put', candidate(5)]);
+    s.clock.advance(0); // the range watch would hear every join until the read: cancelled at once
+    expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: id } });
+    expect(s.reads).toHaveLength(1);
     s.clock.advance(100);
     await drain();
     await s.answer(candidate(5), 5n);
@@ -127,15 +130,39 @@ describe('LeaderKeyWatch', () => {
     expect(s.reads.map((r) => r.serializable)).toEqual([false, false]);
   });
 
-  it('closed while it waits to read after a failover, it reads nothing and keeps no timer', async () => {
+  it("the leader's deletion: its watch is cancelled with the jittered read, not at the event; what it delivers meanwhile changes nothing", async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.send(id, 10, ['Delete', candidate(3, '', 10n)]);
+    s.clock.advance(0);
+    expect(s.calls.stream.written.some((w) => w.cancel_request)).toBe(false); // no request at the handover's instant
+    s.send(id, 11, ['Put', candidate(3, 'again', 11n)]); // the key made again (another token): already heard
+    expect([s.reports, s.reads.length]).toEqual([['3=v3@8'], 1]);
+    s.clock.advance(50); // the jittered read is due (0.5 × 100 ms): the cancel goes with it
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
+    s.clock.advance(0);
+    expect(s.calls.stream.written.filter((w) => w.cancel_request)).toEqual([{ cancel_request: { watch_id: id } }]);
+  });
+
+  it('a watch that etcd ends while the read after a deletion is due: no error, no other read', async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.send(id, 10, ['Delete', candidate(3, '', 10n)]);
+    s.calls.stream.reply({ watch_id: id, canceled: true, cancel_reason: 'gone' } as never);
+    s.clock.advance(100);
+    expect([s.errors, s.reads.map((r) => r.serializable)]).toEqual([[], [false, true]]);
+  });
+
+  it('closed while it waits to read after a failover: it reads nothing, cancels the watch and keeps no timer', async () => {
     const s = setup();
     const id = await s.answer(candidate(3), 8n);
     s.send(id, 9, ['Delete', candidate(3, '', 9n)]);
-    const timers = s.clock.pending; // the view's jittered read, and the hub's own
     s.watch.close();
-    expect(s.clock.pending).toBe(timers - 1);
-    s.clock.advance(1_000);
+    s.clock.advance(0);
+    expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: id } });
+    s.clock.advance(10_000); // past the read's jitter and the hub's idle close
     expect(s.reads).toHaveLength(1);
+    expect(s.clock.pending).toBe(0);
   });
 
   it('after close() nothing is reported, no watch stays and no retry runs', async () => {
