@@ -142,7 +142,7 @@ export class LeaderKeyWatch {
     // process (a successor's own wait, the record that names it heir) goes first, and the reads of the
     // fleet are spread over `spreadMs` (a jittered delay), so a thousand followers do not read at once.
     // A deleted leader's key watch is cancelled with the read, for the same reasons (a request to etcd
-    // from every follower, and about 0.3 ms of gRPC work in the successor's process, at the handover's
+    // from every follower, and its gRPC encoding and write in the successor's process, at the handover's
     // instant): it hears nothing more meanwhile. The empty election's range watch would hear every
     // join: it goes at once.
     if (state.kind === 'empty') watch.cancel();
