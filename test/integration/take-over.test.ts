@@ -1,3 +1,4 @@
+import type { ITxnRequest } from 'etcd3';
 import { describe, expect, it } from 'vitest';
 import { LockedClient, type Term } from '../../src/api.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -41,12 +42,14 @@ async function timed(pending: Promise<Term>): Promise<{ term: Term; at: number }
 }
 
 /** A leader and a successor queued behind it, whose campaign is timed. */
-async function leaderAndSuccessor(n: string): Promise<{ leader: Term; pending: Promise<{ term: Term; at: number }> }> {
+async function leaderAndSuccessor(
+  n: string,
+): Promise<{ leader: Term; next: LockedClient; pending: Promise<{ term: Term; at: number }> }> {
   const leader = await fx.client(TTL_SEC).election(n).campaign('a');
   const next = fx.client(TTL_SEC);
   const pending = timed(next.election(n).campaign('b'));
   await queued(next, n, 2);
-  return { leader, pending };
+  return { leader, next, pending };
 }
 
 /**
@@ -87,7 +90,7 @@ async function staleHint(n: string): Promise<{
 describe('taking over', () => {
   it('a resignation is marked in the term record and names the queued successor, which leads at once without a write', async () => {
     const n = name();
-    const { leader, pending } = await leaderAndSuccessor(n);
+    const { leader, next, pending } = await leaderAndSuccessor(n);
     expect(await record(n)).toMatchObject({ state: 'leading', token: leader.token, ttlMs: TTL_SEC * 1000 });
     const resignedAt = performance.now();
     await leader.resign();
@@ -98,6 +101,23 @@ describe('taking over', () => {
     const res = await fx.raw.get(termRecordKey(n)).exec();
     expect(decodeTermRecord(res.kvs[0]!.value.toString())).toEqual(resignedRecord(leader.token, term.token));
     expect(BigInt(res.kvs[0]!.mod_revision)).toBeLessThan(term.confirmedAt + 1n);
+    // What the won turn left ends right after it: the session's confirmations read the key once, for the
+    // term (the heir's proof, still registered, would read it a second time).
+    const confirms: ITxnRequest[] = [];
+    const off = next.transport.trace.add({
+      request(call) {
+        if (call.method === 'txn' && call.what === 'confirm leader keys') confirms.push(call.request);
+      },
+    });
+    try {
+      await waitFor('two confirmations after the successor led', () => confirms.length >= 2, { timeoutMs: 10_000 });
+      const reads = confirms[1]!.success!.filter(
+        (op) => Buffer.from(op.request_range?.key ?? []).toString() === term.key,
+      );
+      expect(reads).toHaveLength(1);
+    } finally {
+      off();
+    }
   });
 
   it('a named heir that vanishes while leading (no resignation): the next candidate waits out its deadline', async () => {
