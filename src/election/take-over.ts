@@ -128,21 +128,17 @@ export async function takeTurn(
   };
   let outcome: TurnOutcome | undefined;
   try {
-    outcome = await turn(ctx, candidate, joined, scope.signal, asker, (place, proven) => {
+    return (outcome = await turn(ctx, candidate, joined, scope.signal, asker, (place, proven) => {
       if (!made.heir && nextInLine(place)) {
         const from = { predecessor: place.older, revision: place.revision + 1n };
         made.heir = new Heir(ctx, termRecordKey(ctx.reads.name), { key, token, lease }, proven, from);
       }
       return made.heir;
-    });
-    return outcome;
+    }));
   } finally {
     signal.removeEventListener('abort', onAbort);
-    // A won turn's leftovers (the waits that lost their race, the heir's watch and proof, a preemption
-    // request) end after pending I/O, so that the term starts and `select` goes out first: at a handover
-    // their error, abort and cancels were on the successor's way to leading (0.15 of its 1.2 ms from the
-    // event's arrival to `select`, median, measured). Nothing of the turn acts once it has returned: what
-    // is left can only end, and none of its timers can run before then.
+    // A won turn's leftovers (lost waits, the heir's watch and proof) end after pending I/O, so the term starts
+    // and `select` goes out first (README, "Then and now"): nothing of it acts, and no timer of it runs, before.
     if (outcome?.kind === 'lead') ctx.clock.afterPendingIo(end);
     else end();
   }
