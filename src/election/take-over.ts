@@ -137,8 +137,8 @@ export async function takeTurn(
     }));
   } finally {
     signal.removeEventListener('abort', onAbort);
-    // A won turn's leftovers (lost waits, the heir's watch and proof) end after pending I/O, so the term starts
-    // and `select` goes out first (README, "Then and now"): nothing of it acts, and no timer of it runs, before.
+    // A won turn's leftovers end after pending I/O, so that the term starts and `select` goes out first (README,
+    // "Then and now"). None can act meanwhile: lost waits resolve to no one, a preemption ask would find us first.
     if (outcome?.kind === 'lead') ctx.clock.afterPendingIo(end);
     else end();
   }
