@@ -19,6 +19,8 @@ export interface Segment {
 export interface Frame {
   /** HTTP/2 frame type: 0 DATA, 1 HEADERS, 3 RST_STREAM, 6 PING, 8 WINDOW_UPDATE, … */
   readonly type: number;
+  /** The frame's flags: on DATA and HEADERS, 0x1 is END_STREAM. */
+  readonly flags: number;
   readonly streamId: number;
   readonly length: number;
 }
@@ -70,7 +72,7 @@ function http2Frames(bytes: Buffer): Frame[] {
     const length = bytes.readUIntBE(i, 3);
     const type = bytes[i + 3]!;
     if (type > 9) return []; // not HTTP/2 (etcd's peer traffic is HTTP/1.1)
-    frames.push({ type, streamId: bytes.readUInt32BE(i + 5) & 0x7fffffff, length });
+    frames.push({ type, flags: bytes[i + 4]!, streamId: bytes.readUInt32BE(i + 5) & 0x7fffffff, length });
     i += 9 + length;
   }
   return frames;

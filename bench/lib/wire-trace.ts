@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killOnExit } from '../../src/testing/kill-on-exit.js';
 import { monoMs } from '../candidates/protocol.js';
-import { readPcap, type Segment } from './pcap.js';
+import { readPcap, type Frame, type Segment } from './pcap.js';
 import { countMedianP90 } from './stats.js';
 
 /**
@@ -150,15 +150,24 @@ export interface HandoverOnWire {
 const MIN_EVENT_DATA = 60;
 
 /** Finds one handover in the capture's `segments` (time-ordered); null if a step is missing. */
+/**
+ * A frame that sends a unary request: its HEADERS, or the DATA that ends a call opened before (locked parks
+ * its resignation's call while it leads: src/transport/parked-txn.ts). A stream's messages (keepalives,
+ * watch requests) never end it.
+ */
+function startsOrEndsCall(f: Frame): boolean {
+  return f.type === 1 || (f.type === 0 && (f.flags & 1) === 1);
+}
+
 export function handoverOnWire(segments: readonly Segment[], run: HandoverRun): HandoverOnWire | null {
   const from = segments.findIndex((s) => s.wallMs >= run.stopWall);
   if (from < 0) return null;
   const window = segments.slice(from).filter((s) => s.wallMs <= run.stopWall + 1000);
   const request = window.find(
-    (s) => run.leaverPorts.has(s.srcPort) && run.members.has(s.dstPort) && s.frames.some((f) => f.type === 1),
+    (s) => run.leaverPorts.has(s.srcPort) && run.members.has(s.dstPort) && s.frames.some(startsOrEndsCall),
   );
   if (!request) return null;
-  const stream = request.frames.find((f) => f.type === 1)!.streamId;
+  const stream = request.frames.find(startsOrEndsCall)!.streamId;
   const answer = window.find(
     (s) =>
       s.wallMs >= request.wallMs &&

@@ -3,6 +3,7 @@ import { delay } from '../core/abort.js';
 import { Backoff } from '../core/backoff.js';
 import { randomOf, type Clock } from '../core/clock.js';
 import { classify } from '../transport/classify.js';
+import type { ParkedTxn } from '../transport/parked-txn.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { keyStands } from './guarded-txn.js';
@@ -20,6 +21,11 @@ export interface Resigner {
   readonly rankKey?: string | null;
   /** When the named heir's compare fails, read the next candidate and try once more (false: name none). */
   readonly rereadHeir?: boolean;
+  /**
+   * A call parked for the first attempt (parked-txn.ts), which an ordinary call may follow: the resignation
+   * may reach etcd twice, and the second finds our key gone (its guard fails: no second record).
+   */
+  readonly parked?: ParkedTxn | null;
 }
 
 /**
@@ -79,15 +85,19 @@ export interface NamedHeir {
  * again, and then none is named.
  */
 export async function sendResignation(term: Resigner, known: Candidate | null | undefined): Promise<void> {
-  const readNext = (): Promise<Candidate | null> => term.reads.next(term.token).catch(() => null);
-  let heir = known !== undefined ? known : await readNext();
-  for (let attempt = 1; ; attempt++) {
-    const res = await term.transport.txn(resignRequest(term, heir), 'resign');
-    if (res.succeeded) return;
-    // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
-    const own = res.responses[0]?.response_range?.kvs[0];
-    if (heir === null || own?.create_revision !== term.token.toString()) return;
-    heir = attempt === 1 && term.rereadHeir !== false ? await readNext() : null;
+  try {
+    const readNext = (): Promise<Candidate | null> => term.reads.next(term.token).catch(() => null);
+    let heir = known !== undefined ? known : await readNext();
+    for (let attempt = 1; ; attempt++) {
+      const res = await term.transport.txn(resignRequest(term, heir), 'resign', attempt === 1 ? term.parked : null);
+      if (res.succeeded) return;
+      // Not applied: our key is gone or someone else's (nothing left to resign), or the heir's compare failed.
+      const own = res.responses[0]?.response_range?.kvs[0];
+      if (heir === null || own?.create_revision !== term.token.toString()) return;
+      heir = attempt === 1 && term.rereadHeir !== false ? await readNext() : null;
+    }
+  } finally {
+    term.parked?.close(); // spent by the first attempt; closed here if none was made
   }
 }
 

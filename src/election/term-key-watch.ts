@@ -45,7 +45,11 @@ export class TermKeyWatch {
     this.#events = events;
   }
 
-  /** Watches from `fromRevision` (etcd replays any change since); nothing once stopped. */
+  /**
+   * Watches from `fromRevision` (etcd replays any change since); nothing once stopped. A term starts it on
+   * the turn of the event loop after it leads (term.ts), from the revision after the one that confirmed it:
+   * nothing is missed meanwhile, and a term that ends first never starts it (stopped by then).
+   */
   start(fromRevision: bigint): void {
     if (this.#stopped) return;
     this.#watch = this.#hub.watch(

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import { Listeners } from '../core/listeners.js';
+import type { ParkedTxn } from '../transport/parked-txn.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { Preemption } from './preemption.js';
@@ -21,10 +22,9 @@ import type { TermConfirmations } from './term-confirmations.js';
  * reports the lease gone, when the key is deleted or re-created by anyone, on `resign()`. `isValid()`
  * checks the deadline synchronously, so a process resuming from a pause answers false before any timer has run.
  *
- * The term's deadline is the lease's, but only as far as a linearizable read
- * has since confirmed the key (term-confirmations.ts): it rests on a keepalive
- * sent before the key was last seen, so it ends less than one TTL after etcd
- * deletes the key, however early etcd does that.
+ * The term's deadline is the lease's, but only as far as a linearizable read has since confirmed the key
+ * (term-confirmations.ts): it rests on a keepalive sent before the key was last seen, so it ends less than
+ * one TTL after etcd deletes the key, however early etcd does that.
  */
 export class Term {
   readonly key: string;
@@ -48,11 +48,12 @@ export class Term {
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
   readonly #confirmations: Pick<TermConfirmations, 'inFlight'>;
   readonly #preemption: Preemption;
+  /** The resignation's call, opened while leading (parked-txn.ts): the handover's write goes out sooner. */
+  #parked: ParkedTxn | null = null;
 
   /**
-   * `proof`: the revision at which our key was confirmed first (the claim, or
-   * the read after a hold-off) and the lease's deadline as taken before that
-   * confirmation was sent; the rank keys as the turn last read them.
+   * `proof`: the revision at which our key was confirmed first (the claim, or the read after a hold-off) and
+   * the lease's deadline as taken before that confirmation was sent; the rank keys as the turn last read them.
    * @internal
    */
   constructor(
@@ -99,11 +100,12 @@ export class Term {
     });
     this.#offBeforeRevoke = lease.onBeforeRevoke(() => this.#resignBeforeRevoke());
     this.#armDeadline();
-    // The key watch is created on the next turn of the event loop, so that the term reaches its caller (a
-    // successor's `select`) before the create's encoding and write, about 0.5 ms of gRPC work. Nothing is
-    // missed meanwhile: the watch starts at the revision after the one that confirmed the term, and etcd
-    // replays any change since. A term that ends first creates none (its key watch is stopped by then).
-    this.#clock.afterPendingIo(() => this.#keyWatch.start(proof.revision + 1n));
+    // On the next turn of the event loop, off the way to a successor's `select` (gRPC work, some 0.5 ms each):
+    // the key watch (TermKeyWatch.start: why nothing is missed) and the resignation's call (parked-txn.ts).
+    this.#clock.afterPendingIo(() => {
+      this.#keyWatch.start(proof.revision + 1n);
+      if (this.#state.kind === 'leading') this.#parked = this.#transport.parkTxn();
+    });
   }
 
   /** Called each time the term's deadline moves later (after a renewal and the confirmation of the key). */
@@ -198,17 +200,17 @@ export class Term {
     this.#stopConfirming();
     this.#keyWatch.stop();
     this.#preemption.stop();
+    this.#parked?.close(); // a resignation took it before ending the term (#stepDownTo)
+    this.#parked = null;
     this.#controller?.abort(error);
     for (const fn of this.#endCallbacks.splice(0)) fn();
   }
 
   /**
-   * A transaction that applies only while this term's key still leads
-   * (`CreateRevision(key) == token`), and only if `options.compare` holds too.
-   * Returns etcd's response: `succeeded` with the `success` ops' responses, or,
-   * when only the caller's compares failed, not `succeeded` with the responses
-   * of `options.failure`. Throws NOT_LEADER (and ends the term) when the term's
-   * guard failed.
+   * A transaction that applies only while this term's key still leads (`CreateRevision(key) == token`), and
+   * only if `options.compare` holds too. Returns etcd's response: `succeeded` with the `success` ops'
+   * responses, or, when only the caller's compares failed, not `succeeded` with the responses of
+   * `options.failure`. Throws NOT_LEADER (and ends the term) when the term's guard failed.
    */
   async txn(
     success: etcd.IRequestOp[],
@@ -235,21 +237,18 @@ export class Term {
   }
 
   /**
-   * Steps down: the term ends locally first, then one guarded transaction
-   * deletes the key and marks the term record `resigned`, so that the next
-   * candidate is elected at once (a deletion without that mark makes the
-   * successor wait out our deadline). Idempotent: every call after the first
-   * returns the first call's promise, so etcd gets one write. A failed write
-   * leaves the key to expire with the lease, and the successor waits.
+   * Steps down: the term ends locally first, then one guarded transaction deletes the key and marks the term
+   * record `resigned`, so that the next candidate is elected at once (a deletion without that mark makes the
+   * successor wait out our deadline). Idempotent: every call after the first returns the first call's promise,
+   * so etcd gets one write. A failed write leaves the key to expire with the lease, and the successor waits.
    */
   resign(): Promise<void> {
     return this.stepDown('resigned');
   }
 
   /**
-   * `resign()`, with the reason the signal aborts with when this call ends the
-   * term (the node's "the election shows another leader", `withLeadership`'s
-   * "aborted by the caller"). The term has ended when this returns.
+   * `resign()`, with the reason the signal aborts with when this call ends the term (the node's "the election
+   * shows another leader", `withLeadership`'s "aborted by the caller"). The term has ended when this returns.
    * @internal
    */
   stepDown(reason: string): Promise<void> {
@@ -258,19 +257,20 @@ export class Term {
 
   /** `stepDown`, naming `heir` (undefined: whom `#sendResign` finds). */
   #stepDownTo(reason: string, heir: Candidate | null | undefined): Promise<void> {
+    const parked = this.#parked; // null once the term has ended: `#end` closed it
+    this.#parked = null;
     this.#end(reason);
     const ended = this.#state as Extract<TermState, { kind: 'ended' }>;
     if (ended.resigning) return ended.resigning;
-    const resigning = this.#sendResign(heir);
+    const resigning = this.#sendResign(heir, parked);
     this.#state = { ...ended, resigning };
     return resigning;
   }
 
   /**
-   * The session lost our lease (its deadline passed, etcd unreachable): the
-   * term has ended, and telling etcd so — a marked resignation — lets the
-   * successor lead at once instead of waiting out our deadline; the session
-   * revokes the lease after this.
+   * The session lost our lease (its deadline passed, etcd unreachable): the term has ended, and telling etcd
+   * so — a marked resignation — lets the successor lead at once instead of waiting out our deadline; the
+   * session revokes the lease after this.
    */
   async #resignBeforeRevoke(): Promise<void> {
     this.#end(this.lease.signal.reason); // ended by the lease first, whatever runs first on its abort
@@ -282,14 +282,15 @@ export class Term {
     return this.#preemption.reprioritize(priority, (ops) => this.txn(ops, 'rewrite rank key'));
   }
 
-  /** resignation.ts: the resignation `heirToName` says whom to name in (`heir`: the preemption's choice). */
-  async #sendResign(heir?: Candidate | null): Promise<void> {
+  /** resignation.ts: the resignation `heirToName` says whom to name in (`heir`: the preemption's choice), on `parked`. */
+  async #sendResign(heir?: Candidate | null, parked: ParkedTxn | null = null): Promise<void> {
     const known = () => knownHeir(this.#view?.after(this.token), () => this.#state.heir, this.#confirmations);
     const naming = heirToName(heir, this.#preemption, known);
     const named = naming instanceof Promise ? await naming : naming;
     const { key, token } = this;
     const resigner = { transport: this.#transport, reads: this.#reads, key, token, ttlMs: this.lease.ttlSec * 1000 };
-    await sendResignation({ ...resigner, rankKey: this.#preemption.rankKey, rereadHeir: !named.ranked }, named.heir);
+    const extra = { rankKey: this.#preemption.rankKey, rereadHeir: !named.ranked, parked };
+    await sendResignation({ ...resigner, ...extra }, named.heir);
     this.#offBeforeRevoke(); // done: nothing left to tell etcd before the lease goes
   }
 

@@ -1,6 +1,7 @@
 import * as etcd from 'etcd3';
 import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
+import { ParkedTxn, type ParkingPool } from './parked-txn.js';
 import { Traces, type TracedCall, type TracedRequests } from './trace.js';
 
 /**
@@ -29,6 +30,13 @@ export type LeaseCalls = Pick<Transport, 'grant' | 'revoke' | 'openKeepAlive' | 
 /** @internal What the watch hub needs of the transport. */
 export type WatchCalls = Pick<Transport, 'openWatch' | 'requestTimeoutMs' | 'closed' | 'trace'>;
 
+/**
+ * How many parked Txn calls (parked-txn.ts) one client holds at most: each is an open stream to etcd
+ * and a waiting goroutine there. A process that leads more elections at once resigns the others with
+ * ordinary calls (about 1 ms later on the wire).
+ */
+export const MAX_PARKED_TXNS = 16;
+
 export class Transport {
   readonly #client: etcd.Etcd3;
   readonly #owned: boolean;
@@ -36,13 +44,22 @@ export class Transport {
   #closed = false;
   /** @internal Hooks of tests and benchmarks, shared by every `withTimeout` view of this transport. */
   readonly trace: Traces;
+  /** Parked calls not yet spent, shared by every `withTimeout` view (MAX_PARKED_TXNS). */
+  readonly #parking: Set<ParkedTxn>;
 
   /** @internal */
-  constructor(client: etcd.Etcd3, owned: boolean, options: TransportOptions, trace = new Traces()) {
+  constructor(
+    client: etcd.Etcd3,
+    owned: boolean,
+    options: TransportOptions,
+    trace = new Traces(),
+    parking = new Set<ParkedTxn>(),
+  ) {
     this.#client = client;
     this.#owned = owned;
     this.#timeoutMs = options.requestTimeoutMs;
     this.trace = trace;
+    this.#parking = parking;
   }
 
   get client(): etcd.Etcd3 {
@@ -99,8 +116,37 @@ export class Transport {
     );
   }
 
-  async txn(req: etcd.ITxnRequest, what = 'txn'): Promise<etcd.ITxnResponse> {
-    return this.#call('txn', what, req, (r) => this.#client.kv.txn(r, this.#callOptions()));
+  /**
+   * A Txn. With `parked` (`parkTxn`), it goes out on that call, and if that fails for any reason (not parked
+   * yet, failed while parked, no answer in time) as an ordinary call: so a request given with `parked`
+   * must be one etcd may get twice with no harm (a guarded write whose guard its first success breaks, as
+   * a resignation's: resignation.ts).
+   */
+  async txn(req: etcd.ITxnRequest, what = 'txn', parked?: ParkedTxn | null): Promise<etcd.ITxnResponse> {
+    return this.#call('txn', what, req, async (r) => {
+      const answer = parked ? await parked.send(r, this.#timeoutMs) : null;
+      if (answer?.kind === 'answered') return answer.response;
+      return this.#client.kv.txn(r, this.#callOptions());
+    });
+  }
+
+  /**
+   * @internal A Txn call opened now for one request later (parked-txn.ts): the caller sends it with
+   * `txn(…, parked)` or closes it. Null when the client already holds MAX_PARKED_TXNS, or is closed.
+   */
+  parkTxn(): ParkedTxn | null {
+    if (this.closed || this.#parking.size >= MAX_PARKED_TXNS) return null;
+    const pool = (this.#client as unknown as { readonly pool: ParkingPool }).pool;
+    const parked = new ParkedTxn(pool, () => this.#parking.delete(parked));
+    this.#parking.add(parked);
+    return parked;
+  }
+
+  /** @internal How many parked calls wait for their request now (tests). */
+  get parkedTxns(): number {
+    let n = 0;
+    for (const p of this.#parking) if (p.parked) n++;
+    return n;
   }
 
   async range(req: etcd.IRangeRequest, what = 'range'): Promise<etcd.IRangeResponse> {
@@ -121,7 +167,7 @@ export class Transport {
 
   /** The same connection with another request deadline (e.g. a fraction of a session's TTL). Closing it closes nothing. */
   withTimeout(requestTimeoutMs: number): Transport {
-    const view = new Transport(this.#client, false, { requestTimeoutMs }, this.trace);
+    const view = new Transport(this.#client, false, { requestTimeoutMs }, this.trace, this.#parking);
     view.#parent = this;
     return view;
   }

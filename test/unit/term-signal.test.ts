@@ -24,8 +24,11 @@ function term(clock: FakeClock): { term: Term; lease: Lease; confirmations: Conf
     },
     inFlight: () => null,
   } as unknown as TermConfirmations;
-  // A resignation's write succeeds; nobody is next in line.
-  const transport = { txn: () => Promise.resolve({ succeeded: true, responses: [] }) } as unknown as Transport;
+  // A resignation's write succeeds (as an ordinary call: no call is parked); nobody is next in line.
+  const transport = {
+    txn: () => Promise.resolve({ succeeded: true, responses: [] }),
+    parkTxn: () => null,
+  } as unknown as Transport;
   const reads = { name: '/e', next: () => Promise.resolve(null) } as unknown as CandidateReads;
   const deps = { transport, hub, reads, clock, confirmations };
   const candidate = {
