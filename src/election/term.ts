@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import { Listeners } from '../core/listeners.js';
-import type { ParkedTxn } from '../transport/parked-txn.js';
+import { ParkingSpot, type ParkedTxn } from '../transport/parked-txn.js';
 import type { Transport } from '../transport/transport.js';
 import type { Candidate, CandidateReads } from './candidates.js';
 import { Preemption } from './preemption.js';
@@ -48,8 +48,8 @@ export class Term {
   readonly #view: Pick<LeaderTracker, 'after'> | undefined;
   readonly #confirmations: Pick<TermConfirmations, 'inFlight'>;
   readonly #preemption: Preemption;
-  /** The resignation's call, opened while leading (parked-txn.ts): the handover's write goes out sooner. */
-  #parked: ParkedTxn | null = null;
+  /** The resignation's call, parked while leading (parked-txn.ts; again after each confirmation if it failed). */
+  readonly #parking = new ParkingSpot(() => this.#transport.parkTxn());
 
   /**
    * `proof`: the revision at which our key was confirmed first (the claim, or the read after a hold-off) and
@@ -104,7 +104,7 @@ export class Term {
     // the key watch (TermKeyWatch.start: why nothing is missed) and the resignation's call (parked-txn.ts).
     this.#clock.afterPendingIo(() => {
       this.#keyWatch.start(proof.revision + 1n);
-      if (this.#state.kind === 'leading') this.#parked = this.#transport.parkTxn();
+      if (this.#state.kind === 'leading') this.#parking.refill();
     });
   }
 
@@ -124,6 +124,7 @@ export class Term {
     }
     const later = until.mono > state.until.mono;
     this.#state = { kind: 'leading', until: later ? until : state.until, heir };
+    this.#parking.refill();
     if (!later) return;
     this.#armDeadline();
     this.#renewed.emit();
@@ -200,8 +201,7 @@ export class Term {
     this.#stopConfirming();
     this.#keyWatch.stop();
     this.#preemption.stop();
-    this.#parked?.close(); // a resignation took it before ending the term (#stepDownTo)
-    this.#parked = null;
+    this.#parking.close(); // a resignation took it before ending the term (#stepDownTo)
     this.#controller?.abort(error);
     for (const fn of this.#endCallbacks.splice(0)) fn();
   }
@@ -257,8 +257,7 @@ export class Term {
 
   /** `stepDown`, naming `heir` (undefined: whom `#sendResign` finds). */
   #stepDownTo(reason: string, heir: Candidate | null | undefined): Promise<void> {
-    const parked = this.#parked; // null once the term has ended: `#end` closed it
-    this.#parked = null;
+    const parked = this.#parking.take(); // null once the term has ended: `#end` closed it
     this.#end(reason);
     const ended = this.#state as Extract<TermState, { kind: 'ended' }>;
     if (ended.resigning) return ended.resigning;

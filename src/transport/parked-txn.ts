@@ -62,6 +62,11 @@ export class ParkedTxn {
     return this.#state.kind === 'parked';
   }
 
+  /** Whether it will carry nothing more (sent, failed or closed). */
+  get spent(): boolean {
+    return this.#state.kind === 'sent' || this.#state.kind === 'spent';
+  }
+
   #open(client: grpc.Client, metadata: grpc.Metadata): void {
     if (this.#state.kind !== 'opening') return; // closed meanwhile
     const txn = (client.constructor as unknown as { service: Record<string, grpc.MethodDefinition<unknown, unknown>> })
@@ -106,5 +111,34 @@ export class ParkedTxn {
     const state = this.#state;
     if (state.kind === 'parked' || state.kind === 'opening') this.#spend();
     if (state.kind === 'parked') state.call.cancel();
+  }
+}
+
+/**
+ * The one parked call of a term (term.ts): `refill` parks one when there is none or the last one failed
+ * (its member went away); `take` hands it to the resignation; `close` ends it with the term.
+ */
+export class ParkingSpot {
+  readonly #park: () => ParkedTxn | null;
+  #parked: ParkedTxn | null = null;
+
+  /** `park`: Transport.parkTxn, which gives null when the client holds its maximum. */
+  constructor(park: () => ParkedTxn | null) {
+    this.#park = park;
+  }
+
+  refill(): void {
+    if (this.#parked && !this.#parked.spent) return;
+    this.#parked = this.#park();
+  }
+
+  take(): ParkedTxn | null {
+    const parked = this.#parked;
+    this.#parked = null;
+    return parked;
+  }
+
+  close(): void {
+    this.take()?.close();
   }
 }

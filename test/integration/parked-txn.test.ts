@@ -30,6 +30,11 @@ function countOrdinary(transport: Transport): { readonly txns: ITxnRequest[] } {
   return seen;
 }
 
+/** The transactions among `txns` that delete `key` (a resignation's). */
+function deletesOf(key: string, txns: ITxnRequest[]): ITxnRequest[] {
+  return txns.filter((t) => t.success?.some((op) => op.request_delete_range?.key?.toString() === key));
+}
+
 async function parkedOn(transport: Transport): Promise<ParkedTxn> {
   const parked = transport.parkTxn();
   if (!parked) throw new Error('no call parked');
@@ -141,10 +146,24 @@ describe('a leader', () => {
     await term.resign();
     const successor = await pending;
     expect(successor.token).toBeGreaterThan(term.token);
-    const deletesOfOurKey = ordinary.txns.filter((t) =>
-      t.success?.some((op) => op.request_delete_range?.key?.toString() === term.key),
-    );
-    expect(deletesOfOurKey).toEqual([]);
+    expect(deletesOf(term.key, ordinary.txns)).toEqual([]); // the resignation went on the parked call
+    expect(await fx.raw.get(term.key).string()).toBeNull();
+  });
+  it('parks its resignation again at its next confirmation when the member it was parked on restarted', async () => {
+    const name = `/parked-election/${++seq}`;
+    const leading = fx.client(6);
+    const ordinary = countOrdinary(leading.transport);
+    const term = await leading.election(name).campaign('a');
+    await waitFor('the resignation parked', () => leading.transport.parkedTxns === 1);
+    await fx.cluster.kill(0);
+    await waitFor('the parked call failed', () => leading.transport.parkedTxns === 0, { timeoutMs: 10_000 });
+    await fx.cluster.restart(0);
+    await waitFor('parked again after a confirmation', () => leading.transport.parkedTxns === 1, {
+      timeoutMs: 15_000,
+    });
+    expect(term.isValid()).toBe(true);
+    await term.resign();
+    expect(deletesOf(term.key, ordinary.txns)).toEqual([]); // the resignation went on the parked call
     expect(await fx.raw.get(term.key).string()).toBeNull();
   });
 });
