@@ -34,8 +34,8 @@ export type ParkedAnswer =
  * and the request itself run on the decoded message). The parked call has no gRPC deadline (it may
  * wait for hours); `send` gives the request one of its own.
  *
- * A call that fails while parked is not opened again: the request then goes as an ordinary call
- * (Transport.txn), as it does when it comes before the call is parked.
+ * A call that fails while parked is not opened again (a term parks a new one: ParkingSpot, below): the
+ * request then goes as an ordinary call (Transport.txn), as it does when it comes before the call is parked.
  */
 export class ParkedTxn {
   #state: State = { kind: 'opening' };

@@ -123,10 +123,11 @@ export class Transport {
    * a resignation's: resignation.ts).
    */
   async txn(req: etcd.ITxnRequest, what = 'txn', parked?: ParkedTxn | null): Promise<etcd.ITxnResponse> {
+    const ordinary = (r: etcd.ITxnRequest): Promise<etcd.ITxnResponse> => this.#client.kv.txn(r, this.#callOptions());
+    if (!parked) return this.#call('txn', what, req, ordinary); // every other txn: as it was, no extra await
     return this.#call('txn', what, req, async (r) => {
-      const answer = parked ? await parked.send(r, this.#timeoutMs) : null;
-      if (answer?.kind === 'answered') return answer.response;
-      return this.#client.kv.txn(r, this.#callOptions());
+      const answer = await parked.send(r, this.#timeoutMs);
+      return answer.kind === 'answered' ? answer.response : ordinary(r);
     });
   }
 
