@@ -1,5 +1,5 @@
 import type { ITxnRequest } from 'etcd3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LockedClient } from '../../src/api.js';
 import { delay } from '../../src/core/abort.js';
 import { isLockedError } from '../../src/errors.js';
@@ -35,6 +35,32 @@ function deletesOf(key: string, txns: ITxnRequest[]): ITxnRequest[] {
   return txns.filter((t) => t.success?.some((op) => op.request_delete_range?.key?.toString() === key));
 }
 
+const clients: LockedClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+/** The transport of a new client on the file's etcd, closed after the test. */
+function newTransport(requestTimeoutMs?: number): Transport {
+  const client = new LockedClient({
+    endpoints: fx.cluster.endpoints,
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+  });
+  clients.push(client);
+  return client.transport;
+}
+
+/** A new client's transport (newTransport), its ordinary Txn calls counted, and a call it parked. */
+async function parkedClient(requestTimeoutMs?: number): Promise<{
+  readonly transport: Transport;
+  readonly ordinary: { readonly txns: ITxnRequest[] };
+  readonly parked: ParkedTxn;
+}> {
+  const transport = newTransport(requestTimeoutMs);
+  const ordinary = countOrdinary(transport);
+  return { transport, ordinary, parked: await parkedOn(transport) };
+}
+
 async function parkedOn(transport: Transport): Promise<ParkedTxn> {
   const parked = transport.parkTxn();
   if (!parked) throw new Error('no call parked');
@@ -44,10 +70,7 @@ async function parkedOn(transport: Transport): Promise<ParkedTxn> {
 
 describe('a parked Txn call', () => {
   it('carries one request, as a unary call, after a wait longer than a request deadline', async () => {
-    const client = new LockedClient({ endpoints: fx.cluster.endpoints, requestTimeoutMs: 500 });
-    const transport = client.transport;
-    const ordinary = countOrdinary(transport);
-    const parked = await parkedOn(transport);
+    const { transport, ordinary, parked } = await parkedClient(500);
     await delay(1500); // three request deadlines: the call itself has none
     const key = `/parked/${++seq}`;
     const res = await transport.txn(put(key, 'v'), 'parked put', parked);
@@ -59,12 +82,10 @@ describe('a parked Txn call', () => {
     // Spent: a second request on it is never written there, and reports so.
     expect(await parked.send(put(key, 'w'), 500)).toMatchObject({ kind: 'failed' });
     expect(await fx.raw.get(key).string()).toBe('v');
-    await client.close();
   });
 
   it('sends the request as an ordinary call when it is not parked yet, or was closed', async () => {
-    const client = new LockedClient({ endpoints: fx.cluster.endpoints });
-    const transport = client.transport;
+    const transport = newTransport();
     const ordinary = countOrdinary(transport);
     const opening = transport.parkTxn(); // still choosing its member in this turn
     const first = `/parked/${++seq}`;
@@ -75,14 +96,10 @@ describe('a parked Txn call', () => {
     expect((await transport.txn(put(second, '2'), 'put after close', closed)).succeeded).toBe(true);
     expect(ordinary.txns.length).toBe(2);
     expect([await fx.raw.get(first).string(), await fx.raw.get(second).string()]).toEqual(['1', '2']);
-    await client.close();
   });
 
   it('falls back to an ordinary call when the member it was parked on went away', async () => {
-    const client = new LockedClient({ endpoints: fx.cluster.endpoints, requestTimeoutMs: 3000 });
-    const transport = client.transport;
-    const ordinary = countOrdinary(transport);
-    const parked = await parkedOn(transport);
+    const { transport, ordinary, parked } = await parkedClient(3000);
     await fx.cluster.kill(0);
     await waitFor('the parked call failed with its connection', () => !parked.parked, { timeoutMs: 10_000 });
     await fx.cluster.restart(0);
@@ -93,14 +110,10 @@ describe('a parked Txn call', () => {
     expect(res.succeeded).toBe(true);
     expect(ordinary.txns.length).toBeGreaterThanOrEqual(1);
     expect(await fx.raw.get(key).string()).toBe('v');
-    await client.close();
   });
 
   it('is followed by an ordinary call when etcd does not answer the request it carried in time', async () => {
-    const client = new LockedClient({ endpoints: fx.cluster.endpoints, requestTimeoutMs: 800 });
-    const transport = client.transport;
-    const ordinary = countOrdinary(transport);
-    const parked = await parkedOn(transport);
+    const { transport, ordinary, parked } = await parkedClient(800);
     const key = `/parked/${++seq}`;
     fx.cluster.pause(0);
     try {
@@ -114,12 +127,10 @@ describe('a parked Txn call', () => {
       fx.cluster.resume(0);
     }
     expect(parked.parked).toBe(false);
-    await client.close();
   });
 
   it(`is held at most ${MAX_PARKED_TXNS} at a time by one client, a slot freed when a call is spent`, async () => {
-    const client = new LockedClient({ endpoints: fx.cluster.endpoints });
-    const transport = client.transport;
+    const transport = newTransport();
     const held = await Promise.all(Array.from({ length: MAX_PARKED_TXNS }, () => parkedOn(transport)));
     expect(transport.parkTxn()).toBeNull();
     expect(transport.withTimeout(100).parkTxn()).toBeNull(); // the views share the count
@@ -129,7 +140,6 @@ describe('a parked Txn call', () => {
     expect((await transport.txn(put(`/parked/${++seq}`, 'v'), 'parked put', again)).succeeded).toBe(true);
     const freed = await parkedOn(transport); // the answered call's slot
     for (const p of [...held, freed]) p.close();
-    await client.close();
   });
 });
 
