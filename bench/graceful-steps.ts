@@ -21,7 +21,9 @@
  * timed on the wire: when the leader's request leaves its socket, when the
  * delete event reaches the successor's socket. That splits the handover into
  * the leader's process, etcd, and the successor's process. `--dump=FILE` also
- * writes each run (its steps, its wire times, each process's trail) as JSON.
+ * writes each run (its steps, its wire times, each process's trail) as JSON, with the
+ * leader's stop() on the monotonic clock (`stopAt`, ms; `perf record -k mono` uses the
+ * same clock) and the leader's and successor's PIDs, to line a run up with a profile.
  */
 import { writeFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -123,7 +125,7 @@ async function fleetRuns(
   ttlSec: number,
   phase: Phase,
 ): Promise<OneRun> {
-  const pool = await fleet.spawn(impl, endpoints, 3);
+  const pool = await fleet.spawn(impl, endpoints, 3, (process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean));
   const byWho = new Map(pool.map((c) => [c.who, c]));
   const elected = (e: Entry): boolean => byWho.has(e.who) && e.report.ev === 'elected';
   const stoppedOf = (who: number, from: number): Promise<Entry> =>
@@ -337,7 +339,8 @@ async function main(): Promise<void> {
     const runsOut = samples.map((s, i) => {
       const h = handovers[i]!;
       const trail = { leader: relative(h, h.leader.steps), successor: relative(h, h.successor.steps) };
-      return { ...s, wire: onWire[i] ?? null, trail };
+      const procs = { stopAt: h.stopAt, leaderPid: h.leader.pid, successorPid: h.successor.pid };
+      return { ...s, wire: onWire[i] ?? null, trail, ...procs };
     });
     writeFileSync(dump, JSON.stringify(runsOut, null, 1));
   }

@@ -67,7 +67,13 @@ async function main(): Promise<void> {
       setImmediate(() => (renewedThisTick = false));
       send({ ev: 'renewed', t: monoMs() });
     },
-    deposed: () => send({ ev: 'deposed', t: monoMs() }),
+    // Sent after the current task, timed now: locked's seed node emits `deselect` inside `stop()`, before its
+    // resignation goes out, and a synchronous IPC send there put this harness's own work on the very handover
+    // it measures (the other implementations report no deposal on a graceful stop).
+    deposed: () => {
+      const t = monoMs();
+      setImmediate(() => send({ ev: 'deposed', t }));
+    },
     error: (err: unknown) => {
       send({ ev: 'error', t: monoMs(), message: errorMessage(err) });
       startNext();

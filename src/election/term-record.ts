@@ -68,6 +68,13 @@ export function encodeTermRecord(record: TermRecord): string {
       });
 }
 
+/**
+ * A revision as the record writes it. One regular expression for the module: with the literal inside the
+ * decoder, `perf` showed V8 compiling it again on an heir's handover, where that code runs cold.
+ */
+const REVISION = /^\d+$/;
+const isRevision = (v: unknown): v is string => typeof v === 'string' && REVISION.test(v);
+
 /** The record as written by `encodeTermRecord`, or null if `text` is not one. */
 export function decodeTermRecord(text: string): TermRecord | null {
   let raw: unknown;
@@ -78,10 +85,9 @@ export function decodeTermRecord(text: string): TermRecord | null {
   }
   if (typeof raw !== 'object' || raw === null) return null;
   const { state, token, ttlMs, holdMs, heir } = raw as Record<string, unknown>;
-  const revision = (v: unknown): v is string => typeof v === 'string' && /^\d+$/.test(v);
   const ms = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-  if (!revision(token)) return null;
-  if (state === 'resigned' && ms(ttlMs) && (heir === null || revision(heir))) {
+  if (!isRevision(token)) return null;
+  if (state === 'resigned' && ms(ttlMs) && (heir === null || isRevision(heir))) {
     return { state, token: BigInt(token), ttlMs, heir: heir === null ? null : BigInt(heir) };
   }
   if (state === 'leading' && ms(ttlMs) && ms(holdMs)) return { state, token: BigInt(token), ttlMs, holdMs };
