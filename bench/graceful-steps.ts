@@ -24,6 +24,8 @@
  * writes each run (its steps, its wire times, each process's trail) as JSON, with the
  * leader's stop() on the monotonic clock (`stopAt`, ms; `perf record -k mono` uses the
  * same clock) and the leader's and successor's PIDs, to line a run up with a profile.
+ * `BENCH_CHILD_FLAGS` (space-separated) gives the candidate processes Node or V8 flags
+ * that NODE_OPTIONS does not take, e.g. `BENCH_CHILD_FLAGS=--no-flush-bytecode`.
  */
 import { writeFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
@@ -125,7 +127,8 @@ async function fleetRuns(
   ttlSec: number,
   phase: Phase,
 ): Promise<OneRun> {
-  const pool = await fleet.spawn(impl, endpoints, 3, (process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean));
+  const childFlags = (process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean);
+  const pool = await fleet.spawn(impl, endpoints, 3, childFlags);
   const byWho = new Map(pool.map((c) => [c.who, c]));
   const elected = (e: Entry): boolean => byWho.has(e.who) && e.report.ev === 'elected';
   const stoppedOf = (who: number, from: number): Promise<Entry> =>
