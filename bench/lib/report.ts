@@ -2,12 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Where results go: `bench/results/<id>.md` and `<id>.svg` per scenario
- * (committed), `bench/results/raw/<id>.json` (git-ignored) with the samples,
- * from which the summary README is rebuilt after any partial run.
+ * Where results go: `bench/results/<id>.md` and `<id>.svg` per scenario, and
+ * `bench/results/headlines/<id>.json` with its headline numbers and targets
+ * (committed: the summary README is rebuilt from them after any partial run,
+ * on any clone), `bench/results/raw/<id>.json` (git-ignored) with the samples.
  */
 export const RESULTS = join(__dirname, '..', 'results');
 const RAW = join(RESULTS, 'raw');
+const HEADLINES = join(RESULTS, 'headlines');
 
 export type Headline = Record<string, Record<string, string>>;
 
@@ -32,17 +34,12 @@ export interface Section {
 
 export function writeSection(section: Section, footer: string): void {
   mkdirSync(RAW, { recursive: true });
+  mkdirSync(HEADLINES, { recursive: true });
   const chart = section.svg ? `\n![${section.title}](${section.id}.svg)\n` : '';
   writeFileSync(join(RESULTS, `${section.id}.md`), `# ${section.title}\n\n${section.body}\n${chart}\n${footer}\n`);
   if (section.svg) writeFileSync(join(RESULTS, `${section.id}.svg`), section.svg);
-  writeFileSync(
-    join(RAW, `${section.id}.json`),
-    JSON.stringify(
-      { title: section.title, headline: section.headline, targets: section.targets ?? [], raw: section.raw },
-      null,
-      2,
-    ),
-  );
+  writeHeadline({ id: section.id, title: section.title, headline: section.headline, targets: section.targets ?? [] });
+  writeFileSync(join(RAW, `${section.id}.json`), JSON.stringify({ title: section.title, raw: section.raw }, null, 2));
 }
 
 /** The headline numbers of every scenario that has raw results, in id order. */
@@ -56,10 +53,15 @@ export interface Stored {
 export function storedHeadlines(ids: string[]): Stored[] {
   const out: Stored[] = [];
   for (const id of ids) {
-    const file = join(RAW, `${id}.json`);
+    const file = join(HEADLINES, `${id}.json`);
     if (!existsSync(file)) continue;
-    const data = JSON.parse(readFileSync(file, 'utf8')) as { title: string; headline: Headline; targets?: Target[] };
-    out.push({ id, title: data.title, headline: data.headline, targets: data.targets ?? [] });
+    const data = JSON.parse(readFileSync(file, 'utf8')) as Omit<Stored, 'id'>;
+    out.push({ id, title: data.title, headline: data.headline, targets: data.targets });
   }
   return out;
+}
+
+export function writeHeadline({ id, ...stored }: Stored): void {
+  mkdirSync(HEADLINES, { recursive: true });
+  writeFileSync(join(HEADLINES, `${id}.json`), `${JSON.stringify(stored, null, 2)}\n`);
 }
