@@ -34,7 +34,6 @@ export interface Section {
 
 export function writeSection(section: Section, footer: string): void {
   mkdirSync(RAW, { recursive: true });
-  mkdirSync(HEADLINES, { recursive: true });
   const chart = section.svg ? `\n![${section.title}](${section.id}.svg)\n` : '';
   writeFileSync(join(RESULTS, `${section.id}.md`), `# ${section.title}\n\n${section.body}\n${chart}\n${footer}\n`);
   if (section.svg) writeFileSync(join(RESULTS, `${section.id}.svg`), section.svg);
@@ -42,7 +41,7 @@ export function writeSection(section: Section, footer: string): void {
   writeFileSync(join(RAW, `${section.id}.json`), JSON.stringify({ title: section.title, raw: section.raw }, null, 2));
 }
 
-/** The headline numbers of every scenario that has raw results, in id order. */
+/** The headline numbers and targets of every scenario that has them stored, in id order. */
 export interface Stored {
   readonly id: string;
   readonly title: string;
@@ -55,12 +54,12 @@ export function storedHeadlines(ids: string[]): Stored[] {
   for (const id of ids) {
     const file = join(HEADLINES, `${id}.json`);
     if (!existsSync(file)) continue;
-    const data = JSON.parse(readFileSync(file, 'utf8')) as Omit<Stored, 'id'>;
-    out.push({ id, title: data.title, headline: data.headline, targets: data.targets });
+    out.push({ id, ...(JSON.parse(readFileSync(file, 'utf8')) as Omit<Stored, 'id'>) });
   }
   return out;
 }
 
+/** Stores a scenario's headline numbers and targets (committed), for the summary. */
 export function writeHeadline({ id, ...stored }: Stored): void {
   mkdirSync(HEADLINES, { recursive: true });
   writeFileSync(join(HEADLINES, `${id}.json`), `${JSON.stringify(stored, null, 2)}\n`);
