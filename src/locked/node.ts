@@ -12,6 +12,7 @@ import type { NodeBinding, NodeConfig } from './node-config.js';
 import { KnownLeader, type LeaderView } from './known-leader.js';
 import { emitSafely, type LockedNodeEvents } from './node-events.js';
 import type { NodeState, Running } from './node-state.js';
+import { resignQuietly } from './wind-down.js';
 import { StartLatch } from './start-latch.js';
 
 export type { LockedNodeEvents } from './node-events.js';
@@ -140,7 +141,8 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   /**
    * Leaves the election: resigns at once if leading (the next candidate is elected within one etcd write and
    * one watch delivery), emits `deselect` if it was leading. Resolves when etcd has been told (or that
-   * failed); a second call returns the first call's promise.
+   * failed) and the node has wound down (after a handover, 50 ms after etcd's answer: HANDOVER_QUIET_MS);
+   * a second call returns the first call's promise.
    */
   stop(): Promise<void> {
     const state = this.#state;
@@ -158,17 +160,15 @@ export class LockedNode extends EventEmitter<LockedNodeEvents> {
   async #wind(state: Running): Promise<void> {
     // A leader steps down (`deselect`; the node is stopped already), then resigns (one write deletes its key
     // and marks the resignation: the successor takes over at once), and no campaign starts again. The rest
-    // waits a turn of the event loop, so that the resignation is encoded and written first (etcd3 and gRPC
-    // do it in the microtasks after this call): about 1 ms sooner on the wire (`npm run bench:steps -- --wire`).
+    // waits for etcd's answer and, when the successor is taking over, a moment more (wind-down.ts).
     const term = state.term;
     if (term) this.#deselect(state, term);
-    const resigned = term?.resign().catch(() => undefined);
+    const resigned = term ? resignQuietly(term, this.#config.clock) : null;
     state.stop.abort(new LockedError('CLOSED', 'node stopped'));
-    if (resigned) await new Promise<void>((resolve) => this.#config.clock.afterPendingIo(resolve));
+    await resigned;
     state.started.fail(new LockedError('CLOSED', 'node stopped before it knew the leader'));
     for (const off of state.unsubscribe) off();
     state.leaderWatch.close();
-    await resigned;
     await state.loop.catch(() => undefined); // a campaign in flight removes its key before it returns
     await state.binding.release().catch(() => undefined);
   }

@@ -21,12 +21,11 @@ interface Sub {
  * The stream, as a state; each transition replaces it whole.
  * - `none`: no stream and no watch; the next watch opens one.
  * - `opening`: a stream is being opened; `pending` watches wait for it.
- * - `open`: `pending` watches have been sent and await etcd's `created`, in
- *   order; `active` ones deliver events, by watch ID. Its timers (each a cancel
- *   function, or null when not running): `create` fails every watch when etcd
- *   does not acknowledge a create in time; `probe` does the same when a
- *   progress request goes unanswered; `idle` closes the stream once no watch
- *   is left.
+ * - `open`: `pending` watches have been sent and await etcd's `created`, in order; `active` ones deliver
+ *   events, by watch ID; `cancels`: IDs of cancelled watches etcd has not been told of. Its timers (each
+ *   a cancel function, or null when not running): `create` fails every watch when etcd does not
+ *   acknowledge a create in time; `probe` does the same when a progress request goes unanswered; `idle`
+ *   closes the stream once no watch is left; `cancel` tells etcd of the `cancels`.
  */
 type HubState =
   | { readonly kind: 'none' }
@@ -36,19 +35,27 @@ type HubState =
       readonly stream: WatchStream;
       readonly pending: Sub[];
       readonly active: Map<string, Sub>;
-      readonly timers: { create: Timer; probe: Timer; idle: Timer };
+      readonly cancels: string[];
+      readonly timers: { create: Timer; probe: Timer; idle: Timer; cancel: Timer };
     };
 type OpenHub = Extract<HubState, { kind: 'open' }>;
 type Timer = (() => void) | null;
 
 /**
- * How long a stream with no watch left stays open before it is closed. A handover cancels one watch
- * and creates the next within milliseconds (the successor's predecessor watch, then its term's key
- * watch): closing and reopening the call in between put a gRPC stream tear-down and set-up (about
- * 1 ms of CPU each) on its critical path. The open call keeps Node's event loop alive meanwhile: a
- * program that ends its last watch without closing the client exits up to this much later.
+ * How long a stream with no watch left stays open before it is closed. A handover cancels one watch and
+ * creates the next within milliseconds (the successor's predecessor watch, then its term's key watch):
+ * closing and reopening the call in between put a gRPC stream tear-down and set-up (about 1 ms of CPU
+ * each) on its critical path. The open call keeps Node's event loop alive meanwhile: a program that ends
+ * its last watch without closing the client exits up to this much later.
  */
 const IDLE_CLOSE_MS = 2_000;
+
+/**
+ * How long after a cancel etcd is told, with the other cancels due then. Nothing waits on it, and watches
+ * end at a handover's instant (the leader's key watch as it resigns, the heir's as it leads): told at
+ * once, etcd did that work while it committed the resignation and delivered it (README "Performance").
+ */
+export const CANCEL_AFTER_MS = 50;
 
 /**
  * All watches of one client multiplexed on one gRPC watch stream, as etcd's Go
@@ -134,7 +141,8 @@ export class WatchHub {
           stream,
           pending,
           active: new Map(),
-          timers: { create: null, probe: null, idle: null },
+          cancels: [],
+          timers: { create: null, probe: null, idle: null, cancel: null },
         };
         this.#state = open;
         stream.on('data', (res) => this.#onResponse(stream, res));
@@ -151,13 +159,8 @@ export class WatchHub {
   #sendCreate(s: OpenHub, sub: Sub): void {
     if (!s.timers.create) this.#armCreateTimer(s);
     const { key, rangeEnd, startRevision } = sub.target;
-    s.stream.write({
-      create_request: {
-        key,
-        ...(rangeEnd ? { range_end: rangeEnd } : {}),
-        start_revision: askedStart(startRevision).toString(),
-      },
-    });
+    const start_revision = askedStart(startRevision).toString();
+    s.stream.write({ create_request: { key, ...(rangeEnd ? { range_end: rangeEnd } : {}), start_revision } });
   }
 
   /**
@@ -165,12 +168,9 @@ export class WatchHub {
    * watch (callers re-read and watch again) and drop the stream, so the next one goes to a member drawn anew.
    */
   #armCreateTimer(s: OpenHub): void {
+    const late = `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`;
     this.#startTimer(s, 'create', this.#createTimeoutMs, () => {
-      if (s.pending.length > 0) {
-        this.#failAll(
-          new LockedError('UNAVAILABLE', `etcd did not acknowledge a watch within ${this.#createTimeoutMs} ms`),
-        );
-      }
+      if (s.pending.length > 0) this.#failAll(new LockedError('UNAVAILABLE', late));
     });
   }
 
@@ -222,11 +222,8 @@ export class WatchHub {
   }
 
   /**
-   * Nothing is delivered to a cancelled watch from now on; etcd is told on the
-   * next turn of the event loop, so that a request made right after the cancel
-   * (a resign after its term's watch ends, a read after the predecessor's
-   * delete) is not queued behind the cancel's encoding and write. A watch not
-   * yet created is cancelled when etcd's `created` names its ID.
+   * Nothing is delivered to a cancelled watch from now on (etcd's events meanwhile are dropped); etcd is
+   * told CANCEL_AFTER_MS later. A watch not yet created is cancelled when etcd's `created` names its ID.
    */
   #cancel(sub: Sub): void {
     if (sub.done) return;
@@ -235,11 +232,14 @@ export class WatchHub {
     if (s.kind !== 'open') return; // opening: the open drops it
     const id = sub.id;
     if (id !== null && s.active.delete(id)) {
-      this.#clock.afterPendingIo(() => {
-        if (this.#state === s) s.stream.write({ cancel_request: { watch_id: id } });
-      });
+      s.cancels.push(id);
+      if (!s.timers.cancel) this.#startTimer(s, 'cancel', CANCEL_AFTER_MS, () => this.#tellCancels(s));
     }
     this.#maybeIdle(s);
+  }
+
+  #tellCancels(s: OpenHub): void {
+    for (const id of s.cancels.splice(0)) s.stream.write({ cancel_request: { watch_id: id } });
   }
 
   #end(sub: Sub, err: LockedError): void {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type * as etcd from 'etcd3';
 import { LeaderKeyWatch, type LeaderReads } from '../../src/election/leader-key-watch.js';
 import type { Candidate } from '../../src/election/candidates.js';
-import { WatchHub } from '../../src/transport/watch-hub.js';
+import { CANCEL_AFTER_MS, WatchHub } from '../../src/transport/watch-hub.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeWatchCalls, drain, pending, type Pending } from './fake-transport.js';
 
@@ -104,15 +104,16 @@ describe('LeaderKeyWatch', () => {
 
   it('an empty election is watched on its whole range until a candidate appears', async () => {
     const s = setup();
+    s.clock.randomValue = 1; // the read after the join: 100 ms
     const id = await s.answer(null, 4n);
     expect(s.reports).toEqual(['none@4']);
     const create = s.calls.stream.written[0]!.create_request!;
     expect([String(create.key), create.range_end?.toString()]).toEqual(['/e/', '/e0']);
     s.send(id, 5, ['Put', candidate(5)]);
-    s.clock.advance(0); // the range watch would hear every join until the read: cancelled at once
+    s.clock.advance(CANCEL_AFTER_MS); // the range watch would hear every join until the read: cancelled at once
     expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: id } });
     expect(s.reads).toHaveLength(1);
-    s.clock.advance(100);
+    s.clock.advance(100 - CANCEL_AFTER_MS);
     await drain();
     await s.answer(candidate(5), 5n);
     expect(s.reports).toEqual(['none@4', '5=v5@5']);
@@ -140,7 +141,7 @@ describe('LeaderKeyWatch', () => {
     expect([s.reports, s.reads.length]).toEqual([['3=v3@8'], 1]);
     s.clock.advance(50); // the jittered read is due (0.5 × 100 ms): the cancel goes with it
     expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
-    s.clock.advance(0);
+    s.clock.advance(CANCEL_AFTER_MS);
     expect(s.calls.stream.written.filter((w) => w.cancel_request)).toEqual([{ cancel_request: { watch_id: id } }]);
   });
 
@@ -158,7 +159,7 @@ describe('LeaderKeyWatch', () => {
     const id = await s.answer(candidate(3), 8n);
     s.send(id, 9, ['Delete', candidate(3, '', 9n)]);
     s.watch.close();
-    s.clock.advance(0);
+    s.clock.advance(CANCEL_AFTER_MS);
     expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: id } });
     s.clock.advance(10_000); // past the read's jitter and the hub's idle close
     expect(s.reads).toHaveLength(1);
@@ -169,7 +170,7 @@ describe('LeaderKeyWatch', () => {
     const s = setup();
     await s.answer(candidate(3), 8n);
     s.watch.close();
-    s.clock.advance(0);
+    s.clock.advance(CANCEL_AFTER_MS);
     expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: '1' } });
     s.calls.stream.fail(new Error('reset'));
     s.clock.advance(10_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LockedNode } from '../../src/locked/node.js';
+import { HANDOVER_QUIET_MS } from '../../src/locked/wind-down.js';
 import type { NodeBinding } from '../../src/locked/node-config.js';
 import type { Election } from '../../src/election/election.js';
 import type { Term } from '../../src/election/term.js';
@@ -20,7 +21,7 @@ interface FakeTerm {
   end(): void;
 }
 
-function fakeTerm(token: bigint, value: string, log: string[]): FakeTerm {
+function fakeTerm(token: bigint, value: string, log: string[], resignFails?: LockedError): FakeTerm {
   const controller = new AbortController();
   const resigned: string[] = [];
   const term = {
@@ -39,7 +40,7 @@ function fakeTerm(token: bigint, value: string, log: string[]): FakeTerm {
         log.push('resign');
         resigned.push('resign');
       }
-      return Promise.resolve();
+      return resignFails ? Promise.reject(resignFails) : Promise.resolve();
     },
     proclaim: () => Promise.resolve(),
     reprioritize: (priority: number) => {
@@ -187,13 +188,28 @@ describe('LockedNode', () => {
     expect(s.node.stop()).toBe(stopping);
     expect(selectedInDeselect).toBe(false);
     expect(s.log.slice(2)).toEqual(['deselect', 'resign']);
-    // The rest of the clean-up on the next turn of the event loop, after the resignation's encoding and write.
+    // The rest of the wind-down once etcd has answered and HANDOVER_QUIET_MS more, while the successor takes over.
+    await drain();
+    s.clock.advance(HANDOVER_QUIET_MS - 1);
+    await drain();
     expect(s.trackerClosed()).toBe(false);
-    s.clock.advance(0);
+    expect(s.log.slice(2)).toEqual(['deselect', 'resign']);
+    s.clock.advance(1);
     await stopping;
     expect(s.log.slice(2)).toEqual(['deselect', 'resign', 'release']);
     expect(s.trackerClosed()).toBe(true);
     await expect(s.node.start()).resolves.toBeUndefined(); // the start that had settled stands
+  });
+
+  it('stop() while leading, the resignation failed: the lease goes back at once (its revoke deletes the key)', async () => {
+    const s = setup();
+    const started = s.node.start();
+    const fake = fakeTerm(5n, 'me:::v1', s.log, new LockedError('UNAVAILABLE', 'no etcd'));
+    s.campaigns[0]!.call.resolve(fake.term);
+    await started;
+    await s.node.stop();
+    expect(s.log.slice(2)).toEqual(['deselect', 'resign', 'release']);
+    expect(s.trackerClosed()).toBe(true);
   });
 
   it('stop() before the leader is known rejects start() with CLOSED; a stopped node cannot start again', async () => {

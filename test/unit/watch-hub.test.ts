@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type * as etcd from 'etcd3';
-import { WatchHub, type WatchHandlers } from '../../src/transport/watch-hub.js';
+import { CANCEL_AFTER_MS, WatchHub, type WatchHandlers } from '../../src/transport/watch-hub.js';
 import type { LockedError } from '../../src/errors.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeWatchCalls, drain } from './fake-transport.js';
@@ -83,19 +83,27 @@ describe('WatchHub', () => {
     expect(calls.opens).toHaveLength(2);
   });
 
-  it('after cancel() nothing is delivered, and etcd is told once pending I/O has run', async () => {
+  it('after cancel() nothing is delivered, and etcd is told CANCEL_AFTER_MS later, with the cancels due then', async () => {
     const { clock, calls, hub } = setup();
     const a = seen();
-    const handle = hub.watch(target('/a'), a.handlers);
+    const b = seen();
+    const handleA = hub.watch(target('/a'), a.handlers);
+    const handleB = hub.watch(target('/b'), b.handlers);
     await drain();
     calls.stream.reply(created('7'));
-    handle.cancel();
+    calls.stream.reply(created('8'));
+    handleA.cancel();
     calls.stream.reply(events('7', 10, '/a'));
     expect(a.events).toEqual([]);
+    clock.advance(CANCEL_AFTER_MS - 1);
+    handleB.cancel();
     expect(calls.stream.written.some((w) => w.cancel_request)).toBe(false);
-    clock.advance(0);
-    expect(calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: '7' } });
-    expect(a.ends).toEqual([]); // a cancelled watch does not end with an error
+    clock.advance(1);
+    expect(calls.stream.written.filter((w) => w.cancel_request)).toEqual([
+      { cancel_request: { watch_id: '7' } },
+      { cancel_request: { watch_id: '8' } },
+    ]);
+    expect([a.ends, b.ends]).toEqual([[], []]); // a cancelled watch does not end with an error
   });
 
   it('a watch cancelled before etcd created it is cancelled when the reply names its ID', async () => {
