@@ -9,7 +9,7 @@ import { Election } from './election/election.js';
 import { TermConfirmations } from './election/term-confirmations.js';
 import { TrackerRegistry } from './election/tracker-registry.js';
 import { Session } from './session/session.js';
-import { warmCodecsOnce, type WarmUpPool } from './transport/codec-warm-up.js';
+import { warmCodecsOnce } from './transport/codec-warm-up.js';
 import { Transport } from './transport/transport.js';
 import { WatchHub } from './transport/watch-hub.js';
 
@@ -168,7 +168,7 @@ export class LockedClient {
     this.clock = options.clock === undefined ? systemClock : checkClock(options.clock);
     const { client, owned } = connect(options.endpoints, options, this.timing.requestTimeoutMs);
     this.transport = new Transport(client, owned, { requestTimeoutMs: this.timing.requestTimeoutMs });
-    warmCodecsOnce((client as unknown as { readonly pool: WarmUpPool }).pool, (fn) => this.clock.afterPendingIo(fn));
+    warmCodecsOnce(this.transport.pool, (fn) => this.clock.afterPendingIo(fn));
     this.hub = new WatchHub(this.transport, this.clock);
     this.#trackers = new TrackerRegistry(this.clock);
   }

@@ -1,11 +1,6 @@
-import type * as grpc from '@grpc/grpc-js';
-import type * as etcd from 'etcd3';
+import { serviceMethods, type ParkingPool } from './parked-txn.js';
 
-/** The part of etcd3's connection pool the warm-up reaches the gRPC service definitions through. */
-export type WarmUpPool = Pick<etcd.ICallable<unknown>, 'withConnection'>;
-
-type Methods = Record<string, grpc.MethodDefinition<unknown, unknown>>;
-type ServiceName = Parameters<WarmUpPool['withConnection']>[0];
+type ServiceName = Parameters<ParkingPool['withConnection']>[0];
 
 const key = Buffer.from('warm-up');
 const header = { cluster_id: '1', member_id: '1', revision: '2', raft_term: '1' };
@@ -62,18 +57,18 @@ let warmed = false;
  * decodes, and the heir's event the first watch event its process decodes (`perf record` of `npm run
  * bench:steps`: protobufjs's code generation on both processes' paths, README "Performance").
  */
-export function warmCodecsOnce(pool: WarmUpPool, defer: (fn: () => void) => void): void {
+export function warmCodecsOnce(pool: ParkingPool, defer: (fn: () => void) => void): void {
   if (warmed) return;
   warmed = true;
   defer(() => void warmCodecs(pool).catch(() => undefined));
 }
 
 /** Encodes each sample request and round-trips each sample response; resolves with the decoded responses. */
-export async function warmCodecs(pool: WarmUpPool): Promise<unknown[]> {
+export async function warmCodecs(pool: ParkingPool): Promise<unknown[]> {
   const decoded: unknown[] = [];
   for (const service of new Set(SAMPLES.map(([s]) => s))) {
     await pool.withConnection(service, ({ client }) => {
-      const methods = (client.constructor as unknown as { service: Methods }).service;
+      const methods = serviceMethods(client);
       for (const [s, method, request, response] of SAMPLES) {
         const m = s === service ? methods[method] : undefined;
         if (!m) continue;

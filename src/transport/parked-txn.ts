@@ -69,8 +69,7 @@ export class ParkedTxn {
 
   #open(client: grpc.Client, metadata: grpc.Metadata): void {
     if (this.#state.kind !== 'opening') return; // closed meanwhile
-    const txn = (client.constructor as unknown as { service: Record<string, grpc.MethodDefinition<unknown, unknown>> })
-      .service['Txn'];
+    const txn = serviceMethods(client)['Txn'];
     if (!txn) throw new Error('the KV service has no Txn method');
     const call = client.makeClientStreamRequest<etcd.ITxnRequest, etcd.ITxnResponse>(
       txn.path,
@@ -141,4 +140,10 @@ export class ParkingSpot {
   close(): void {
     this.take()?.close();
   }
+}
+
+/** The gRPC methods of an etcd3 service client (proto-loader's definitions: path, codecs). */
+export function serviceMethods(client: grpc.Client): Record<string, grpc.MethodDefinition<unknown, unknown>> {
+  return (client.constructor as unknown as { service: Record<string, grpc.MethodDefinition<unknown, unknown>> })
+    .service;
 }

@@ -137,10 +137,14 @@ export class Transport {
    */
   parkTxn(): ParkedTxn | null {
     if (this.closed || this.#parking.size >= MAX_PARKED_TXNS) return null;
-    const pool = (this.#client as unknown as { readonly pool: ParkingPool }).pool;
-    const parked = new ParkedTxn(pool, () => this.#parking.delete(parked));
+    const parked = new ParkedTxn(this.pool, () => this.#parking.delete(parked));
     this.#parking.add(parked);
     return parked;
+  }
+
+  /** @internal etcd3's connection pool, which parked calls and the codec warm-up open calls through. */
+  get pool(): ParkingPool {
+    return (this.#client as unknown as { readonly pool: ParkingPool }).pool;
   }
 
   /** @internal How many parked calls wait for their request now (tests). */

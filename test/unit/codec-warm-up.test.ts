@@ -1,6 +1,7 @@
 import { Etcd3 } from 'etcd3';
 import { describe, expect, it } from 'vitest';
-import { warmCodecs, type WarmUpPool } from '../../src/transport/codec-warm-up.js';
+import { warmCodecs } from '../../src/transport/codec-warm-up.js';
+import type { ParkingPool } from '../../src/transport/parked-txn.js';
 
 // The warm-up's samples go through etcd3's own codecs (no etcd needed: a client connects on its first
 // call). A sample its codec rejects throws here, where the warm-up itself would swallow it and warm nothing.
@@ -8,7 +9,10 @@ describe('codec warm-up', () => {
   it("round-trips every sample through etcd3's codecs: the watch events, the txn's responses, the lease calls", async () => {
     const client = new Etcd3({ hosts: '127.0.0.1:1' });
     try {
-      const decoded = (await warmCodecs((client as unknown as { pool: WarmUpPool }).pool)) as Record<string, unknown>[];
+      const decoded = (await warmCodecs((client as unknown as { pool: ParkingPool }).pool)) as Record<
+        string,
+        unknown
+      >[];
       expect(decoded).toHaveLength(6);
       const [txn, range, watch, created, revoke, keepAlive] = decoded;
       expect(txn!['succeeded']).toBe(true);
