@@ -1,5 +1,5 @@
 /**
- * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --phase=P --wire]`: where the time of
+ * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --phase=P --pin=M --wire]`: where the time of
  * a graceful handover goes, across processes. Three candidate processes of
  * implementation I on a local 3-member etcd this script starts: `locked` (the
  * seed facade, the default), `etcd3`, `v3election` or `etcdctl` (`etcdctl
@@ -12,6 +12,8 @@
  * The leader stops at a random phase of its renew interval, after a renewal that
  * came once the others had queued (`--phase=renewal`: right after that renewal,
  * when every candidate's keepalive and confirmation are in flight).
+ * `--pin=raft-leader` or `--pin=follower` gives every candidate one member's endpoint
+ * (the Raft leader's, or a follower's) instead of all three.
  * Median and p90 over the runs, printed and written to
  * bench/results/graceful-steps.md (another implementation:
  * graceful-steps-<impl>.md).
@@ -21,7 +23,8 @@
  * timed on the wire: when the leader's request leaves its socket, when the
  * delete event reaches the successor's socket. That splits the handover into
  * the leader's process, etcd, and the successor's process. `--dump=FILE` also
- * writes each run (its steps, its wire times, each process's trail) as JSON, with the
+ * writes each run (its steps, its wire times, the trail of each of the three processes:
+ * requests, answers, watch events and stream writes) as JSON, with the
  * leader's stop() on the monotonic clock (`stopAt`, ms; `perf record -k mono` uses the
  * same clock) and the leader's and successor's PIDs, to line a run up with a profile.
  * `BENCH_CHILD_FLAGS` (space-separated) gives the candidate processes Node or V8 flags
@@ -209,6 +212,18 @@ function etcdctlRuns(fleet: Fleet, endpoints: string): OneRun {
   };
 }
 
+/** Which members the candidates are given: all (etcd3 picks one at random per call), or one (`--pin`). */
+type Pin = 'none' | 'raft-leader' | 'follower';
+
+/** The candidates' endpoints: every member's, or, pinned, the Raft leader's or one follower's alone. */
+async function endpointsFor(cluster: EtcdCluster, pin: Pin): Promise<string> {
+  if (pin === 'none') return cluster.endpoints;
+  const leader = await cluster.leaderIndex();
+  const i = pin === 'raft-leader' ? leader : (leader + 1) % 3;
+  console.log(`candidates pinned to member ${i} (the Raft leader is member ${leader})`);
+  return cluster.endpoint(i);
+}
+
 /** When the leader stops: at a random phase of its renew interval, or right after a renewal (the worst case). */
 type Phase = 'random' | 'renewal';
 
@@ -218,6 +233,7 @@ function parseArgs(argv: string[]): {
   ttlSec: number;
   wire: boolean;
   phase: Phase;
+  pin: Pin;
   dump?: string;
 } {
   const get = (name: string): string | undefined =>
@@ -232,11 +248,14 @@ function parseArgs(argv: string[]): {
   const phase = get('phase') ?? 'random';
   if (phase !== 'random' && phase !== 'renewal')
     throw new RangeError(`--phase must be random or renewal, got ${phase}`);
-  return { impl, runs, ttlSec, wire: argv.includes('--wire'), phase, ...(dump ? { dump } : {}) };
+  const pin = get('pin') ?? 'none';
+  if (pin !== 'none' && pin !== 'raft-leader' && pin !== 'follower')
+    throw new RangeError(`--pin must be none, raft-leader or follower, got ${pin}`);
+  return { impl, runs, ttlSec, wire: argv.includes('--wire'), phase, pin, ...(dump ? { dump } : {}) };
 }
 
 async function main(): Promise<void> {
-  const { impl, runs, ttlSec, wire, phase, dump } = parseArgs(process.argv.slice(2));
+  const { impl, runs, ttlSec, wire, phase, pin, dump } = parseArgs(process.argv.slice(2));
   if (impl === 'locked') process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
@@ -255,8 +274,8 @@ async function main(): Promise<void> {
     if (wire) capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
     const oneRun =
       impl === 'etcdctl'
-        ? etcdctlRuns(fleet, cluster.endpoints)
-        : await fleetRuns(fleet, impl, cluster.endpoints, ttlSec, phase);
+        ? etcdctlRuns(fleet, await endpointsFor(cluster, pin))
+        : await fleetRuns(fleet, impl, await endpointsFor(cluster, pin), ttlSec, phase);
     for (let run = 0; run < runs; run++) {
       const name = `/bench/steps/${process.pid}/${run}`;
       // npm etcd3's Election keeps its keys under `election/<name>/`; the others under `<name>/`.
@@ -341,7 +360,11 @@ async function main(): Promise<void> {
       steps.filter(([t]) => t >= h.stopAt - 1).map(([t, what]) => [+(t - h.stopAt).toFixed(3), what]);
     const runsOut = samples.map((s, i) => {
       const h = handovers[i]!;
-      const trail = { leader: relative(h, h.leader.steps), successor: relative(h, h.successor.steps) };
+      const trail = {
+        leader: relative(h, h.leader.steps),
+        successor: relative(h, h.successor.steps),
+        other: relative(h, h.other),
+      };
       const procs = { stopAt: h.stopAt, leaderPid: h.leader.pid, successorPid: h.successor.pid };
       return { ...s, wire: onWire[i] ?? null, trail, ...procs };
     });

@@ -8,8 +8,10 @@ export type Step = [t: number, what: string];
  * The trace that records, in this process, when locked's requests leave and
  * are answered and when watch events arrive: `sent <label>` / `answered
  * <label>` for txn, range and lease revoke, `event <types>` for each watch
- * response with events. The adapter adds it to each locked client it creates
- * (child.ts passes it to `connect`). For `npm run bench:steps` only.
+ * response with events, `wrote <stream> <fields>` for each message written on
+ * a watch or keepalive stream (a watch's create or cancel, a keepalive). The
+ * adapter adds it to each locked client it creates (child.ts passes it to
+ * `connect`). For `npm run bench:steps` only.
  */
 export function stepsTrace(steps: Step[]): TransportTrace {
   const recorded = (method: string): boolean => method === 'txn' || method === 'range' || method === 'revoke';
@@ -19,6 +21,14 @@ export function stepsTrace(steps: Step[]): TransportTrace {
     },
     settled(call) {
       if (recorded(call.method)) steps.push([monoMs(), `answered ${call.what}`]);
+    },
+    opened(opened) {
+      const stream = opened.stream as unknown as { write(message: object): unknown };
+      const write = stream.write.bind(stream);
+      stream.write = (message) => {
+        steps.push([monoMs(), `wrote ${opened.kind} ${Object.keys(message).join(',')}`]);
+        return write(message);
+      };
     },
     received(received) {
       if (received.kind === 'watch')
