@@ -27,6 +27,7 @@ function commit() {
 const GAPS_MS = [2, 50, 300, 700, 1700];
 
 if (process.argv[2] === '--child') {
+  process.once('disconnect', () => process.exit(0)); // the parent is gone, however it ended
   net
     .createServer((socket) => {
       socket.setNoDelay(true);
