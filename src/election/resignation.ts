@@ -32,8 +32,9 @@ export interface Resigner {
  * Whom a resignation names, as far as the term knows: the candidate after it in the caller's view
  * (`inView`: undefined without one), else in its last confirmation (`lastConfirmed()`). When neither
  * shows anyone and a confirmation (a renewal's) is on the wire, its answer says who is next sooner than
- * a read of our own would, at no cost to etcd: it is awaited, then asked again. Undefined: still no
- * one (a view or a confirmation may lag a join by a watch delivery, so `sendResignation` reads).
+ * a read of our own would, at no cost to etcd: it is awaited (succeeded or not), then asked again.
+ * Undefined: still no one (a view or a confirmation may lag a join by a watch delivery, so
+ * `sendResignation` reads).
  * A promise only then: otherwise the resignation goes out in the same turn as the term's end.
  */
 export function knownHeir(
@@ -44,7 +45,10 @@ export function knownHeir(
   const known = inView ?? lastConfirmed();
   if (known) return known;
   const confirming = confirmations.inFlight();
-  return confirming ? confirming.then(() => lastConfirmed() ?? undefined) : undefined;
+  // Settled either way: a confirmation that failed says no more than none (the resignation reads), and
+  // must not fail the resignation, which would leave our key to expire and our successor to wait.
+  const after = (): Candidate | undefined => lastConfirmed() ?? undefined;
+  return confirming ? confirming.then(after, after) : undefined;
 }
 
 /**
