@@ -272,10 +272,9 @@ async function main(): Promise<void> {
   let segments: Segment[] = [];
   try {
     if (wire) capture = await WireCapture.start(cluster.members.flatMap((m) => [m.clientPort, m.peerPort]));
+    const endpoints = await endpointsFor(cluster, pin);
     const oneRun =
-      impl === 'etcdctl'
-        ? etcdctlRuns(fleet, await endpointsFor(cluster, pin))
-        : await fleetRuns(fleet, impl, await endpointsFor(cluster, pin), ttlSec, phase);
+      impl === 'etcdctl' ? etcdctlRuns(fleet, endpoints) : await fleetRuns(fleet, impl, endpoints, ttlSec, phase);
     for (let run = 0; run < runs; run++) {
       const name = `/bench/steps/${process.pid}/${run}`;
       // npm etcd3's Election keeps its keys under `election/<name>/`; the others under `<name>/`.
