@@ -1,4 +1,6 @@
 import { serviceMethods, type ParkingPool } from './parked-txn.js';
+import { encodeTxnRequest } from './txn-request.js';
+import { decodeWatchResponse } from './watch-response.js';
 
 type ServiceName = Parameters<ParkingPool['withConnection']>[0];
 
@@ -49,7 +51,8 @@ let warmed = false;
 /**
  * Once per process, on `defer` (a later turn of the event loop) after the first client is made: each
  * request and response message a campaign, a term and a handover use is encoded and decoded once with
- * etcd3's codecs (warmCodecs). Failures are ignored: it only moves work.
+ * the codecs the calls use (warmCodecs: etcd3's, and locked's own for watch responses). Failures are
+ * ignored: it only moves work.
  *
  * protobufjs (under @grpc/proto-loader) generates a message type's encoder, decoder and converters on the
  * type's first use, and V8 compiles them then. Without this, that first use falls on a handover: the
@@ -63,7 +66,10 @@ export function warmCodecsOnce(pool: ParkingPool, defer: (fn: () => void) => voi
   defer(() => void warmCodecs(pool).catch(() => undefined));
 }
 
-/** Encodes each sample request and round-trips each sample response; resolves with the decoded responses. */
+/**
+ * Encodes each sample request and round-trips each sample response (a watch response: encoded by etcd3's
+ * codec, decoded by locked's); resolves with the decoded responses.
+ */
 export async function warmCodecs(pool: ParkingPool): Promise<unknown[]> {
   const decoded: unknown[] = [];
   for (const service of new Set(SAMPLES.map(([s]) => s))) {
@@ -73,7 +79,11 @@ export async function warmCodecs(pool: ParkingPool): Promise<unknown[]> {
         const m = s === service ? methods[method] : undefined;
         if (!m) continue;
         m.requestSerialize(request);
-        decoded.push(m.responseDeserialize(m.responseSerialize(response)));
+        // A parked resignation is encoded by locked's own encoder (parked-txn.ts), watch responses decoded by
+        // its own decoder (watch-call.ts): those are warmed too, or instead.
+        if (method === 'Txn') encodeTxnRequest(request);
+        const decode = service === 'Watch' ? decodeWatchResponse : m.responseDeserialize;
+        decoded.push(decode(m.responseSerialize(response)));
       }
       return Promise.resolve();
     });

@@ -3,6 +3,7 @@ import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
 import { ParkedTxn, type ParkingPool } from './parked-txn.js';
 import { Traces, type TracedCall, type TracedRequests } from './trace.js';
+import { openWatchCall, type WatchPool } from './watch-call.js';
 
 /**
  * The few etcd calls locked makes, over the etcd3 package's raw gRPC clients
@@ -165,7 +166,8 @@ export class Transport {
   }
 
   async openWatch(): Promise<WatchStream> {
-    const stream = await this.#classified('watch stream', () => this.#client.watchClient.watch());
+    const pool = (this.#client as unknown as { readonly pool: WatchPool }).pool;
+    const stream = await this.#classified('watch stream', () => openWatchCall(pool));
     this.trace.opened('watch', stream);
     return stream;
   }

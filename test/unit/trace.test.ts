@@ -3,6 +3,7 @@ import type * as etcd from 'etcd3';
 import { LockedError } from '../../src/errors.js';
 import { Traces, type TracedCall, type TransportTrace } from '../../src/transport/trace.js';
 import { Transport } from '../../src/transport/transport.js';
+import { decodeWatchResponse } from '../../src/transport/watch-response.js';
 
 /** A Transport over a stand-in for the etcd3 client: its kv calls record what was sent. */
 function fakeTransport(txnResult: () => Promise<etcd.ITxnResponse> = async () => ({}) as etcd.ITxnResponse): {
@@ -11,8 +12,21 @@ function fakeTransport(txnResult: () => Promise<etcd.ITxnResponse> = async () =>
   stream: object;
 } {
   const sent: unknown[] = [];
-  const stream = { fake: 'stream' };
+  const stream = { fake: 'stream', on: () => stream };
+  // etcd3's pool as a watch call uses it (watch-call.ts): a member's gRPC client of the Watch service.
+  class WatchService {
+    static service = { Watch: { path: '/etcdserverpb.Watch/Watch', requestSerialize: () => Buffer.alloc(0) } };
+    makeBidiStreamRequest(path: string, _serialize: unknown, deserialize: unknown): object {
+      sent.push({ path, deserialize });
+      return stream;
+    }
+  }
   const client = {
+    pool: {
+      withConnection: (_service: string, fn: (a: object) => unknown) =>
+        Promise.resolve(fn({ resource: null, client: new WatchService(), metadata: {} })),
+      callOptionsFactory: undefined,
+    },
     kv: {
       txn: (req: unknown) => (sent.push(req), txnResult()),
       range: async (req: unknown) => (sent.push(req), {}),
@@ -21,7 +35,6 @@ function fakeTransport(txnResult: () => Promise<etcd.ITxnResponse> = async () =>
       leaseGrant: async (req: unknown) => (sent.push(req), { ID: '0', TTL: '0', error: 'no lease for you' }),
       leaseKeepAlive: async () => stream,
     },
-    watchClient: { watch: async () => stream },
   };
   const transport = new Transport(client as unknown as etcd.Etcd3, false, { requestTimeoutMs: 1000 });
   return { transport, sent, stream };
@@ -135,7 +148,7 @@ describe('a transport with traces', () => {
   });
 
   it('hands each stream it opens to the traces before it returns it', async () => {
-    const { transport, stream } = fakeTransport();
+    const { transport, stream, sent } = fakeTransport();
     const opened: unknown[] = [];
     transport.trace.add({ opened: (o) => void opened.push([o.kind, o.stream]) });
     expect(await transport.openWatch()).toBe(stream);
@@ -144,5 +157,7 @@ describe('a transport with traces', () => {
       ['watch', stream],
       ['keepalive', stream],
     ]);
+    // The watch call is etcd's Watch, its responses decoded by locked's own decoder.
+    expect(sent).toEqual([{ path: '/etcdserverpb.Watch/Watch', deserialize: decodeWatchResponse }]);
   });
 });
