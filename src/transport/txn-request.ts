@@ -4,8 +4,8 @@ import { ProtoWriter } from './proto-writer.js';
 /**
  * etcd's TxnRequest (rpc.proto), encoded from the object etcd3's codec takes, for the parked
  * resignation (parked-txn.ts): the leader encodes it after `stop()`, on the path its successor waits
- * on, in code that runs once per term and so runs cold. protobufjs's `fromObject` and `encode` take
- * about 0.4 ms there on the machine of the benchmark (`npm run bench:codec`), this well under 0.1.
+ * on, in code that runs once per term and so runs cold. protobufjs's `fromObject` and `encode` take about
+ * 0.5 ms there after a second idle on the machine of the benchmark, this about 0.25 (`npm run bench:codec`).
  *
  * Strict by design: it knows the fields of Compare, RequestOp and the requests a RequestOp holds
  * (Range, Put, DeleteRange, a nested Txn), 64-bit integers as decimal strings, safe integers or

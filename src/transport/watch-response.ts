@@ -9,8 +9,8 @@ import { ProtoReader } from './proto-reader.js';
  *
  * Why locked decodes this one message itself: every process of a fleet takes a handover in through it
  * (the successor, the leader's own watches, every view), on a code path that runs only then and so is
- * cold. protobufjs's generic decode and `toObject` take about 0.5 ms there for a two-event response on
- * the machine of the benchmark (`npm run bench:codec`), this about 0.1.
+ * cold. protobufjs's generic decode and `toObject` take about 0.5 ms there for a two-event response after a
+ * second idle on the machine of the benchmark, this about 0.3 (`npm run bench:codec`, bench/results/codec.md).
  */
 export function decodeWatchResponse(bytes: Uint8Array): etcd.IWatchResponse {
   const r = new ProtoReader(bytes);
