@@ -1,7 +1,7 @@
 import * as etcd from 'etcd3';
 import { classify } from './classify.js';
 import { toBigInt } from './keys.js';
-import { ParkedTxn, type ParkingPool } from './parked-txn.js';
+import { ParkedTxn } from './parked-txn.js';
 import { Traces, type TracedCall, type TracedRequests } from './trace.js';
 import { openWatchCall, type WatchPool } from './watch-call.js';
 
@@ -143,9 +143,9 @@ export class Transport {
     return parked;
   }
 
-  /** @internal etcd3's connection pool, which parked calls and the codec warm-up open calls through. */
-  get pool(): ParkingPool {
-    return (this.#client as unknown as { readonly pool: ParkingPool }).pool;
+  /** @internal etcd3's connection pool, which the watch call, parked calls and the codec warm-up open calls through. */
+  get pool(): WatchPool {
+    return (this.#client as unknown as { readonly pool: WatchPool }).pool;
   }
 
   /** @internal How many parked calls wait for their request now (tests). */
@@ -166,8 +166,7 @@ export class Transport {
   }
 
   async openWatch(): Promise<WatchStream> {
-    const pool = (this.#client as unknown as { readonly pool: WatchPool }).pool;
-    const stream = await this.#classified('watch stream', () => openWatchCall(pool));
+    const stream = await this.#classified('watch stream', () => openWatchCall(this.pool));
     this.trace.opened('watch', stream);
     return stream;
   }
