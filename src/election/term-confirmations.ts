@@ -1,6 +1,7 @@
 import type * as etcd from 'etcd3';
 import type { Deadline, Lease } from '../session/lease.js';
 import type { Session } from '../session/session.js';
+import { rethrowLater } from '../core/listeners.js';
 import { toBigInt } from '../transport/keys.js';
 import type { Transport } from '../transport/transport.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
@@ -54,13 +55,16 @@ const KEYS_PER_READ = 40;
 export class TermConfirmations {
   readonly #session: Session;
   readonly #transport: Transport;
+  readonly #onError: (err: unknown) => void;
   readonly #terms = new Set<ConfirmedKey>();
   #unsubscribe: (() => void)[] = [];
   /** The confirmation on the wire, if any. */
   #inFlight: Promise<void> | null = null;
   #again = false;
 
-  constructor(session: Session, transport: Transport) {
+  /** `onError`: where an exception of a key's own callbacks goes (`confirmed`, `lost`: a bug, never etcd's). */
+  constructor(session: Session, transport: Transport, onError: (err: unknown) => void = rethrowLater) {
+    this.#onError = onError;
     this.#session = session;
     this.#transport = transport;
   }
@@ -97,13 +101,16 @@ export class TermConfirmations {
       this.#again = true;
       return;
     }
-    this.#inFlight = this.#confirm(lease).finally(() => {
-      this.#inFlight = null;
-      if (this.#again) {
-        this.#again = false;
-        this.#onRenewed(lease);
-      }
-    });
+    // Caught here, so that `inFlight()` never rejects: a resignation that waits on it must go out regardless.
+    this.#inFlight = this.#confirm(lease)
+      .catch((err: unknown) => void this.#onError(err))
+      .finally(() => {
+        this.#inFlight = null;
+        if (this.#again) {
+          this.#again = false;
+          this.#onRenewed(lease);
+        }
+      });
   }
 
   async #confirm(lease: Lease): Promise<void> {

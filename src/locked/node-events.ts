@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { rethrowLater } from '../core/listeners.js';
 import type { LockedError } from '../errors.js';
 
 /** A node's events and their listeners' arguments (the seed's): `node.on('change', (value, leaderid) => …)`. */
@@ -34,8 +35,6 @@ export function emitSafely<E extends keyof LockedNodeEvents>(
     // Typed by this function's signature; Node's emit type cannot follow a generic event name.
     (emitter as EventEmitter).emit(event, ...args);
   } catch (err) {
-    process.nextTick(() => {
-      throw err;
-    });
+    rethrowLater(err);
   }
 }
