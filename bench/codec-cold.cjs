@@ -10,22 +10,15 @@
  * never connects. Prints the table and writes it to bench/results/codec.md.
  */
 'use strict';
-const os = require('node:os');
-const { execFileSync, fork } = require('node:child_process');
+const { fork } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { quantile, footer } = require('./plain-report.cjs');
 
 const GAPS_MS = [2, 1000];
 const OPS = ['decode a watch response (a delete and a put)', "encode a resignation's Txn request"];
 const SAMPLES_PER_CHILD = 6; // per operation and gap
 
-function commit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** The two messages, as a handover has them. */
 function samples() {
@@ -109,11 +102,10 @@ async function main() {
     const order = r % 2 === 0 ? ['etcd3', 'locked'] : ['locked', 'etcd3'];
     for (const impl of order) all[impl].push(...(await runChild(impl)));
   }
-  const q = (v, p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
   const stat = (impl, op, gap) => {
     const v = all[impl].filter((s) => s.op === op && s.gap === gap).map((s) => s.us);
     v.sort((a, b) => a - b);
-    return { n: v.length, median: q(v, 0.5), p90: q(v, 0.9) };
+    return { n: v.length, median: quantile(v, 0.5), p90: quantile(v, 0.9) };
   };
   const rows = [
     '| operation | idle gap (ms) | samples each | etcd3 median µs | etcd3 p90 µs | locked median µs | locked p90 µs | etcd3 ÷ locked (medians) |',
@@ -135,8 +127,7 @@ async function main() {
     '',
     ...rows,
     '',
-    `- Command: \`npm run bench:codec -- ${rounds}\` (commit ${commit()}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
-    `- Machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}; 1-min load average at the end ${os.loadavg()[0].toFixed(2)}`,
+    ...footer(`npm run bench:codec -- ${rounds}`),
     '',
   ].join('\n');
   writeFileSync(join(__dirname, 'results', 'codec.md'), md);

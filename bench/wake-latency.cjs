@@ -10,19 +10,11 @@
  */
 'use strict';
 const net = require('node:net');
-const os = require('node:os');
-const { execFileSync, fork } = require('node:child_process');
+const { fork } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { quantile, footer } = require('./plain-report.cjs');
 
-/** The short commit the run measured, or "unknown" outside a git checkout. */
-function commit() {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 const GAPS_MS = [2, 50, 300, 700, 1700];
 
@@ -65,11 +57,10 @@ if (process.argv[2] === '--child') {
     });
     socket.once('connect', next);
     const report = () => {
-      const q = (v, p) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
       const rows = ['| idle gap (ms) | round trips | median ms | p90 ms |', '| ---: | ---: | ---: | ---: |'];
       for (const [gap, v] of rtts) {
         v.sort((a, b) => a - b);
-        rows.push(`| ${gap} | ${v.length} | ${q(v, 0.5).toFixed(3)} | ${q(v, 0.9).toFixed(3)} |`);
+        rows.push(`| ${gap} | ${v.length} | ${quantile(v, 0.5).toFixed(3)} | ${quantile(v, 0.9).toFixed(3)} |`);
       }
       socket.destroy();
       child.kill();
@@ -80,8 +71,7 @@ if (process.argv[2] === '--child') {
         '',
         ...rows,
         '',
-        `- Command: \`npm run bench:wake -- ${rounds}\` (commit ${commit()}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
-        `- Machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}; 1-min load average at the end ${os.loadavg()[0].toFixed(2)}`,
+        ...footer(`npm run bench:wake -- ${rounds}`),
         '',
       ].join('\n');
       writeFileSync(join(__dirname, 'results', 'wake-latency.md'), md);
