@@ -1,5 +1,5 @@
 /**
- * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --phase=P --pin=M --wire]`: where the time of
+ * `npm run bench:steps [-- --impl=I --runs=N --ttl=S --phase=P --pin=M --wire --cpu]`: where the time of
  * a graceful handover goes, across processes. Three candidate processes of
  * implementation I on a local 3-member etcd this script starts: `locked` (the
  * seed facade, the default), `etcd3`, `v3election` or `etcdctl` (`etcdctl
@@ -27,6 +27,10 @@
  * requests, answers, watch events and stream writes) as JSON, with the
  * leader's stop() on the monotonic clock (`stopAt`, ms; `perf record -k mono` uses the
  * same clock) and the leader's and successor's PIDs, to line a run up with a profile.
+ * `--cpu` (locked, Linux) has each candidate process record its CPU after each watch event, its election
+ * and its stop (bench/candidates/cpu-reading.ts), and adds rows that split the successor's own time
+ * into running, waiting for a CPU and sleeping (bench/lib/steps-cpu.ts); each reading costs the
+ * process some 20–40 µs, on the path it measures.
  * `BENCH_CHILD_FLAGS` (space-separated) gives the candidate processes Node or V8 flags
  * that NODE_OPTIONS does not take, e.g. `BENCH_CHILD_FLAGS=--no-flush-bytecode`.
  */
@@ -44,6 +48,7 @@ import { LoadSampler, machine, machineMarkdown } from './lib/machine.js';
 import { table } from './lib/markdown.js';
 import type { Segment } from './lib/pcap.js';
 import { countMedianP90, fmt } from './lib/stats.js';
+import { CPU_STEPS, cpuRows } from './lib/steps-cpu.js';
 import { pause } from './lib/usage.js';
 import {
   WireCapture,
@@ -232,6 +237,7 @@ function parseArgs(argv: string[]): {
   runs: number;
   ttlSec: number;
   wire: boolean;
+  cpu: boolean;
   phase: Phase;
   pin: Pin;
   dump?: string;
@@ -251,12 +257,16 @@ function parseArgs(argv: string[]): {
   const pin = get('pin') ?? 'none';
   if (pin !== 'none' && pin !== 'raft-leader' && pin !== 'follower')
     throw new RangeError(`--pin must be none, raft-leader or follower, got ${pin}`);
-  return { impl, runs, ttlSec, wire: argv.includes('--wire'), phase, pin, ...(dump ? { dump } : {}) };
+  const [wire, cpu] = [argv.includes('--wire'), argv.includes('--cpu')];
+  if (cpu && impl !== 'locked')
+    throw new RangeError("--cpu is for locked's processes (the only ones that record their steps)");
+  return { impl, runs, ttlSec, wire, cpu, phase, pin, ...(dump ? { dump } : {}) };
 }
 
 async function main(): Promise<void> {
-  const { impl, runs, ttlSec, wire, phase, pin, dump } = parseArgs(process.argv.slice(2));
+  const { impl, runs, ttlSec, wire, cpu, phase, pin, dump } = parseArgs(process.argv.slice(2));
   if (impl === 'locked') process.env.BENCH_STEPS = '1'; // inherited by the candidate processes
+  if (cpu) process.env.BENCH_STEPS_CPU = '1';
   const load = new LoadSampler();
   const cluster = await EtcdCluster.start({ size: 3 });
   const fleet = new Fleet();
@@ -307,7 +317,7 @@ async function main(): Promise<void> {
           raftLeader,
         });
       }
-      samples.push(stepsOf(h, deleteSeenAt));
+      samples.push({ ...stepsOf(h, deleteSeenAt), ...(cpu ? cpuRows(h.successor.steps, h.stopAt) : {}) });
       handovers.push(h);
       console.log(`  run ${run + 1}/${runs}: select ${fmt(samples.at(-1)![STEPS[9]]!)} ms after stop()`);
     }
@@ -319,13 +329,15 @@ async function main(): Promise<void> {
   }
   const measured = (step: string): number[] => samples.map((s) => s[step]!).filter((v) => Number.isFinite(v));
   // Only locked's processes record their steps: for the others, the rows this script measures itself.
-  const steps = impl === 'locked' ? STEPS : STEPS.filter((step) => measured(step).length > 0);
+  const steps =
+    impl === 'locked' ? [...STEPS, ...(cpu ? CPU_STEPS : [])] : STEPS.filter((step) => measured(step).length > 0);
   const file = impl === 'locked' ? 'graceful-steps.md' : `graceful-steps-${impl}.md`;
   const args = [
     ...(impl === 'locked' ? [] : [`--impl=${impl}`]),
     `--runs=${runs}`,
     ...(impl === 'etcdctl' ? [] : [`--ttl=${ttlSec}`]), // etcdctl's session is 60 s
     ...(wire ? ['--wire'] : []),
+    ...(cpu ? ['--cpu'] : []),
     ...(phase === 'renewal' && impl !== 'etcdctl' ? ['--phase=renewal'] : []),
   ];
   const command = `npm run bench:steps -- ${args.join(' ')}`;

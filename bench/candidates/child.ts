@@ -13,6 +13,8 @@ countSocketBytes();
 
 /** With BENCH_STEPS=1 (npm run bench:steps), locked's requests and watch events are recorded here. */
 const recording = process.env.BENCH_STEPS === '1';
+/** With BENCH_STEPS_CPU=1 too (`npm run bench:steps -- --cpu`), a CPU reading follows each event, the election and the stop. */
+const withCpu = recording && process.env.BENCH_STEPS_CPU === '1';
 const steps: Step[] = [];
 
 /** How long a deposal's report waits: past any handover it is part of (bench/scenarios/failover.ts). */
@@ -40,7 +42,8 @@ async function main(): Promise<void> {
   if (!load) throw new Error(`unknown candidate kind ${String(kind)}`);
   const { connect } = await load();
   // Loaded only when asked for, so that no other run carries locked's modules into other kinds' processes.
-  const trace = recording ? (await import('./steps.js')).stepsTrace(steps) : undefined;
+  const trace = recording ? (await import('./steps.js')).stepsTrace(steps, withCpu) : undefined;
+  const cpuStep = withCpu ? (await import('./cpu-reading.js')).cpuStep : null;
   let adapter: Adapter | null = null;
   let waiting: Contender[] = [];
   let running: Contender[] = [];
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     elected: () => {
       const t = monoMs();
       if (recording) steps.push([t, 'elected']);
+      if (cpuStep) steps.push(cpuStep());
       send({ ev: 'elected', t });
       startNext();
     },
@@ -115,6 +119,7 @@ async function main(): Promise<void> {
       case 'stop': {
         const stopCalledAt = monoMs();
         if (recording) steps.push([stopCalledAt, 'stop() called']);
+        if (cpuStep) steps.push(cpuStep());
         const stopping = running;
         running = [];
         waiting = [];

@@ -1,4 +1,5 @@
 import type { TransportTrace } from '../../src/transport/trace.js';
+import { cpuStep } from './cpu-reading.js';
 import { monoMs } from './protocol.js';
 
 /** One step of a candidate process: what happened, at its monotonic ms. */
@@ -11,9 +12,10 @@ export type Step = [t: number, what: string];
  * response with events, `wrote <stream> <fields>` for each message written on
  * a watch or keepalive stream (a watch's create or cancel, a keepalive). The
  * adapter adds it to each locked client it creates (child.ts passes it to
- * `connect`). For `npm run bench:steps` only.
+ * `connect`). For `npm run bench:steps` only. `withCpu` (`--cpu`): each event
+ * is followed by a CPU reading (cpu-reading.ts).
  */
-export function stepsTrace(steps: Step[]): TransportTrace {
+export function stepsTrace(steps: Step[], withCpu = false): TransportTrace {
   const recorded = (method: string): boolean => method === 'txn' || method === 'range' || method === 'revoke';
   return {
     request(call) {
@@ -31,8 +33,9 @@ export function stepsTrace(steps: Step[]): TransportTrace {
       };
     },
     received(received) {
-      if (received.kind === 'watch')
-        steps.push([monoMs(), `event ${received.message.events.map((e) => e.type).join(',')}`]);
+      if (received.kind !== 'watch') return;
+      steps.push([monoMs(), `event ${received.message.events.map((e) => e.type).join(',')}`]);
+      if (withCpu) steps.push(cpuStep());
     },
   };
 }
