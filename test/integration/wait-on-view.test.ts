@@ -138,7 +138,12 @@ describe('campaign with a tracker', () => {
     try {
       const pending = c.election(n).campaign('b', { tracker });
       await queued(c, n, 2);
-      await waitFor('the leader watch is open', () => tracker.leader?.key === leader.key && streams.length === 1);
+      // Both of its watches on the stream about to break: the view's and (next in line) the heir's. An heir
+      // watch made after the break would hear the resignation name it, and it would lead on that, no read.
+      await waitFor(
+        'the leader watch and the heir watch on the first stream',
+        () => tracker.leader?.key === leader.key && streams.length === 1 && c.hub.size === 2,
+      );
       const before = spy.calls.length;
       streams[0]!.cancel(); // every watch of the client ends with a transient error
       await leader.resign(); // while the view is re-read
