@@ -47,5 +47,3 @@ export function cpuAfter(steps: Step[], index: number): CpuReading | null {
     .map(Number);
   return { processMs: processUs / 1000, runMs: runNs / 1e6, waitMs: waitNs / 1e6, sleeps };
 }
-
-export const isCpuStep = (what: string): boolean => what.startsWith(PREFIX);
