@@ -14,8 +14,6 @@ import type { Step } from './steps.js';
 export interface CpuReading {
   /** User + system CPU of the whole process (every thread), ms. */
   readonly processMs: number;
-  /** The main thread's time on a CPU, ms, as of its last switch. */
-  readonly runMs: number;
   /** The main thread's time runnable and waiting for a CPU, ms, as of its last switch. */
   readonly waitMs: number;
   /** Voluntary context switches of the process: times it slept. */
@@ -37,13 +35,10 @@ export function cpuStep(): Step {
   return [monoMs(), `${PREFIX}${processUs} ${schedstat} ${usage.voluntaryContextSwitches}`];
 }
 
-/** The reading recorded right after `steps[index]`, or null. */
+/** The reading recorded right after `steps[index]`, or null (the main thread's time on a CPU stays in the dump). */
 export function cpuAfter(steps: Step[], index: number): CpuReading | null {
   const next = steps[index + 1];
   if (!next || !next[1].startsWith(PREFIX)) return null;
-  const [processUs = NaN, runNs = NaN, waitNs = NaN, sleeps = NaN] = next[1]
-    .slice(PREFIX.length)
-    .split(' ')
-    .map(Number);
-  return { processMs: processUs / 1000, runMs: runNs / 1e6, waitMs: waitNs / 1e6, sleeps };
+  const [processUs = NaN, , waitNs = NaN, sleeps = NaN] = next[1].slice(PREFIX.length).split(' ').map(Number);
+  return { processMs: processUs / 1000, waitMs: waitNs / 1e6, sleeps };
 }
