@@ -1,4 +1,4 @@
-import { cpuAfter, type CpuReading } from '../candidates/cpu-reading.js';
+import { cpuAfter } from '../candidates/cpu-reading.js';
 import type { Step } from '../candidates/steps.js';
 
 /**
@@ -16,15 +16,15 @@ export const CPU_STEPS = [
 ] as const;
 
 export function cpuRows(steps: Step[], stopAt: number): Record<string, number> {
-  const index = (match: (what: string) => boolean, from = 0): number =>
-    steps.findIndex(([t, what], i) => i >= from && t >= stopAt && match(what));
+  const index = (match: (what: string) => boolean): number =>
+    steps.findIndex(([t, what]) => t >= stopAt && match(what));
   const first = index((w) => w.startsWith('event') && w.includes('Delete'));
   const elected = index((w) => w === 'elected');
   let last = -1;
   for (let i = first; i >= 0 && i < elected; i++) if (steps[i]![1].startsWith('event')) last = i;
   const span = (from: number): { cpu: number; wait: number; sleeps: number } => {
-    const a: CpuReading | null = from >= 0 ? cpuAfter(steps, from) : null;
-    const b: CpuReading | null = elected >= 0 ? cpuAfter(steps, elected) : null;
+    const a = from >= 0 ? cpuAfter(steps, from) : null;
+    const b = elected >= 0 ? cpuAfter(steps, elected) : null;
     if (!a || !b) return { cpu: NaN, wait: NaN, sleeps: NaN };
     return { cpu: b.processMs - a.processMs, wait: b.waitMs - a.waitMs, sleeps: b.sleeps - a.sleeps };
   };
