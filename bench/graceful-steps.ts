@@ -37,7 +37,7 @@
 import { writeFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { join } from 'node:path';
-import type { Step } from './candidates/steps.js';
+import { isDeleteEvent, type Step } from './candidates/steps.js';
 import { monoMs } from './candidates/protocol.js';
 import { EtcdCluster } from '../src/testing/etcd-cluster.js';
 import { Fleet, type Entry } from './lib/fleet.js';
@@ -105,7 +105,7 @@ function stepsOf(h: Handover, deleteSeenAt: number): RunSteps {
   };
   const leaves = (what: string): boolean => what === 'sent lease revoke' || what === 'sent resign';
   const answered = (what: string): boolean => what === 'answered lease revoke' || what === 'answered resign';
-  const successorEvent = after(h.successor.steps, (w) => w.startsWith('event') && w.includes('Delete'));
+  const successorEvent = after(h.successor.steps, isDeleteEvent);
   const successorSelect = h.selectAt - h.stopAt;
   const readSent = after(h.successor.steps, (w) => w === 'sent confirm first');
   const readAnswered = after(h.successor.steps, (w) => w === 'answered confirm first');
@@ -120,7 +120,7 @@ function stepsOf(h: Handover, deleteSeenAt: number): RunSteps {
     [STEPS[7]]: after(h.successor.steps, (w) => w === 'sent claim term'),
     [STEPS[8]]: after(h.successor.steps, (w) => w === 'answered claim term'),
     [STEPS[9]]: successorSelect,
-    [STEPS[10]]: after(h.other, (w) => w.startsWith('event') && w.includes('Delete')),
+    [STEPS[10]]: after(h.other, isDeleteEvent),
     [STEPS[11]]: successorSelect - successorEvent,
     [STEPS[12]]: readSent - successorEvent,
     [STEPS[13]]: successorSelect - readAnswered,

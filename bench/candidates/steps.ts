@@ -5,6 +5,9 @@ import { monoMs } from './protocol.js';
 /** One step of a candidate process: what happened, at its monotonic ms. */
 export type Step = [t: number, what: string];
 
+/** A step that is a watch response carrying a delete (the handover's, when it comes after the stop). */
+export const isDeleteEvent = (what: string): boolean => what.startsWith('event') && what.includes('Delete');
+
 /**
  * The trace that records, in this process, when locked's requests leave and
  * are answered and when watch events arrive: `sent <label>` / `answered

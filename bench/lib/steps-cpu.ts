@@ -1,5 +1,5 @@
 import { cpuAfter } from '../candidates/cpu-reading.js';
-import type { Step } from '../candidates/steps.js';
+import { isDeleteEvent, type Step } from '../candidates/steps.js';
 
 /**
  * `npm run bench:steps -- --cpu`: where the successor's own time goes, from the CPU readings its process
@@ -18,7 +18,7 @@ export const CPU_STEPS = [
 export function cpuRows(steps: Step[], stopAt: number): Record<string, number> {
   const index = (match: (what: string) => boolean): number =>
     steps.findIndex(([t, what]) => t >= stopAt && match(what));
-  const first = index((w) => w.startsWith('event') && w.includes('Delete'));
+  const first = index(isDeleteEvent);
   const elected = index((w) => w === 'elected');
   let last = -1;
   for (let i = first; i >= 0 && i < elected; i++) if (steps[i]![1].startsWith('event')) last = i;
