@@ -190,6 +190,7 @@ function turnContext(c: Campaigning, tracker: LeaderTracker | undefined): TurnCo
     driftRate,
     admission,
     confirmations,
+    share: (feed) => c.deps.trackers.share(c.name, feed),
     ...(tracker ? { follow: c.follow } : {}),
   };
 }

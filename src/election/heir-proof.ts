@@ -2,8 +2,10 @@ import type { Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
 import type { WatchHub } from '../transport/watch-hub.js';
+import type { Candidate } from './candidates.js';
 import type { ConfirmedKey, TermConfirmations } from './term-confirmations.js';
-import { HeirWatch, type Predecessor } from './heir-watch.js';
+import { HeirWatch } from './heir-watch.js';
+import type { KeyFeed } from './key-feed.js';
 
 /**
  * What lets the candidate next in line take over from a graceful resignation
@@ -56,36 +58,47 @@ export class HeirProof implements ConfirmedKey {
   }
 }
 
+/** What an heir needs of its client: the watch hub, the confirmations, and where it shares its predecessor's key. */
+export interface HeirDeps {
+  readonly hub: WatchHub;
+  readonly confirmations: TermConfirmations;
+  /** Offers each heir watch's feed of the predecessor's key to the process's view of the leader (key-feed.ts). */
+  readonly share?: (feed: KeyFeed) => void;
+}
+
 /**
  * A waiting candidate that is next in line: its proof, kept by the session's confirmations, and its one
  * watch of the record that names it and of its predecessor's key (heir-watch.ts). `stop()` ends both.
  */
 export class Heir {
   readonly #proof: HeirProof;
-  readonly #hub: WatchHub;
+  readonly #deps: HeirDeps;
   readonly #recordKey: string;
   #watch: HeirWatch;
   readonly #unregister: () => void;
   #spent = false;
 
   constructor(
-    deps: { readonly hub: WatchHub; readonly confirmations: TermConfirmations },
+    deps: HeirDeps,
     recordKey: string,
     candidate: { readonly key: string; readonly token: bigint; readonly lease: Lease },
     proven: Deadline | null,
-    from: { readonly predecessor: Predecessor; readonly revision: bigint },
+    from: { readonly predecessor: Candidate; readonly revision: bigint },
   ) {
     const { key, token, lease } = candidate;
     this.#proof = new HeirProof(key, token, lease, proven);
     this.#unregister = deps.confirmations.add(this.#proof);
-    this.#hub = deps.hub;
+    this.#deps = deps;
     this.#recordKey = recordKey;
     this.#watch = this.#watchFrom(from.predecessor, from.revision);
   }
 
-  #watchFrom(predecessor: Predecessor, revision: bigint): HeirWatch {
+  #watchFrom(predecessor: Candidate, revision: bigint): HeirWatch {
     const { token, lease } = this.#proof;
-    return new HeirWatch(this.#hub, this.#recordKey, predecessor, revision, { token, ttlMs: lease.ttlSec * 1000 });
+    const naming = { token, ttlMs: lease.ttlSec * 1000 };
+    const watch = new HeirWatch(this.#deps.hub, this.#recordKey, predecessor, revision, naming);
+    this.#deps.share?.(watch.feed);
+    return watch;
   }
 
   /**
@@ -95,7 +108,7 @@ export class Heir {
    * that showed the place. Nothing naming us is missed in between: that linearizable read returned the
    * record as it stood then.
    */
-  waitFor(predecessor: Predecessor, revision: bigint, signal: AbortSignal): Promise<LockedError | bigint> {
+  waitFor(predecessor: Candidate, revision: bigint, signal: AbortSignal): Promise<LockedError | bigint> {
     const wait = this.#watch.waitFor(predecessor, signal);
     if (wait) return wait;
     this.#watch.cancel();

@@ -2,6 +2,8 @@ import { raceAbort } from '../core/abort.js';
 import type { LockedError } from '../errors.js';
 import { toBigInt } from '../transport/keys.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import type { Candidate } from './candidates.js';
+import { FeedRelay, type KeyFeed } from './key-feed.js';
 import { isHeir } from './term-record.js';
 
 /** The predecessor an heir's watch covers: its key and create revision. */
@@ -27,22 +29,28 @@ export interface Predecessor {
  * names). The predecessor's wait (`waitFor`) resolves with the revision of its key's deletion, or of its
  * key made again by another lease, or with the error that ended the watch first; the predecessor's own
  * writes (its proclaims) are not heard, as the candidate next in line waits (wait-predecessors.ts).
+ *
+ * `feed` hands the predecessor's events on, before this watch acts on them, to the process's view of the
+ * leader's key (key-feed.ts; `predecessor` is the key as the read before `fromRevision` showed it).
  */
 export class HeirWatch {
   readonly named: Promise<bigint>;
   readonly #gone: Promise<LockedError | bigint>;
   readonly #predecessor: Predecessor;
   readonly #handle: WatchHandle;
+  readonly #relay: FeedRelay;
   #waited = false;
 
   constructor(
     hub: WatchHub,
     recordKey: string,
-    predecessor: Predecessor,
+    predecessor: Candidate,
     fromRevision: bigint,
     naming: { readonly token: bigint; readonly ttlMs: number },
   ) {
     this.#predecessor = predecessor;
+    const relay = new FeedRelay(predecessor, fromRevision);
+    this.#relay = relay;
     const record = Buffer.from(recordKey);
     const older = Buffer.from(predecessor.key);
     let name: (revision: bigint) => void = () => undefined;
@@ -55,6 +63,7 @@ export class HeirWatch {
       { key: record, rangeEnd: Buffer.concat([older, Buffer.from([0])]), startRevision: fromRevision },
       {
         onEvents: (events) => {
+          relay.relay(events);
           if (named) return;
           // The record first: in the resignation's response, the delete comes before it.
           for (const e of events) {
@@ -64,7 +73,7 @@ export class HeirWatch {
               isHeir(e.kv.value.toString(), naming.token, naming.ttlMs)
             ) {
               named = true;
-              handle.cancel();
+              this.cancel();
               name(toBigInt(e.kv.mod_revision));
               return;
             }
@@ -81,6 +90,7 @@ export class HeirWatch {
         },
         onEnd: (err) => {
           gone = true;
+          relay.end(err);
           leave(err);
         },
       },
@@ -99,7 +109,13 @@ export class HeirWatch {
     return raceAbort(this.#gone, signal);
   }
 
+  /** The predecessor's key, relayed for as long as this watch lasts. */
+  get feed(): KeyFeed {
+    return this.#relay;
+  }
+
   cancel(): void {
     this.#handle.cancel();
+    this.#relay.end(null);
   }
 }

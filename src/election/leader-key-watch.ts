@@ -4,8 +4,10 @@ import type { LockedError } from '../errors.js';
 import { classify } from '../transport/classify.js';
 import { toBigInt } from '../transport/keys.js';
 import type { WatchHandle, WatchHub } from '../transport/watch-hub.js';
+import type * as etcd from 'etcd3';
 import { rereadAfterMs, sameLeader } from './leader-view.js';
 import { decodeCandidate, type Candidate, type CandidateReads } from './candidates.js';
+import type { KeyFeed } from './key-feed.js';
 
 /** What a leader-key watch reads: the first candidate (linearizable or member-local) and the election's range. */
 export type LeaderReads = Pick<CandidateReads, 'first' | 'prefix' | 'rangeEnd'>;
@@ -13,7 +15,8 @@ export type LeaderReads = Pick<CandidateReads, 'first' | 'prefix' | 'rangeEnd'>;
 /**
  * What the watch is doing; each transition replaces it whole.
  * - `reading`: reading the first candidate (after the start, a failure, or the leader's deletion);
- * - `leader`: watching the leader's key alone;
+ * - `leader`: following the leader's key alone: on a watch of its own, or riding an heir's feed of it
+ *   (`watch` is then the feed's listener);
  * - `empty`: no candidate: watching the whole range until one appears;
  * - `spreading`: the leader left; a jittered pause, then the watch is cancelled and a member-local read made;
  * - `waiting`: a pause after a failure, then a linearizable read;
@@ -51,21 +54,26 @@ export class LeaderKeyWatch {
   readonly #spreadMs: number;
   readonly #onLeader: (leader: Candidate | null, revision: bigint) => void;
   readonly #onError: (err: LockedError) => void;
+  readonly #feedOf: () => KeyFeed | undefined;
   readonly #backoff: Backoff;
   #state: State = { kind: 'reading' };
   #reported: Candidate | null | undefined = undefined;
+  /** The revision up to which the view knows the leader's key: its last read's, or its last event's. */
+  #at = 0n;
 
   constructor(
     reads: LeaderReads,
     hub: WatchHub,
-    { clock, spreadMs }: { readonly clock: Clock; readonly spreadMs: number },
+    options: { readonly clock: Clock; readonly spreadMs: number; readonly feedOf?: () => KeyFeed | undefined },
     onLeader: (leader: Candidate | null, revision: bigint) => void,
     onError: (err: LockedError) => void,
   ) {
+    const { clock, spreadMs } = options;
     this.#reads = reads;
     this.#hub = hub;
     this.#clock = clock;
     this.#spreadMs = spreadMs;
+    this.#feedOf = options.feedOf ?? (() => undefined);
     this.#onLeader = onLeader;
     this.#onError = onError;
     this.#backoff = new Backoff(50, 2000, randomOf(clock));
@@ -99,6 +107,7 @@ export class LeaderKeyWatch {
       ({ candidate, revision }) => {
         if (this.#state.kind !== 'reading') return; // closed meanwhile
         if (revision < after) return this.#read(true, after); // a member behind the deletion we saw
+        this.#at = revision;
         this.#report(candidate, revision);
         this.#watchFrom(candidate, revision + 1n);
       },
@@ -115,23 +124,59 @@ export class LeaderKeyWatch {
       this.#state = { kind: 'empty', watch };
       return;
     }
+    if (this.#ride(leader, this.#feedOf())) return;
     const watch = this.#hub.watch(
       { key: Buffer.from(leader.key), startRevision: fromRevision },
-      {
-        onEvents: (events) => {
-          if (this.#spreadingOn(watch)) return; // the deletion was heard; the read is due
-          this.#backoff.reset();
-          for (const event of events) {
-            if (event.type === 'Delete') return this.#reread(watch, toBigInt(event.kv.mod_revision));
-            const next = decodeCandidate(event.kv);
-            if (next.token !== leader.token) return this.#reread(watch, next.modRevision); // re-created: not our leader
-            this.#report(next, next.modRevision); // a proclaim
-          }
-        },
-        onEnd: (err) => this.#ended(watch, err),
-      },
+      { onEvents: (events) => this.#onKeyEvents(watch, leader, events), onEnd: (err) => this.#ended(watch, err) },
     );
     this.#state = { kind: 'leader', leader, watch };
+  }
+
+  /** Events of the leader's key, from the view's own watch or from a feed (`watch`: the one they came on). */
+  #onKeyEvents(watch: WatchHandle, leader: Candidate, events: etcd.IEvent[]): void {
+    if (this.#spreadingOn(watch)) return; // the deletion was heard; the read is due
+    this.#backoff.reset();
+    for (const event of events) {
+      const revision = toBigInt(event.kv.mod_revision);
+      if (revision <= this.#at) continue; // known already: a feed may start before the view's read
+      this.#at = revision;
+      if (event.type === 'Delete') return this.#reread(watch, revision);
+      const next = decodeCandidate(event.kv);
+      if (next.token !== leader.token) return this.#reread(watch, next.modRevision); // re-created: not our leader
+      this.#report(next, next.modRevision); // a proclaim
+    }
+  }
+
+  /** An heir in this process offers its feed of `feed.candidate`'s key (tracker-registry.ts, `share`). */
+  ride(feed: KeyFeed): void {
+    const state = this.#state;
+    if (state.kind === 'leader' && this.#ride(state.leader, feed)) state.watch.cancel();
+  }
+
+  /**
+   * Follows `leader`'s key on `feed` instead of a watch of its own, when the feed covers that key (the
+   * same key and create revision, so the key stood all along between the view's revision and the
+   * feed's read). Gapless: the view knows the key up to `#at`; the feed's read showed it at `from - 1`
+   * (taken as a proclaim when later than `#at`), and the feed hands on every event from `from`, the ones
+   * up to `#at` skipped. When the feed is cancelled, the view watches on its own from `#at + 1`.
+   */
+  #ride(leader: Candidate, feed: KeyFeed | undefined): boolean {
+    if (!feed || feed.ended || feed.candidate.key !== leader.key || feed.candidate.token !== leader.token) return false;
+    const watch: WatchHandle = { cancel: () => off() };
+    const off = feed.listen({
+      onEvents: (events) => this.#onKeyEvents(watch, leader, events),
+      onEnd: (err) => {
+        if (err) return this.#ended(watch, err);
+        const state = this.#state;
+        if (state.kind === 'leader' && state.watch === watch) this.#watchFrom(leader, this.#at + 1n);
+      },
+    });
+    this.#state = { kind: 'leader', leader, watch };
+    if (feed.from - 1n > this.#at) {
+      this.#at = feed.from - 1n;
+      this.#report(feed.candidate, feed.candidate.modRevision);
+    }
+    return true;
   }
 
   /** The leader left (or the empty election got a candidate) at `revision`: read who is first now. */

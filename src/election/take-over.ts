@@ -4,13 +4,11 @@ import type { Semaphore } from '../core/semaphore.js';
 import type { Transport } from '../transport/transport.js';
 import { LockedError } from '../errors.js';
 import type { Deadline, Lease } from '../session/lease.js';
-import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads, Position } from './candidates.js';
-import { Heir } from './heir-proof.js';
+import { Heir, type HeirDeps } from './heir-proof.js';
 import { PreemptRequest } from './preempt-request.js';
 import type { Rank, RankSnapshot } from './rank.js';
 import { outranked } from './step-aside.js';
-import type { TermConfirmations } from './term-confirmations.js';
 import {
   encodeTermRecord,
   holdOffMs,
@@ -23,18 +21,16 @@ import {
 import { waitOnView, type Follow } from './wait-on-view.js';
 import { waitForDelete } from './wait-predecessors.js';
 
-export interface TurnContext {
+/** What a turn needs of its client; as an heir's (HeirDeps), the hub, the session's confirmations and where it shares. */
+export interface TurnContext extends HeirDeps {
   readonly transport: Transport;
   readonly reads: CandidateReads;
-  readonly hub: WatchHub;
   readonly clock: Clock;
   readonly driftRate: number;
   /** Wait on the election's shared view (seed nodes) instead of a watch of the predecessor's key. */
   readonly follow?: Follow;
   /** The client's admission of writes in flight (a burst of campaigns queues here, not at etcd). */
   readonly admission: Semaphore;
-  /** The session's confirmations: they keep the proof of a waiting heir too. */
-  readonly confirmations: TermConfirmations;
 }
 
 /** The candidate whose turn it is: its key, create revision and lease, and its rank (rank.ts). */

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { LockedError } from '../errors.js';
 import type { WatchHub } from '../transport/watch-hub.js';
 import type { Candidate, CandidateReads } from './candidates.js';
+import type { KeyFeed } from './key-feed.js';
 import { LeaderKeyWatch } from './leader-key-watch.js';
 import { LeaderWatch } from './leader-watch.js';
 
@@ -51,6 +52,8 @@ export class TrackerRegistry {
   readonly #entries = new Map<string, Entry>();
   /** The election name of every open subscription this registry handed out. */
   readonly #names = new WeakMap<LeaderTracker, string>();
+  /** Per election name, the latest feed of a candidate's key an heir offered, until it ends. */
+  readonly #feeds = new Map<string, KeyFeed>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -59,6 +62,25 @@ export class TrackerRegistry {
   /** Whether `tracker` is an open subscription of this registry to election `name`. */
   follows(tracker: LeaderTracker, name: string): boolean {
     return this.#names.get(tracker) === name;
+  }
+
+  /**
+   * An heir of election `name` in this process offers its watch's feed of its predecessor's key
+   * (key-feed.ts): the election's leader-key view rides it instead of its own watch while the key is
+   * the leader's, now or once the view finds it so, until the feed ends.
+   */
+  share(name: string, feed: KeyFeed): void {
+    if (feed.ended) return;
+    const feeds = this.#feeds;
+    feeds.set(name, feed);
+    feed.listen({
+      onEvents: () => undefined,
+      onEnd: () => {
+        if (feeds.get(name) === feed) feeds.delete(name);
+      },
+    });
+    const view = this.#entries.get(`leader-key:${name}`)?.watch;
+    if (view instanceof LeaderKeyWatch) view.ride(feed);
   }
 
   track(
@@ -87,7 +109,7 @@ export class TrackerRegistry {
         watch:
           view.kind === 'election'
             ? new LeaderWatch(reads, hub, fanOut, fanErr, this.#clock)
-            : new LeaderKeyWatch(reads, hub, { clock: this.#clock, spreadMs: view.spreadMs }, fanOut, fanErr),
+            : new LeaderKeyWatch(reads, hub, this.#keyViewOptions(name, view.spreadMs), fanOut, fanErr),
       };
       entry = created;
       this.#entries.set(id, entry);
@@ -125,5 +147,9 @@ export class TrackerRegistry {
     };
     if (view.kind === 'election') names.set(tracker, name); // a campaign waits on a view of the whole election only
     return tracker;
+  }
+
+  #keyViewOptions(name: string, spreadMs: number): ConstructorParameters<typeof LeaderKeyWatch>[2] {
+    return { clock: this.#clock, spreadMs, feedOf: () => this.#feeds.get(name) };
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LockedNode, Locker } from '../../src/api.js';
 import { waitFor } from '../../src/testing/wait-for.js';
 import { useSeedFixture } from './seed-fixture.js';
+import type { TracedMessage } from '../../src/transport/trace.js';
 import { countReceived, spyTransport, type TransportSpy } from './transport-spy.js';
 
 // Herd-free across processes: seed nodes in separate lockers (each its own
@@ -12,8 +13,9 @@ import { countReceived, spyTransport, type TransportSpy } from './transport-spy.
 // its view and one member-local read (the successor: its own wait and the
 // record that names it heir too, in the same revision). The node next in line
 // watches the term record and the leader's key in one range (heir-watch.ts):
-// it also hears the proclaims, and the joins and leaves of the keys that sort
-// before the leader's — one client more, never the queue.
+// it also hears the joins and leaves of the keys that sort before the leader's
+// — one client more, never the queue; its view of the leader's key rides that
+// watch (key-feed.ts), so a proclaim or a handover is one response there too.
 const fx = useSeedFixture('herd-free');
 const N = 8;
 
@@ -78,7 +80,7 @@ describe('seed nodes in separate clients', () => {
       await m[0]!.node.proclaim('busy');
       const followers = [1, 2, 3, 5, 6, 7];
       await waitFor('every follower saw the new value', () => followers.every((i) => m[i]!.node.value() === 'busy'));
-      expect(followers.map((i) => eventsAfter(m[i]!, from))).toEqual(followers.map((i) => (i === 1 ? 2 : 1)));
+      expect(followers.map((i) => eventsAfter(m[i]!, from))).toEqual(followers.map(() => 1));
     } finally {
       for (const x of m) x.received.stop();
     }
@@ -94,8 +96,8 @@ describe('seed nodes in separate clients', () => {
       const rest = m.slice(1);
       await waitFor('the successor known to all', () => rest.every((x) => x.node.id() === m[1]!.node.localid()));
       await mark(m[1]!);
-      // The successor: the leader's deletion on its view and on its own wait, and the record naming it heir.
-      expect(eventsAfter(m[1]!, from)).toBeLessThanOrEqual(3);
+      // The successor: the leader's deletion and the record naming it heir, on its heir watch (its view rides it).
+      expect(eventsAfter(m[1]!, from)).toBeLessThanOrEqual(2);
       for (const x of m.slice(2)) expect(eventsAfter(x, from)).toBe(1);
       for (let i = 1; i < N; i++) {
         const reads = requestsAfter(m[i]!, callsFrom[i]!).filter((w) => w.startsWith('read election leader'));
@@ -104,6 +106,34 @@ describe('seed nodes in separate clients', () => {
       }
     } finally {
       for (const x of m) x.received.stop();
+    }
+  });
+
+  it('the node next in line hears a proclaim and the handover in one watch response each: its view rides its heir watch', async () => {
+    const p = fx.path();
+    const [first, second] = [fx.newLocker(), fx.newLocker()];
+    const leader = fx.node(first, { path: p, value: 'a', ttl: 5 });
+    await leader.start();
+    const next = fx.node(second, { path: p, value: 'b', ttl: 5 });
+    await next.start();
+    const client = second.client;
+    // Its view's own watch of the leader's key gave way to the heir watch, which covers that key.
+    await waitFor('the view riding the heir watch', () => next.value() === 'a' && client.hub.size === 1);
+    const responses: string[] = [];
+    const stop = client.transport.trace.add({
+      received(received: TracedMessage) {
+        if (received.kind === 'watch') responses.push(received.message.events.map((e) => e.type).join(','));
+      },
+    });
+    try {
+      await leader.proclaim('busy');
+      await waitFor('the proclaim seen', () => next.value() === 'busy');
+      await leader.stop();
+      await waitFor('the successor leads, and its view knows', () => next.isSelected() && next.value() === 'b');
+      expect(responses).toEqual(['Put', 'Delete,Put']);
+    } finally {
+      stop();
+      await next.stop();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type * as etcd from 'etcd3';
+import type { FeedListener } from '../../src/election/key-feed.js';
 import { LockedError } from '../../src/errors.js';
 import { HeirWatch } from '../../src/election/heir-watch.js';
 import { encodeTermRecord, termRecordKey } from '../../src/election/term-record.js';
@@ -7,10 +8,11 @@ import type { WatchHandlers, WatchHub, WatchTarget } from '../../src/transport/w
 
 // The one watch of the candidate next in line (heir-watch.ts), on a fake hub: the range it asks for, and
 // what it makes of each response — the record naming us decides even after the delete in the same
-// response; a delete alone is the predecessor's wait; proclaims, other keys and other heirs are not heard.
+// response; a delete alone is the predecessor's wait; proclaims, other keys and other heirs are not heard;
+// its feed hands the predecessor's events on, first, and ends with the watch.
 
 const RECORD = termRecordKey('/e');
-const LEADER = { key: '/e/694d8a6b1c2f0a11', token: 7n };
+const LEADER = { key: '/e/694d8a6b1c2f0a11', token: 7n, modRevision: 7n, leaseId: 1n, value: 'v' };
 const ME = 9n;
 
 function setup(): {
@@ -127,5 +129,36 @@ describe('HeirWatch', () => {
     expect(watch.waitFor(LEADER, never)).toBeNull();
     stop.abort(new LockedError('CLOSED', 'turn over'));
     await expect(wait).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it("its feed hands on the predecessor's events before the watch acts on them, and ends with the watch", async () => {
+    const { watch, deliver } = setup();
+    expect([watch.feed.candidate, watch.feed.from]).toEqual([LEADER, 20n]);
+    const heard: string[] = [];
+    const listener: FeedListener = {
+      onEvents: (events) => heard.push(events.map((e) => `${e.type}@${e.kv.mod_revision}`).join(',')),
+      onEnd: (err) => heard.push(`end:${err?.code ?? 'cancelled'}`),
+    };
+    watch.feed.listen(listener);
+    void watch.named.then(() => heard.push('named'));
+    deliver(event('Put', LEADER.key, 31n, 'busy', LEADER.token), event('Delete', '/e/00000000000000aa', 31n));
+    deliver(event('Put', RECORD, 32n, naming(ME + 1n))); // no event of the predecessor's key: nothing handed on
+    deliver(event('Delete', LEADER.key, 33n), event('Put', RECORD, 33n, naming(ME)));
+    await watch.named;
+    expect(heard).toEqual(['Put@31', 'Delete@33', 'end:cancelled', 'named']);
+    expect(watch.feed.ended).toBe(true);
+  });
+
+  it('its feed ends with the error that ended the watch, or when the watch is cancelled', () => {
+    const failed = setup();
+    const ends: (string | null)[] = [];
+    failed.watch.feed.listen({ onEvents: () => undefined, onEnd: (err) => ends.push(err?.code ?? null) });
+    failed.end(new LockedError('UNAVAILABLE', 'stream broke'));
+    const cancelled = setup();
+    cancelled.watch.feed.listen({ onEvents: () => undefined, onEnd: (err) => ends.push(err?.code ?? null) });
+    cancelled.watch.cancel();
+    cancelled.watch.cancel();
+    expect(ends).toEqual(['UNAVAILABLE', null]);
+    expect(cancelled.cancelled()).toBe(true);
   });
 });

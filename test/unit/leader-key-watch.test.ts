@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type * as etcd from 'etcd3';
 import { LeaderKeyWatch, type LeaderReads } from '../../src/election/leader-key-watch.js';
 import type { Candidate } from '../../src/election/candidates.js';
+import { FeedRelay, type KeyFeed } from '../../src/election/key-feed.js';
+import { LockedError } from '../../src/errors.js';
 import { CANCEL_AFTER_MS, WatchHub } from '../../src/transport/watch-hub.js';
 import { FakeClock } from './fake-clock.js';
 import { FakeWatchCalls, drain, pending, type Pending } from './fake-transport.js';
@@ -21,7 +23,7 @@ function kv(c: Candidate): etcd.IKeyValue {
   return { key: Buffer.from(c.key), value: Buffer.from(c.value), ...fields } as never;
 }
 
-function setup() {
+function setup(feedOf?: () => KeyFeed | undefined) {
   const clock = new FakeClock();
   const calls = new FakeWatchCalls(1_000);
   const reads: { serializable: boolean; call: Pending<First> }[] = [];
@@ -39,7 +41,7 @@ function setup() {
   const watch = new LeaderKeyWatch(
     leaderReads,
     new WatchHub(calls, clock),
-    { clock, spreadMs: 100 },
+    { clock, spreadMs: 100, ...(feedOf ? { feedOf } : {}) },
     (leader, revision) => reports.push(`${leader ? `${leader.token}=${leader.value}` : 'none'}@${revision}`),
     (err) => errors.push(err.code),
   );
@@ -176,5 +178,75 @@ describe('LeaderKeyWatch', () => {
     s.clock.advance(10_000);
     expect(s.reads).toHaveLength(1);
     expect(s.reports).toEqual(['3=v3@8']);
+  });
+
+  // An heir in the same process watches the leader's key too (heir-watch.ts): the view rides that watch's
+  // feed instead of a watch of its own (key-feed.ts), so a handover is one response to that process.
+  const kvEvent = (type: 'Put' | 'Delete', c: Candidate): etcd.IEvent => ({ type, kv: kv(c) }) as never;
+  const creates = (s: ReturnType<typeof setup>): string[] =>
+    s.calls.stream.written.flatMap((w) =>
+      w.create_request ? [`${String(w.create_request.key)}@${w.create_request.start_revision}`] : [],
+    );
+
+  it("rides an heir's feed of the leader's key: its own watch cancelled, the feed's later read taken as a proclaim, its events as its watch's", async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    const feed = new FeedRelay(candidate(3, 'busy', 10n), 12n); // the heir's read at 11 saw a proclaim at 10
+    s.watch.ride(feed);
+    expect(s.reports).toEqual(['3=v3@8', '3=busy@10']);
+    s.clock.advance(CANCEL_AFTER_MS);
+    expect(s.calls.stream.written.at(-1)).toEqual({ cancel_request: { watch_id: id } });
+    feed.relay([kvEvent('Put', candidate(3, 'again', 13n))]);
+    feed.relay([kvEvent('Delete', candidate(3, '', 14n))]);
+    s.clock.advance(50); // the jittered read after the deletion, member-local, as on its own watch
+    await s.answer(candidate(5), 14n);
+    expect(s.reports).toEqual(['3=v3@8', '3=busy@10', '3=again@13', '5=v5@14']);
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, true]);
+    expect(creates(s)).toEqual(['/e/3@8', '/e/5@14']); // etcd is asked from one revision earlier (watch-start.ts)
+  });
+
+  it('a feed found when it starts to follow the leader: no watch of its own; events the read already showed are skipped', async () => {
+    const feed = new FeedRelay(candidate(3), 6n);
+    const s = setup(() => feed);
+    s.reads[0]!.call.resolve({ candidate: candidate(3, 'busy', 7n), revision: 8n });
+    await drain();
+    feed.relay([kvEvent('Put', candidate(3, 'busy', 7n))]); // before the view's read: known
+    feed.relay([kvEvent('Put', candidate(3, 'later', 9n))]);
+    expect(s.reports).toEqual(['3=busy@8', '3=later@9']);
+    expect(() => s.calls.stream).toThrow('no watch stream opened'); // no watch asked for at all
+  });
+
+  it('a cancelled feed: the view watches on its own again, from the revision after the last it knows', async () => {
+    const s = setup();
+    await s.answer(candidate(3), 8n);
+    const feed = new FeedRelay(candidate(3), 12n);
+    s.watch.ride(feed);
+    feed.relay([kvEvent('Put', candidate(3, 'again', 15n))]);
+    feed.end(null);
+    expect(creates(s)).toEqual(['/e/3@8', '/e/3@15']); // from 16: etcd asked from 15
+    expect([s.reports, s.errors, s.reads.length]).toEqual([['3=v3@8', '3=again@15'], [], 1]);
+  });
+
+  it("a feed that fails is the view's watch failing: reported, read again after a backoff", async () => {
+    const s = setup();
+    s.clock.randomValue = 1; // first backoff: 50 ms
+    await s.answer(candidate(3), 8n);
+    const feed = new FeedRelay(candidate(3), 9n);
+    s.watch.ride(feed);
+    feed.end(new LockedError('UNAVAILABLE', 'stream broke'));
+    expect(s.errors).toEqual(['UNAVAILABLE']);
+    s.clock.advance(50);
+    expect(s.reads.map((r) => r.serializable)).toEqual([false, false]);
+  });
+
+  it('a feed of another key, or of the same key made again by another lease, is not ridden', async () => {
+    const s = setup();
+    const id = await s.answer(candidate(3), 8n);
+    s.watch.ride(new FeedRelay(candidate(4), 9n));
+    s.watch.ride(new FeedRelay({ ...candidate(3), token: 9n }, 10n));
+    s.clock.advance(CANCEL_AFTER_MS);
+    expect(s.calls.stream.written.some((w) => w.cancel_request)).toBe(false);
+    s.send(id, 11, ['Put', candidate(3, 'busy', 11n)]);
+    expect(s.reports).toEqual(['3=v3@8', '3=busy@11']);
   });
 });
