@@ -217,8 +217,8 @@ async function main(): Promise<void> {
       'least one watch event. Conditions: 1. the joiner’s `start()` resolved; 2. the leaver’s successor took an ' +
       'event; 3. every node’s `value()` is the new value; 4. every node’s `id()` names n1. By design: 1. wakes ' +
       'no client; 2. wakes the successor’s client alone (one event); 3. one event per following client; 4. one ' +
-      'event and one member-local read per following client, plus in the heir’s client its own wait’s delete ' +
-      'and the term record’s event.',
+      'event and one member-local read per following client, plus in the heir’s client the term record’s event ' +
+      '(its view of the leader’s key rides its heir watch: the delete comes once, with the record).',
     '',
     ...sections.flatMap((s) => [s, '']),
     machineMarkdown(machine(), load.stop(), command),
