@@ -79,7 +79,7 @@ export class TrackerRegistry {
         if (feeds.get(name) === feed) feeds.delete(name);
       },
     });
-    const view = this.#entries.get(`leader-key:${name}`)?.watch;
+    const view = this.#entries.get(viewId({ kind: 'leader-key' }, name))?.watch;
     if (view instanceof LeaderKeyWatch) view.ride(feed);
   }
 
@@ -91,7 +91,7 @@ export class TrackerRegistry {
     onError: OnError,
     view: ViewKind = { kind: 'election' },
   ): LeaderTracker {
-    const id = `${view.kind}:${name}`;
+    const id = viewId(view, name);
     let entry = this.#entries.get(id);
     // A watch that ended with its client (CLOSED) is not reused: a new one reports CLOSED to the new subscriber.
     if (!entry || entry.watch.closed) {
@@ -109,7 +109,13 @@ export class TrackerRegistry {
         watch:
           view.kind === 'election'
             ? new LeaderWatch(reads, hub, fanOut, fanErr, this.#clock)
-            : new LeaderKeyWatch(reads, hub, this.#keyViewOptions(name, view.spreadMs), fanOut, fanErr),
+            : new LeaderKeyWatch(
+                reads,
+                hub,
+                { clock: this.#clock, spreadMs: view.spreadMs, feedOf: () => this.#feeds.get(name) },
+                fanOut,
+                fanErr,
+              ),
       };
       entry = created;
       this.#entries.set(id, entry);
@@ -148,8 +154,9 @@ export class TrackerRegistry {
     if (view.kind === 'election') names.set(tracker, name); // a campaign waits on a view of the whole election only
     return tracker;
   }
+}
 
-  #keyViewOptions(name: string, spreadMs: number): ConstructorParameters<typeof LeaderKeyWatch>[2] {
-    return { clock: this.#clock, spreadMs, feedOf: () => this.#feeds.get(name) };
-  }
+/** The registry's key of the view of `kind` of election `name`. */
+function viewId(view: Pick<ViewKind, 'kind'>, name: string): string {
+  return `${view.kind}:${name}`;
 }
